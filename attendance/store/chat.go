@@ -1,0 +1,240 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/seameo/rollcall/attendance"
+)
+
+// ErrStaleFence means a chat page came from a writer that no longer holds
+// the stream's lease: nothing of it was written.
+var ErrStaleFence = errors.New("store: stale lease fence: another replica holds this stream")
+
+// presenceTypes are the message types that show a person was there.
+var presenceTypes = map[string]bool{
+	attendance.MsgText: true, attendance.MsgSuperChat: true, attendance.MsgSuperSticker: true,
+	attendance.MsgMemberMilestone: true,
+}
+
+// CommitChatPage stores one chat page and the cursor after it in a single
+// transaction: messages deduplicated by YouTube message id, chat authors,
+// minutes of activity, deletions, counters, and the next page token. A crash
+// at any instant leaves either the whole page with its token or neither, so
+// a restart resumes without losing or repeating anything.
+func (s *Store) CommitChatPage(ctx context.Context, page attendance.ChatPage) error {
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		_, err := s.ingestChat(ctx, tx, page.StreamID, page.Messages, "api")
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE streams SET page_token = ?, last_commit_at = ?,
+			offline_at = CASE WHEN offline_at = 0 THEN ? ELSE offline_at END,
+			chat_state = CASE WHEN chat_state IN ('waiting', 'gap') THEN 'polling' ELSE chat_state END
+			WHERE id = ? AND fence <= ?`),
+			page.NextPageToken, us(s.now()), us(page.OfflineAt), page.StreamID, page.Fence)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrStaleFence
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: commit chat page of stream %d: %w", page.StreamID, err)
+	}
+	return nil
+}
+
+// ingestChat stores messages of one stream inside tx and returns the ones
+// that were new. source is "api" or "replay".
+func (s *Store) ingestChat(ctx context.Context, tx *sqlx.Tx, streamID int64, msgs []attendance.ChatMessage, source string) ([]attendance.ChatMessage, error) {
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	now := us(s.now())
+	// Within one page YouTube never repeats an id, but a replay file can.
+	uniq := make([]attendance.ChatMessage, 0, len(msgs))
+	seen := make(map[string]bool, len(msgs))
+	for _, m := range msgs {
+		if m.ID == "" || seen[m.ID] {
+			continue
+		}
+		seen[m.ID] = true
+		uniq = append(uniq, m)
+	}
+	const cols = 11
+	const batch = 500
+	inserted := make(map[string]bool, len(uniq))
+	for i := 0; i < len(uniq); i += batch {
+		chunk := uniq[i:min(i+batch, len(uniq))]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, m := range chunk {
+			args = append(args, streamID, m.ID, m.Type, m.AuthorChannelID, m.AuthorName, m.Text, us(m.PublishedAt), now, m.TargetID, false, source)
+		}
+		var ids []string
+		err := tx.SelectContext(ctx, &ids, tx.Rebind(`INSERT INTO chat_messages (stream_id, message_id, type, author_channel_id,
+			author_name, text, published_at, received_at, target_id, deleted, source) VALUES `+placeholders(len(chunk), cols)+`
+			ON CONFLICT (stream_id, message_id) DO NOTHING RETURNING message_id`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("insert messages: %w", err)
+		}
+		for _, id := range ids {
+			inserted[id] = true
+		}
+	}
+	fresh := make([]attendance.ChatMessage, 0, len(inserted))
+	for _, m := range uniq {
+		if inserted[m.ID] {
+			fresh = append(fresh, m)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil, nil
+	}
+	if err := markDeleted(ctx, tx, streamID, fresh); err != nil {
+		return nil, err
+	}
+	newAuthors, err := upsertAuthors(ctx, tx, streamID, fresh)
+	if err != nil {
+		return nil, err
+	}
+	if err := recordActivity(ctx, tx, streamID, fresh); err != nil {
+		return nil, err
+	}
+	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE streams SET chat_messages = chat_messages + ?, chat_authors = chat_authors + ? WHERE id = ?`),
+		len(fresh), newAuthors, streamID)
+	if err != nil {
+		return nil, fmt.Errorf("count messages: %w", err)
+	}
+	return fresh, nil
+}
+
+func markDeleted(ctx context.Context, tx *sqlx.Tx, streamID int64, msgs []attendance.ChatMessage) error {
+	var targets []any
+	for _, m := range msgs {
+		if (m.Type == attendance.MsgMessageDeleted || m.Type == attendance.MsgMessageRetract) && m.TargetID != "" {
+			targets = append(targets, m.TargetID)
+		}
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	args := append([]any{true, streamID}, targets...)
+	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE chat_messages SET deleted = ? WHERE stream_id = ? AND message_id IN (`+inClause(len(targets))+`)`), args...)
+	if err != nil {
+		return fmt.Errorf("mark deleted messages: %w", err)
+	}
+	return nil
+}
+
+type authorAgg struct {
+	name        string
+	first, last int64
+	n           int64
+}
+
+// upsertAuthors keeps one row per chat channel and stream, and returns how
+// many channels wrote for the first time.
+func upsertAuthors(ctx context.Context, tx *sqlx.Tx, streamID int64, msgs []attendance.ChatMessage) (int, error) {
+	agg := map[string]*authorAgg{}
+	for _, m := range msgs {
+		if m.AuthorChannelID == "" || !presenceTypes[m.Type] {
+			continue
+		}
+		t := us(m.PublishedAt)
+		a := agg[m.AuthorChannelID]
+		if a == nil {
+			agg[m.AuthorChannelID] = &authorAgg{name: m.AuthorName, first: t, last: t, n: 1}
+			continue
+		}
+		a.n++
+		if t < a.first {
+			a.first = t
+		}
+		if t >= a.last {
+			a.last, a.name = t, m.AuthorName
+		}
+	}
+	if len(agg) == 0 {
+		return 0, nil
+	}
+	ids := make([]string, 0, len(agg))
+	for id := range agg {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids) // a stable lock order between concurrent writers
+	known := map[string]bool{}
+	const batch = 500
+	for i := 0; i < len(ids); i += batch {
+		chunk := ids[i:min(i+batch, len(ids))]
+		args := []any{streamID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		var found []string
+		if err := tx.SelectContext(ctx, &found, tx.Rebind(`SELECT channel_id FROM chat_authors WHERE stream_id = ? AND channel_id IN (`+inClause(len(chunk))+`)`), args...); err != nil {
+			return 0, fmt.Errorf("find chat authors: %w", err)
+		}
+		for _, id := range found {
+			known[id] = true
+		}
+		args = args[:0]
+		for _, id := range chunk {
+			a := agg[id]
+			args = append(args, streamID, id, a.name, a.first, a.last, a.n)
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO chat_authors (stream_id, channel_id, display_name, first_at, last_at, messages)
+			VALUES `+placeholders(len(chunk), 6)+`
+			ON CONFLICT (stream_id, channel_id) DO UPDATE SET
+			display_name = CASE WHEN excluded.last_at >= chat_authors.last_at THEN excluded.display_name ELSE chat_authors.display_name END,
+			first_at = CASE WHEN excluded.first_at < chat_authors.first_at THEN excluded.first_at ELSE chat_authors.first_at END,
+			last_at = CASE WHEN excluded.last_at > chat_authors.last_at THEN excluded.last_at ELSE chat_authors.last_at END,
+			messages = chat_authors.messages + excluded.messages`), args...)
+		if err != nil {
+			return 0, fmt.Errorf("upsert chat authors: %w", err)
+		}
+	}
+	return len(ids) - len(known), nil
+}
+
+// recordActivity keeps the distinct minutes in which each channel wrote.
+func recordActivity(ctx context.Context, tx *sqlx.Tx, streamID int64, msgs []attendance.ChatMessage) error {
+	type key struct {
+		ch     string
+		minute int64
+	}
+	set := map[key]bool{}
+	var keys []key
+	for _, m := range msgs {
+		if m.AuthorChannelID == "" || !presenceTypes[m.Type] {
+			continue
+		}
+		k := key{m.AuthorChannelID, m.PublishedAt.Unix() / 60}
+		if !set[k] {
+			set[k] = true
+			keys = append(keys, k)
+		}
+	}
+	const batch = 800
+	for i := 0; i < len(keys); i += batch {
+		chunk := keys[i:min(i+batch, len(keys))]
+		args := make([]any, 0, len(chunk)*3)
+		for _, k := range chunk {
+			args = append(args, streamID, k.ch, k.minute)
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO chat_activity (stream_id, channel_id, minute) VALUES `+
+			placeholders(len(chunk), 3)+` ON CONFLICT (stream_id, channel_id, minute) DO NOTHING`), args...)
+		if err != nil {
+			return fmt.Errorf("record activity: %w", err)
+		}
+	}
+	return nil
+}
