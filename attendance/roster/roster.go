@@ -137,7 +137,6 @@ func mapColumns(sr *sheet.Reader, mapping map[string]attendance.Field) (*columns
 	return c, nil
 }
 
-
 func (c *columns) registration(sr *sheet.Reader, row sheet.Row) (attendance.Registration, error) {
 	fail := func(f attendance.Field, format string, args ...any) error {
 		return &attendance.InputError{File: sr.File, Row: row.Num, Line: row.Line, Column: sr.Header[c.field[f]], Msg: fmt.Sprintf(format, args...)}

@@ -132,7 +132,7 @@ func TestStreamSamples(t *testing.T) {
 		steps := []attendance.StreamSample{
 			{At: at, State: attendance.StreamUpcoming, ScheduledStart: at.Add(time.Hour)},
 			{At: at.Add(time.Hour), State: attendance.StreamLive, ChatID: "c1", ConcurrentViewers: n(500), Views: n(10)},
-			{At: at.Add(2 * time.Hour), State: attendance.StreamLive, ConcurrentViewers: n(300)},  // peak stays 500; views kept
+			{At: at.Add(2 * time.Hour), State: attendance.StreamLive, ConcurrentViewers: n(300)},         // peak stays 500; views kept
 			{At: at.Add(3 * time.Hour), State: attendance.StreamEnded, ActualEnd: at.Add(3 * time.Hour)}, // viewers unknown now
 			{At: at.Add(4 * time.Hour), State: attendance.StreamLive},                                    // never back from ended
 		}

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/seameo/rollcall/attendance"
+)
+
+func (a *app) eventCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "event",
+		Short: "Create, list and show events",
+	}
+	cmd.AddCommand(a.eventCreateCommand(), a.eventListCommand(), a.eventShowCommand(), a.eventSetCommand())
+	return cmd
+}
+
+// policyFlags binds the policy flags shared by `event create` and `event set`.
+type policyFlags struct {
+	minCheckpoints, minPresence, maxPerChannel int
+	requireForm, formAnswers                   bool
+}
+
+func (p *policyFlags) bind(fs *pflag.FlagSet) {
+	d := attendance.DefaultPolicy()
+	fs.IntVar(&p.minCheckpoints, "min-checkpoints", -1, "checkpoints a participant must hit (default: 2/3 of the event's checkpoints, rounded up)")
+	fs.IntVar(&p.minPresence, "min-presence-minutes", d.MinPresenceMinutes, "distinct minutes of chat activity needed when the event has no checkpoints")
+	fs.BoolVar(&p.requireForm, "require-form", d.RequireForm, "the assessment form must be submitted for a certificate of participation")
+	fs.BoolVar(&p.formAnswers, "form-checkpoint-answers-count", d.FormCheckpointAnswersCount, "checkpoint words answered on the form count as hits")
+	fs.IntVar(&p.maxPerChannel, "max-registrations-per-channel", d.MaxRegistrationsPerChannel, "people one chat channel may be linked to (group viewing)")
+}
+
+// apply sets the flags the user gave onto p.
+func (p *policyFlags) apply(fs *pflag.FlagSet, pol *attendance.Policy) {
+	if fs.Changed("min-checkpoints") {
+		if p.minCheckpoints < 0 {
+			pol.MinCheckpoints = nil
+		} else {
+			n := p.minCheckpoints
+			pol.MinCheckpoints = &n
+		}
+	}
+	if fs.Changed("min-presence-minutes") {
+		pol.MinPresenceMinutes = p.minPresence
+	}
+	if fs.Changed("require-form") {
+		pol.RequireForm = p.requireForm
+	}
+	if fs.Changed("form-checkpoint-answers-count") {
+		pol.FormCheckpointAnswersCount = p.formAnswers
+	}
+	if fs.Changed("max-registrations-per-channel") {
+		pol.MaxRegistrationsPerChannel = p.maxPerChannel
+	}
+}
+
+func (a *app) eventCreateCommand() *cobra.Command {
+	var (
+		title, tz string
+		videos    []string
+		pf        policyFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "create SLUG --title TITLE --video URL_OR_ID [--video …]",
+		Short: "Create an event with its YouTube streams and certificate policy",
+		Example: `  rollcall event create pd-2026 --title "Policy Dialogue 2026" \
+      --video https://www.youtube.com/live/dQw4w9WgXcQ --time-zone Asia/Bangkok`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(title) == "" {
+				return usagef("--title is required")
+			}
+			if _, err := time.LoadLocation(tz); err != nil {
+				return usagef("--time-zone %q: not an IANA time zone (e.g. Asia/Bangkok)", tz)
+			}
+			e := attendance.Event{Slug: args[0], Title: strings.TrimSpace(title), TimeZone: tz, Policy: attendance.DefaultPolicy()}
+			pf.apply(cmd.Flags(), &e.Policy)
+			for _, v := range videos {
+				id, err := attendance.ParseVideoRef(v)
+				if err != nil {
+					return err
+				}
+				e.VideoIDs = append(e.VideoIDs, id)
+			}
+			s, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			e, err = s.CreateEvent(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "event %s created with %d stream(s)\n", e.Slug, len(e.VideoIDs))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&title, "title", "", "the event's title as it prints on certificates (required)")
+	f.StringSliceVar(&videos, "video", nil, "a YouTube video id or URL (watch?v=, youtu.be/, /live/, /shorts/); repeat for several streams")
+	f.StringVar(&tz, "time-zone", "UTC", "the event's IANA time zone, for dates on certificates")
+	pf.bind(f)
+	return cmd
+}
+
+func (a *app) eventSetCommand() *cobra.Command {
+	var (
+		pf     policyFlags
+		videos []string
+	)
+	cmd := &cobra.Command{
+		Use:   "set SLUG [--min-checkpoints N] [--require-form=BOOL] [--video URL_OR_ID] …",
+		Short: "Change an event's certificate policy or add streams",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			e, err := s.Event(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			pf.apply(cmd.Flags(), &e.Policy)
+			if err := s.SetPolicy(cmd.Context(), e.ID, e.Policy); err != nil {
+				return err
+			}
+			var ids []string
+			for _, v := range videos {
+				id, err := attendance.ParseVideoRef(v)
+				if err != nil {
+					return err
+				}
+				ids = append(ids, id)
+			}
+			if err := s.AddVideos(cmd.Context(), e.ID, ids); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "event %s updated\n", e.Slug)
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&videos, "video", nil, "add a YouTube video id or URL; repeat for several")
+	pf.bind(cmd.Flags())
+	return cmd
+}
+
+func (a *app) eventListCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List events",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			events, err := s.Events(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SLUG\tTITLE\tSTREAMS\tCREATED")
+			for _, e := range events {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", e.Slug, e.Title, len(e.VideoIDs), e.CreatedAt.Format("2006-01-02"))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func (a *app) eventShowCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show SLUG [--json]",
+		Short: "Show an event's streams and figures",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			sum, err := s.Summary(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(sum)
+			}
+			e, err := s.Event(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%s — %s (%s)\n", sum.Slug, sum.Title, sum.TimeZone)
+			fmt.Fprintf(a.stdout, "registrations %d, linked %d, checkpoints %d, forms %d\n", sum.Registrations, sum.Linked, sum.Checkpoints, sum.Forms)
+			p := e.Policy
+			minCP := "2/3 of checkpoints"
+			if p.MinCheckpoints != nil {
+				minCP = fmt.Sprint(*p.MinCheckpoints)
+			}
+			fmt.Fprintf(a.stdout, "policy: min checkpoints %s, min presence %d min, form required %t, form answers count %t, max %d per channel\n",
+				minCP, p.MinPresenceMinutes, p.RequireForm, p.FormCheckpointAnswersCount, p.MaxRegistrationsPerChannel)
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "VIDEO\tSTATE\tCHAT\tMESSAGES\tAUTHORS\tPEAK VIEWERS")
+			for _, st := range sum.Streams {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\n", st.VideoID, st.State, st.ChatState, st.ChatMessages, st.ChatAuthors, st.PeakConcurrentViewers)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: slug, streams (video_id, state, chat_messages, chat_authors, peak_concurrent_viewers), registrations, linked, checkpoints")
+	return cmd
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/csvout"
+	"github.com/seameo/rollcall/attendance/roster"
+)
+
+func (a *app) registrationsCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "registrations",
+		Short: "Import the people registered for an event",
+	}
+	cmd.AddCommand(a.registrationsImportCommand())
+	return cmd
+}
+
+// parseMapping reads --map COLUMN=FIELD options.
+func parseMapping(maps []string) (map[string]attendance.Field, error) {
+	out := map[string]attendance.Field{}
+	for _, m := range maps {
+		col, field, ok := strings.Cut(m, "=")
+		if !ok || strings.TrimSpace(col) == "" {
+			return nil, usagef("--map %q: expected COLUMN=FIELD, e.g. --map \"Name on certificate=full_name\"", m)
+		}
+		f, err := attendance.ParseField(field)
+		if err != nil {
+			return nil, err
+		}
+		out[strings.TrimSpace(col)] = f
+	}
+	return out, nil
+}
+
+func (a *app) registrationsImportCommand() *cobra.Command {
+	var (
+		event  string
+		maps   []string
+		dryRun bool
+	)
+	cmd := &cobra.Command{
+		Use:   "import --event SLUG FILE",
+		Short: "Import registrations from a CSV or tab-separated export",
+		Long: `Import registrations from the CSV that a registration form or platform exports:
+UTF-8 with or without BOM, UTF-16 with BOM (Excel's "Unicode Text"), comma,
+semicolon or tab separated, CRLF, quoted newlines.
+
+Columns are recognised by their header (Full Name, Name, Email Address, E-mail,
+Country, Institution / Organization, Role, YouTube handle, …); --map overrides.
+Every other column is kept. Email is the identity: importing the same file
+again changes nothing, and a changed row updates the person. New people get a
+personal attendance code (see 'rollcall codes'). Any invalid row fails the
+whole import, and nothing is written.`,
+		Example: `  rollcall registrations import --event pd-2026 registrations.csv
+  rollcall registrations import --event pd-2026 --map "Name on certificate=full_name" --dry-run form.csv`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			start := time.Now()
+			mapping, err := parseMapping(maps)
+			if err != nil {
+				return err
+			}
+			s, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			e, err := s.Event(cmd.Context(), event)
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return attendance.Errorf(attendance.EInvalid, "%v", err)
+			}
+			defer f.Close()
+			var r io.Reader = f
+			if interactive(a.stderr) {
+				st, _ := f.Stat()
+				bar := progressbar.DefaultBytes(st.Size(), "reading "+filepath.Base(args[0]))
+				pr := progressbar.NewReader(f, bar)
+				r = &pr
+				defer bar.Close()
+			}
+			ros, err := roster.Read(r, filepath.Base(args[0]), mapping)
+			if err != nil {
+				return err
+			}
+			res, err := s.ImportRegistrations(cmd.Context(), e.ID, ros.Registrations, dryRun)
+			if err != nil {
+				return err
+			}
+			what := "registrations import"
+			if dryRun {
+				what += " (dry run, nothing written)"
+			}
+			a.summary(what, start, fmt.Sprintf("%d rows read", ros.Rows), fmt.Sprintf("%d added", res.Added),
+				fmt.Sprintf("%d updated", res.Updated), fmt.Sprintf("%d unchanged", res.Unchanged),
+				fmt.Sprintf("%d duplicate rows merged", ros.Duplicates))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&event, "event", "", "the event's slug (required)")
+	cmd.Flags().StringArrayVar(&maps, "map", nil, `override a column's meaning: "COLUMN=FIELD", FIELD one of full_name, first_name, last_name, email, country, organisation, role, youtube, code, ignore`)
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would change and write nothing")
+	_ = cmd.MarkFlagRequired("event")
+	return cmd
+}
+
+func (a *app) codesCommand() *cobra.Command {
+	var event string
+	cmd := &cobra.Command{
+		Use:   "codes --event SLUG",
+		Short: "Print every registration's attendance code as CSV (full_name,email,code) for a mail merge",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			e, err := s.Event(cmd.Context(), event)
+			if err != nil {
+				return err
+			}
+			w, err := csvout.NewWriter(a.stdout)
+			if err != nil {
+				return err
+			}
+			if err := w.Write("full_name", "email", "code"); err != nil {
+				return err
+			}
+			err = s.EachRegistration(cmd.Context(), e.ID, func(r attendance.Registration) error {
+				return w.Write(r.FullName, r.Email, attendance.FormatCode(r.Code))
+			})
+			if err != nil {
+				return err
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&event, "event", "", "the event's slug (required)")
+	_ = cmd.MarkFlagRequired("event")
+	return cmd
+}
