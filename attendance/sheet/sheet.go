@@ -52,8 +52,9 @@ type Reader struct {
 	Encoding  Encoding
 	Delimiter rune
 
-	csv *csv.Reader
-	row int
+	csv      *csv.Reader
+	row      int // spreadsheet row of the last record read
+	nextLine int // file line where the next record would start without blank lines
 }
 
 // NewReader reads the header of the table in r. name is the file name used in
@@ -107,9 +108,10 @@ func NewReader(r io.Reader, name string) (*Reader, error) {
 		return nil, &attendance.InputError{File: name, Msg: "the file is empty: expected a header row"}
 	}
 	if err != nil {
-		return nil, sr.wrap(err)
+		return nil, sr.wrap(err, 1)
 	}
 	sr.row = 1
+	sr.nextLine = sr.endLine(header) + 1
 	for i, h := range header {
 		header[i] = strings.TrimSpace(h)
 	}
@@ -124,11 +126,13 @@ func (s *Reader) Read() (Row, error) {
 		if errors.Is(err, io.EOF) {
 			return Row{}, io.EOF
 		}
-		s.row++
 		if err != nil {
-			return Row{}, s.wrap(err)
+			return Row{}, s.wrap(err, s.row+1)
 		}
+		// encoding/csv skips blank lines; a spreadsheet shows them as rows.
 		line, _ := s.csv.FieldPos(0)
+		s.row += 1 + max(0, line-s.nextLine)
+		s.nextLine = s.endLine(rec) + 1
 		if blank(rec) {
 			continue
 		}
@@ -153,7 +157,14 @@ func (s *Reader) Read() (Row, error) {
 	}
 }
 
-func (s *Reader) wrap(err error) error {
+// endLine returns the file line on which the record just read ends.
+func (s *Reader) endLine(rec []string) int {
+	last := len(rec) - 1
+	line, _ := s.csv.FieldPos(last)
+	return line + strings.Count(rec[last], "\n")
+}
+
+func (s *Reader) wrap(err error, row int) error {
 	var ie *attendance.InputError
 	if errors.As(err, &ie) {
 		return err
@@ -164,11 +175,10 @@ func (s *Reader) wrap(err error) error {
 		if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
 			msg += ` (a cell with a " must be quoted and its quotes doubled)`
 		}
-		col := ""
-		if pe.Column > 0 {
-			col = fmt.Sprintf("character %d", pe.Column)
+		if pe.Line > 0 && pe.Column > 0 {
+			msg = fmt.Sprintf("line %d, character %d: %s", pe.Line, pe.Column, msg)
 		}
-		return &attendance.InputError{File: s.File, Row: s.row + 1, Line: pe.StartLine, Column: col, Msg: msg}
+		return &attendance.InputError{File: s.File, Row: row, Line: pe.StartLine, Msg: msg}
 	}
 	return fmt.Errorf("%s: read: %w", s.File, err)
 }
