@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# deploy-checks.sh: static checks of everything under deploy/.
+#
+#   promtool check config / check rules / test rules  (Prometheus)
+#   every JSON file parses; Grafana dashboards are well formed
+#   every YAML file parses (compose, Kubernetes, Grafana provisioning)
+#   systemd-analyze verify on the unit, when systemd-analyze exists
+#
+# Runs as root on a fresh Debian 12 with only Debian's apt mirrors reachable:
+# promtool comes from Debian's `prometheus` package, PyYAML from `python3-yaml`,
+# installed only when missing. Docker and Kubernetes are not run here.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf 'deploy-checks: %s\n' "$*"; }
+die() { printf 'deploy-checks: FAIL: %s\n' "$*" >&2; exit 1; }
+
+passed=0
+failed=0
+check() { # check NAME CMD...: run one check, count it, keep going
+	local name=$1
+	shift
+	if "$@"; then
+		log "ok   $name"
+		passed=$((passed + 1))
+	else
+		log "FAIL $name"
+		failed=$((failed + 1))
+	fi
+}
+
+apt_updated=0
+policy_created=0
+cleanup() {
+	if [ "$policy_created" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+}
+trap cleanup EXIT
+
+# apt_install PKG...: install Debian packages without starting their services.
+apt_install() {
+	if [ "$(id -u)" != 0 ]; then
+		log "not root: cannot install $*"
+		return 1
+	fi
+	# A package's maintainer scripts ask policy-rc.d before starting a service
+	# (invoke-rc.d and deb-systemd-invoke both do): 101 means "do not".
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 0755 /usr/sbin/policy-rc.d
+		policy_created=1
+	fi
+	if [ "$apt_updated" = 0 ]; then
+		apt-get update -qq
+		apt_updated=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# --- Prometheus -------------------------------------------------------------
+if ! command -v promtool >/dev/null 2>&1; then
+	log "promtool missing: installing Debian's prometheus package"
+	apt_install prometheus || die "could not install prometheus (promtool)"
+fi
+log "$(promtool --version 2>&1 | head -n 1)"
+
+for cfg in deploy/prometheus/prometheus*.yml; do
+	check "promtool check config $cfg" promtool check config "$cfg"
+done
+check "promtool check rules deploy/prometheus/alerts.yml" \
+	promtool check rules deploy/prometheus/alerts.yml
+check "promtool test rules deploy/prometheus/alerts_test.yml" \
+	promtool test rules deploy/prometheus/alerts_test.yml
+
+# --- JSON -------------------------------------------------------------------
+json_ok() {
+	if command -v python3 >/dev/null 2>&1; then
+		python3 -m json.tool "$1" >/dev/null
+	else
+		jq empty "$1"
+	fi
+}
+while IFS= read -r -d '' f; do
+	check "json $f" json_ok "$f"
+done < <(find deploy -name '*.json' -print0 | sort -z)
+
+# Dashboards: unique uids and panel ids, every query has an expression, and
+# every panel uses the data source that provisioning declares.
+dashboards_ok() {
+	python3 - deploy/grafana/provisioning/datasources/prometheus.yaml deploy/grafana/dashboards/*.json <<'PY'
+import json, re, sys
+
+ds_file, dashboards = sys.argv[1], sys.argv[2:]
+m = re.search(r'^\s*uid:\s*(\S+)', open(ds_file, encoding="utf-8").read(), re.M)
+if not m:
+    sys.exit(f"{ds_file}: no datasource uid")
+ds_uid = m.group(1).strip('"\'')
+errors, uids = [], set()
+
+def panels(items):
+    for p in items:
+        yield p
+        yield from panels(p.get("panels", []))
+
+for path in dashboards:
+    d = json.load(open(path, encoding="utf-8"))
+    for key in ("uid", "title", "schemaVersion", "panels"):
+        if key not in d:
+            errors.append(f"{path}: no {key}")
+    if d.get("uid") in uids:
+        errors.append(f"{path}: uid {d.get('uid')} used twice")
+    uids.add(d.get("uid"))
+    ids = set()
+    for p in panels(d.get("panels", [])):
+        where = f"{path}: panel {p.get('id')} {p.get('title')!r}"
+        if p.get("id") in ids:
+            errors.append(f"{where}: id used twice")
+        ids.add(p.get("id"))
+        if p.get("type") == "row":
+            continue
+        if "gridPos" not in p:
+            errors.append(f"{where}: no gridPos")
+        if p.get("datasource", {}).get("uid") != ds_uid:
+            errors.append(f"{where}: datasource is not {ds_uid}")
+        targets = p.get("targets") or []
+        if not targets:
+            errors.append(f"{where}: no targets")
+        for t in targets:
+            if not t.get("expr", "").strip():
+                errors.append(f"{where}: target {t.get('refId')} has no expr")
+    for v in d.get("templating", {}).get("list", []):
+        if v.get("type") == "query" and v.get("datasource", {}).get("uid") != ds_uid:
+            errors.append(f"{path}: variable {v.get('name')}: datasource is not {ds_uid}")
+for e in errors:
+    print(e, file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+}
+check "grafana dashboards well formed" dashboards_ok
+
+# --- YAML -------------------------------------------------------------------
+# Any python3 that can import yaml will do; on a bare Debian install
+# python3-yaml for the system python3.
+yaml_python=""
+for py in python3 /usr/bin/python3; do
+	if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import yaml' 2>/dev/null; then
+		yaml_python=$py
+		break
+	fi
+done
+if [ -z "$yaml_python" ] && [ -x /usr/bin/python3 ]; then
+	log "PyYAML missing: installing python3-yaml"
+	if apt_install python3-yaml && /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
+		yaml_python=/usr/bin/python3
+	fi
+fi
+
+yaml_ok() {
+	"$yaml_python" - "$1" <<'PY'
+import sys, yaml
+
+path = sys.argv[1]
+docs = [d for d in yaml.safe_load_all(open(path, encoding="utf-8")) if d is not None]
+if not docs:
+    sys.exit(f"{path}: empty")
+if "/kubernetes/" in path:
+    for d in docs:
+        if d.get("kind") == "Kustomization":
+            continue
+        for key in ("apiVersion", "kind"):
+            if key not in d:
+                sys.exit(f"{path}: a document has no {key}")
+        if not d.get("metadata", {}).get("name"):
+            sys.exit(f"{path}: {d['kind']} has no metadata.name")
+if path.endswith("compose.yaml"):
+    for name, svc in docs[0]["services"].items():
+        if "image" not in svc and "build" not in svc:
+            sys.exit(f"{path}: service {name} has neither image nor build")
+PY
+}
+if [ -n "$yaml_python" ]; then
+	while IFS= read -r -d '' f; do
+		check "yaml $f" yaml_ok "$f"
+	done < <(find deploy \( -name '*.yaml' -o -name '*.yml' \) -print0 | sort -z)
+else
+	log "skip YAML parse: no python3 with PyYAML and none could be installed"
+fi
+
+# --- systemd ----------------------------------------------------------------
+unit_ok() {
+	# verify resolves ExecStart= against the file system: give it a stand-in
+	# binary in a scratch root rather than requiring rollcall to be installed.
+	local root
+	root=$(mktemp -d)
+	mkdir -p "$root/usr/local/bin" "$root/etc/systemd/system"
+	printf '#!/bin/sh\n' >"$root/usr/local/bin/rollcall"
+	chmod 0755 "$root/usr/local/bin/rollcall"
+	cp deploy/systemd/rollcall.service "$root/etc/systemd/system/"
+	local out rc=0
+	out=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --root="$root" \
+		"$root/etc/systemd/system/rollcall.service" 2>&1) || rc=$?
+	rm -rf "$root"
+	if [ -n "$out" ]; then printf '%s\n' "$out" >&2; fi
+	[ "$rc" = 0 ] && [ -z "$out" ]
+}
+if command -v systemd-analyze >/dev/null 2>&1; then
+	check "systemd-analyze verify deploy/systemd/rollcall.service" unit_ok
+else
+	log "skip systemd-analyze verify: systemd-analyze not installed"
+fi
+
+printf 'deploy-checks: %d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" = 0 ]
