@@ -144,7 +144,7 @@ dashboard_queries_ok() {
 	local rules rc=0
 	rules=$(mktemp --suffix=.yml)
 	python3 - deploy/grafana/dashboards/*.json >"$rules" <<'PY'
-import json, sys
+import json, re, sys
 
 def panels(items):
     for p in items:
@@ -152,8 +152,8 @@ def panels(items):
         yield from panels(p.get("panels", []))
 
 print("groups:\n  - name: dashboard-queries\n    rules:")
-n = 0
 for path in sys.argv[1:]:
+    board = re.sub(r"\W", "_", path.rsplit("/", 1)[-1].removesuffix(".json"))
     for p in panels(json.load(open(path, encoding="utf-8")).get("panels", [])):
         for t in p.get("targets") or []:
             expr = t.get("expr", "")
@@ -161,8 +161,8 @@ for path in sys.argv[1:]:
                                ("$__interval", "1m"), ("$event", ".*"),
                                ("$video", ".*"), ("$instance", ".*")):
                 expr = expr.replace(var, value)
-            n += 1
-            print(f"      - record: dashboard_query_{n}")
+            # the rule name says where the query is: board, panel id, refId
+            print(f"      - record: {board}_panel_{p.get('id')}_{t.get('refId')}")
             print(f"        expr: {json.dumps(expr)}")
 PY
 	promtool check rules "$rules" >/dev/null 2>&1 || rc=$?
