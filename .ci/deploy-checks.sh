@@ -191,7 +191,7 @@ fi
 
 yaml_ok() {
 	"$yaml_python" - "$1" <<'PY'
-import sys, yaml
+import os, sys, yaml
 
 path = sys.argv[1]
 docs = [d for d in yaml.safe_load_all(open(path, encoding="utf-8")) if d is not None]
@@ -210,6 +210,18 @@ if path.endswith("compose.yaml"):
     for name, svc in docs[0]["services"].items():
         if "image" not in svc and "build" not in svc:
             sys.exit(f"{path}: service {name} has neither image nor build")
+        for v in svc.get("volumes", []):
+            src = v.split(":", 1)[0] if isinstance(v, str) else v.get("source", "")
+            if src.startswith("."):
+                full = os.path.normpath(os.path.join(os.path.dirname(path), src))
+                if not os.path.exists(full):
+                    sys.exit(f"{path}: service {name} mounts {src}, which does not exist")
+        build = svc.get("build")
+        if isinstance(build, dict):
+            ctx = os.path.join(os.path.dirname(path), build.get("context", "."))
+            df = os.path.join(ctx, build.get("dockerfile", "Dockerfile"))
+            if not os.path.isfile(df):
+                sys.exit(f"{path}: service {name} builds with {df}, which does not exist")
 PY
 }
 if [ -n "$yaml_python" ]; then
