@@ -228,6 +228,56 @@ if [ -n "$yaml_python" ]; then
 	while IFS= read -r -d '' f; do
 		check "yaml $f" yaml_ok "$f"
 	done < <(find deploy \( -name '*.yaml' -o -name '*.yml' \) -print0 | sort -z)
+
+	# The Kubernetes manifests agree with each other: kustomize resources
+	# exist, the Service selects the pods and names their port, probes and
+	# scrape annotations point at real ports, Secret keys are in the example.
+	kubernetes_ok() {
+		"$yaml_python" - deploy/kubernetes <<'PY'
+import glob, os, sys, yaml
+
+root = sys.argv[1]
+errors, objs = [], {}
+for path in sorted(glob.glob(os.path.join(root, "*.yaml"))):
+    for d in yaml.safe_load_all(open(path, encoding="utf-8")):
+        if d:
+            objs[(d["kind"], d.get("metadata", {}).get("name"))] = (d, os.path.basename(path))
+kust = objs[("Kustomization", None)][0]
+for r in kust.get("resources", []):
+    if not os.path.exists(os.path.join(root, r)):
+        errors.append(f"kustomization: resource {r} does not exist")
+dep = objs[("Deployment", "rollcall")][0]
+pod = dep["spec"]["template"]
+if dep["spec"]["selector"]["matchLabels"].items() - pod["metadata"]["labels"].items():
+    errors.append("Deployment selector does not match its pod labels")
+c = pod["spec"]["containers"][0]
+ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
+    get = c.get(probe, {}).get("httpGet", {})
+    if get.get("path") != path or get.get("port") not in ports:
+        errors.append(f"{probe} must get {path} on a named container port")
+ann = pod["metadata"].get("annotations", {})
+if ann.get("prometheus.io/scrape") != "true" or int(ann.get("prometheus.io/port", 0)) not in ports.values():
+    errors.append("scrape annotations do not name a container port")
+svc = objs[("Service", "rollcall")][0]
+if svc["spec"]["selector"].items() - pod["metadata"]["labels"].items():
+    errors.append("Service selector does not match the pod labels")
+for p in svc["spec"]["ports"]:
+    if p["targetPort"] not in ports and p["targetPort"] not in ports.values():
+        errors.append(f"Service targetPort {p['targetPort']} is not a container port")
+secret = objs[("Secret", "rollcall-secrets")][0]
+for e in c.get("env", []):
+    ref = e.get("valueFrom", {}).get("secretKeyRef")
+    if ref and (ref["name"] != "rollcall-secrets" or ref["key"] not in secret.get("stringData", {})):
+        errors.append(f"env {e['name']}: secret {ref['name']}/{ref['key']} is not in secret.example.yaml")
+if "secret.example.yaml" in kust.get("resources", []):
+    errors.append("kustomization must not apply secret.example.yaml (placeholders)")
+for e in errors:
+    print(f"deploy/kubernetes: {e}", file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+	}
+	check "kubernetes manifests consistent" kubernetes_ok
 else
 	log "skip YAML parse: no python3 with PyYAML and none could be installed"
 fi
