@@ -63,6 +63,11 @@ if ! command -v promtool >/dev/null 2>&1; then
 	apt_install prometheus || die "could not install prometheus (promtool)"
 fi
 log "$(promtool --version 2>&1 | head -n 1)"
+# The JSON, dashboard and YAML checks below are small Python programs.
+if ! command -v python3 >/dev/null 2>&1; then
+	log "python3 missing: installing python3 and python3-yaml"
+	apt_install python3 python3-yaml || die "could not install python3"
+fi
 
 for cfg in deploy/prometheus/prometheus*.yml; do
 	check "promtool check config $cfg" promtool check config "$cfg"
