@@ -287,6 +287,42 @@ else
 	log "skip YAML parse: no python3 with PyYAML and none could be installed"
 fi
 
+# --- Dockerfile -------------------------------------------------------------
+# No Docker engine here: check what can be checked without one. Every
+# COPY --from names an earlier stage, the package it builds exists, and the
+# final stage runs as a non-root user.
+dockerfile_ok() {
+	python3 - deploy/Dockerfile <<'PY'
+import os, re, sys
+
+path = sys.argv[1]
+text = re.sub(r"\\\n", " ", open(path, encoding="utf-8").read())
+lines = [l.strip() for l in text.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+stages, user, errors = [], None, []
+for l in lines:
+    word = l.split()[0].upper()
+    if word == "FROM":
+        m = re.search(r"\sAS\s+(\S+)", l, re.I)
+        stages.append(m.group(1) if m else None)
+        user = None
+    elif word == "COPY":
+        m = re.search(r"--from=(\S+)", l)
+        if m and m.group(1) not in stages:
+            errors.append(f"COPY --from={m.group(1)}: no such earlier stage")
+    elif word == "USER":
+        user = l.split()[1]
+    m = re.search(r"go build .*?(\./\S+)\s*$", l)
+    if m and not os.path.isdir(m.group(1)):
+        errors.append(f"go build {m.group(1)}: no such package directory")
+if user is None or user.split(":")[0] in ("0", "root"):
+    errors.append("the final stage must set a non-root USER")
+for e in errors:
+    print(f"{path}: {e}", file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+}
+check "Dockerfile stages, build path, non-root user" dockerfile_ok
+
 # --- systemd ----------------------------------------------------------------
 unit_ok() {
 	# verify resolves ExecStart= on this machine: point it at a stand-in
