@@ -2,9 +2,15 @@
 # deploy-checks.sh: static checks of everything under deploy/.
 #
 #   promtool check config / check rules / test rules  (Prometheus)
-#   every JSON file parses; Grafana dashboards are well formed
-#   every YAML file parses (compose, Kubernetes, Grafana provisioning)
+#   every JSON file parses; Grafana dashboards are well formed and every
+#     dashboard query parses as PromQL
+#   every YAML file parses (compose, Kubernetes, Grafana provisioning); compose
+#     mounts exist; the Kubernetes manifests agree with each other
+#   the Dockerfile's stages, build path and non-root user
 #   systemd-analyze verify on the unit, when systemd-analyze exists
+#
+# Prints one line per check and ends with "deploy-checks: N passed, N failed";
+# exits non-zero when any check failed.
 #
 # Runs as root on a fresh Debian 12 with only Debian's apt mirrors reachable:
 # promtool comes from Debian's `prometheus` package, PyYAML from `python3-yaml`,
