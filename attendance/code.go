@@ -88,8 +88,10 @@ func isDash(r rune) bool {
 	return false
 }
 
-// ExtractCodes returns the canonical codes that appear in a chat message, in
-// order of appearance and without repeats. A code may stand inside a
+// ExtractCodes returns the candidate codes that appear in a chat message, in
+// canonical form, in order of appearance and without repeats. Candidates are
+// matched against the event's real codes, so an ordinary word that happens to
+// read as a code ("STRENGTH") costs nothing. A code may stand inside a
 // sentence, in lower case, without its dash or with spaces around it, and in
 // full-width forms; it must not be glued to other letters or digits ("XK7QM4X2P"
 // is no code), so that ordinary words are not read as codes.
@@ -125,7 +127,8 @@ func ExtractCodes(text string) []string {
 			seen[c] = true
 			out = append(out, c)
 		}
-		start = i - 1
+		// Go on from the next symbol, not past this candidate: in
+		// "WHAT K7QM-4X2P" the candidate WHATK7QM must not hide the code.
 	}
 	return out
 }

@@ -66,6 +66,7 @@ func TestExtractCodes(t *testing.T) {
 		{"after Thai text", "สวัสดีK7QM-4X2P", []string{"K7QM4X2P"}},
 		{"two codes, one repeated", "K7QM-4X2P and ABCD-EFGH and k7qm4x2p", []string{"K7QM4X2P", "ABCDEFGH"}},
 		{"glued to a letter", "XK7QM4X2P", nil},
+		{"after a four-letter word", "WHAT K7QM-4X2P", []string{"WHATK7QM", "K7QM4X2P"}},
 		{"glued after", "K7QM4X2PX", nil},
 		{"too short", "K7QM-4X2", nil},
 		{"emoji around", "👋K7QM-4X2P👋", []string{"K7QM4X2P"}},
