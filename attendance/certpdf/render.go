@@ -123,10 +123,12 @@ func (r *Renderer) Render(ctx context.Context, w io.Writer, tpl Template, c Cert
 	if err != nil {
 		return fmt.Errorf("certpdf: template %s: %w", tpl.Type, err)
 	}
-	return r.render(ctx, w, p, c)
+	return r.render(ctx, w, p, c, true)
 }
 
-func (r *Renderer) render(ctx context.Context, w io.Writer, p *page, c Certificate) (err error) {
+// render draws c on p and writes the PDF to w. compress deflates the PDF's
+// streams; RenderZIP leaves that to the archive, which does it faster.
+func (r *Renderer) render(ctx context.Context, w io.Writer, p *page, c Certificate, compress bool) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("certpdf: render certificate %s: %w", c.ID, err)
 	}
@@ -142,7 +144,7 @@ func (r *Renderer) render(ctx context.Context, w io.Writer, p *page, c Certifica
 		}
 	}()
 	var buf bytes.Buffer
-	pw := pdf.New(&buf, PageWidth, PageHeight, &pdf.Options{Compress: true, SubsetFonts: true, ImageEncoding: canvas.Lossless})
+	pw := pdf.New(&buf, PageWidth, PageHeight, &pdf.Options{Compress: compress, SubsetFonts: true, ImageEncoding: canvas.Lossless})
 	pw.SetInfo(info.title, info.subject, info.keywords, info.author, "rollcall")
 	cv.RenderTo(pw)
 	if err := pw.Close(); err != nil {
@@ -219,6 +221,15 @@ func preparePage(tpl Template) (*page, error) {
 		}
 		p.signatures = append(p.signatures, img)
 	}
+	if p.background == nil {
+		// on a plain page, images are flattened onto its colour: an opaque
+		// image needs no soft mask, one compressed stream less per image
+		// in every PDF
+		p.logo = flatten(p.logo, p.bg)
+		for i := range p.signatures {
+			p.signatures[i] = flatten(p.signatures[i], p.bg)
+		}
+	}
 	body := norm.NFC.String(tpl.Body)
 	if before, after, ok := strings.Cut(body, PlaceholderName); ok {
 		p.beforeName, p.afterName, p.nameInBody = before, after, true
@@ -251,15 +262,31 @@ func loadImage(b []byte, maxPixels int) (image.Image, error) {
 	}
 	sz := img.Bounds().Size()
 	w, h := sz.X, sz.Y
-	if long := max(w, h); long > maxPixels {
-		w, h = max(1, w*maxPixels/long), max(1, h*maxPixels/long)
+	long := max(w, h)
+	if long <= maxPixels {
+		return img, nil
 	}
+	w, h = max(1, w*maxPixels/long), max(1, h*maxPixels/long)
 	dst := image.NewNRGBA(image.Rect(0, 0, w, h))
 	draw.CatmullRom.Scale(dst, dst.Bounds(), img, img.Bounds(), draw.Src, nil)
 	return dst, nil
 }
 
-// roleIDs are rollcall's role identifiers, printed capitalised.
+// flatten draws img over the colour bg and returns the opaque result; nil
+// stays nil.
+func flatten(img image.Image, bg color.RGBA) image.Image {
+	if img == nil {
+		return nil
+	}
+	b := img.Bounds()
+	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(dst, dst.Bounds(), image.NewUniform(bg), image.Point{}, draw.Src)
+	draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Over)
+	return dst
+}
+
+// printedRole returns role as printed: rollcall's role identifiers are
+// capitalised, anything else is kept as given.
 func printedRole(role string) string {
 	switch role {
 	case "participant", "speaker", "panelist", "moderator", "organizer":
