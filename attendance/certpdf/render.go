@@ -132,7 +132,11 @@ func (r *Renderer) render(ctx context.Context, w io.Writer, p *page, c Certifica
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("certpdf: render certificate %s: %w", c.ID, err)
 	}
-	cv, info, err := r.draw(p, c)
+	// the font set stays taken until the PDF is written: canvas reads the
+	// fonts again when it embeds them
+	fs := r.getFontSet()
+	defer r.putFontSet(fs)
+	cv, _, info, err := drawPage(fs, p, c)
 	if err != nil {
 		return fmt.Errorf("certpdf: render certificate %s: %w", c.ID, err)
 	}
@@ -323,17 +327,13 @@ const (
 	smallSize     = 7.5
 )
 
-// nameBox is where the name is drawn, kept for tests that look for ink.
+// nameBox is where the name is drawn, in millimetres from the bottom left.
 type nameBox struct{ x0, y0, x1, y1 float64 }
 
-// draw lays the certificate out on a canvas. It fails before anything is
-// written when a text cannot be drawn right.
-func (r *Renderer) draw(p *page, c Certificate) (*canvas.Canvas, docInfo, error) {
-	cv, _, info, err := r.drawPage(p, c)
-	return cv, info, err
-}
-
-func (r *Renderer) drawPage(p *page, c Certificate) (*canvas.Canvas, nameBox, docInfo, error) {
+// drawPage lays the certificate out on a canvas, using the fonts of fs. It
+// fails before anything is written when a text cannot be drawn right. The
+// name's box is returned for tests that look for its ink.
+func drawPage(fs *fontSet, p *page, c Certificate) (*canvas.Canvas, nameBox, docInfo, error) {
 	var box nameBox
 	name := norm.NFC.String(strings.TrimSpace(c.FullName))
 	switch {
@@ -344,8 +344,6 @@ func (r *Renderer) drawPage(p *page, c Certificate) (*canvas.Canvas, nameBox, do
 	case c.VerifyURL == "":
 		return nil, box, docInfo{}, errors.New("certificate has no verification url")
 	}
-	fs := r.getFontSet()
-	defer r.putFontSet(fs)
 
 	cv := canvas.New(PageWidth, PageHeight)
 	ctx := canvas.NewContext(cv)
@@ -367,16 +365,15 @@ func (r *Renderer) drawPage(p *page, c Certificate) (*canvas.Canvas, nameBox, do
 		ctx.DrawPath(11, 11, canvas.Rectangle(PageWidth-22, PageHeight-22))
 	}
 
-	y := PageHeight - 22.0 // top of the next block
-	if p.logo != nil {
-		drawImageIn(ctx, p.logo, PageWidth/2-40, y-22, 80, 22)
-		y -= 28
-	} else {
-		y -= 6
+	// lay the blocks out first, then centre them between the frame and the
+	// signatories
+	type block struct {
+		height, gap float64
+		draw        func(top float64)
 	}
-
+	var blocks []block
 	left := (PageWidth - textWidth) / 2
-	block := func(s string, size float64, bold bool, col color.RGBA, gap float64) error {
+	addText := func(s string, size float64, bold bool, col color.RGBA, gap float64) error {
 		s = strings.TrimSpace(s)
 		if s == "" {
 			return nil
@@ -385,15 +382,17 @@ func (r *Renderer) drawPage(p *page, c Certificate) (*canvas.Canvas, nameBox, do
 		if err != nil {
 			return err
 		}
-		ctx.DrawText(left, y, t)
-		y -= t.Bounds().H() + gap
+		blocks = append(blocks, block{t.Bounds().H(), gap, func(top float64) { ctx.DrawText(left, top, t) }})
 		return nil
 	}
 
-	if err := block(p.tpl.Title, titleSize, true, p.primary, 9); err != nil {
+	if p.logo != nil {
+		blocks = append(blocks, block{22, 7, func(top float64) { drawImageIn(ctx, p.logo, PageWidth/2-40, top-22, 80, 22) }})
+	}
+	if err := addText(p.tpl.Title, titleSize, true, p.primary, 9); err != nil {
 		return nil, box, docInfo{}, fmt.Errorf("title: %w", err)
 	}
-	if err := block(fill(p.beforeName, c, name), bodySize, false, p.ink, 5); err != nil {
+	if err := addText(fill(p.beforeName, c, name), bodySize, false, p.ink, 5); err != nil {
 		return nil, box, docInfo{}, fmt.Errorf("body: %w", err)
 	}
 
@@ -409,18 +408,34 @@ func (r *Renderer) drawPage(p *page, c Certificate) (*canvas.Canvas, nameBox, do
 	if t, err = fs.text(name, size, true, p.accent, textWidth); err != nil {
 		return nil, box, docInfo{}, fmt.Errorf("name: %w", err)
 	}
-	h := t.Bounds().H()
-	ctx.DrawText(left, y, t)
-	box = nameBox{x0: left, y0: y - h, x1: left + textWidth, y1: y}
-	y -= h + 2
-	ctx.SetFillColor(canvas.Transparent)
-	ctx.SetStrokeColor(p.accent)
-	ctx.SetStrokeWidth(0.4)
-	ctx.DrawPath(PageWidth/2-70, y, canvas.Line(140, 0))
-	y -= 6
+	nameHeight := t.Bounds().H()
+	blocks = append(blocks, block{nameHeight, 2, func(top float64) {
+		ctx.DrawText(left, top, t)
+		box = nameBox{x0: left, y0: top - nameHeight, x1: left + textWidth, y1: top}
+	}})
+	blocks = append(blocks, block{0, 6, func(top float64) {
+		ctx.SetFillColor(canvas.Transparent)
+		ctx.SetStrokeColor(p.accent)
+		ctx.SetStrokeWidth(0.4)
+		ctx.DrawPath(PageWidth/2-70, top, canvas.Line(140, 0))
+	}})
 
-	if err := block(fill(p.afterName, c, name), bodySize, false, p.ink, 4); err != nil {
+	if err := addText(fill(p.afterName, c, name), bodySize, false, p.ink, 0); err != nil {
 		return nil, box, docInfo{}, fmt.Errorf("body: %w", err)
+	}
+
+	top, bottom := PageHeight-22.0, 34.0
+	if len(p.tpl.Signatories) > 0 {
+		bottom = signatoryLine + 20
+	}
+	total := 0.0
+	for _, b := range blocks {
+		total += b.height + b.gap
+	}
+	y := top - max(0, (top-bottom-total)/2)
+	for _, b := range blocks {
+		b.draw(y)
+		y -= b.height + b.gap
 	}
 
 	if err := drawSignatories(ctx, fs, p); err != nil {

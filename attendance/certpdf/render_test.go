@@ -180,7 +180,7 @@ func TestRenderSeededNames(t *testing.T) {
 				t.Errorf("PDF info holds the decomposed name")
 			}
 
-			cv, box, _, err := r.drawPage(p, c)
+			cv, box, _, err := drawPage(r.getFontSet(), p, c)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -299,7 +299,7 @@ func TestRenderPNG(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := preparePage(tpl)
-	_, box, _, err := r.drawPage(p, c)
+	_, box, _, err := drawPage(r.getFontSet(), p, c)
 	if err != nil {
 		t.Fatal(err)
 	}
