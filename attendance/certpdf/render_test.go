@@ -188,6 +188,30 @@ func TestRenderSeededNames(t *testing.T) {
 			if ink := inkIn(img, box, 4, p.accent); ink < 300 {
 				t.Errorf("name %q: only %d pixels of ink in the name's box: blank or missing glyphs", tt.name, ink)
 			}
+
+			// the same in the PDF itself, with its embedded font subsets, where poppler is installed
+			if pdftoppm, err := exec.LookPath("pdftoppm"); err == nil {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "name.pdf")
+				if err := os.WriteFile(path, pdf, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if out, err := exec.Command(pdftoppm, "-r", "100", "-png", "-singlefile", path, filepath.Join(dir, "name")).CombinedOutput(); err != nil {
+					t.Fatalf("pdftoppm: %v: %s", err, out)
+				}
+				f, err := os.Open(filepath.Join(dir, "name.png"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				img, err := png.Decode(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ink := inkIn(img, box, 100/25.4, p.accent); ink < 300 {
+					t.Errorf("name %q: only %d pixels of ink in the name's box of the PDF as poppler draws it", tt.name, ink)
+				}
+			}
 		})
 	}
 }
