@@ -524,3 +524,22 @@ func TestRenderZIPStopsAtTheFirstError(t *testing.T) {
 		t.Fatalf("RenderZIP with a cancelled context = %v", err)
 	}
 }
+
+// TestRenderConcurrently renders from several goroutines on one Renderer,
+// as the dashboard does; run with -race.
+func TestRenderConcurrently(t *testing.T) {
+	r := testRenderer(t)
+	tpl, _ := DefaultTemplate(TypeParticipation)
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			var buf bytes.Buffer
+			errs <- r.Render(context.Background(), &buf, tpl, sampleCertificate(seededNames[i%len(seededNames)].name))
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
