@@ -210,8 +210,7 @@ func (fs *fontSet) fontRuns(text string, bold bool) ([]fontRun, error) {
 			return nil
 		}
 		for i, r := range run.Text {
-			_, class := runeScript(r, otherScriptNames)
-			lacks := class == classNeutral && !ignorable(r) && f.SFNT.GlyphIndex(r) == 0
+			lacks := runeClass(r) == classNeutral && !ignorable(r) && f.SFNT.GlyphIndex(r) == 0
 			if lacks != inNeutral {
 				if err := flush(i); err != nil {
 					return nil, err

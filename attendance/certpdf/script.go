@@ -53,6 +53,18 @@ const (
 	classCombining                    // combining mark, joiner: stays with its base
 )
 
+// runeClass tells how r joins a run, without looking up its script.
+func runeClass(r rune) scriptClass {
+	switch {
+	case unicode.Is(unicode.Inherited, r), unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc),
+		r == '\u200c', r == '\u200d', unicode.Is(unicode.Variation_Selector, r):
+		return classCombining
+	case unicode.Is(unicode.Common, r):
+		return classNeutral
+	}
+	return classBase
+}
+
 // runeScript returns the script of r and how it joins a run. others is
 // called only for a rune outside the known scripts.
 func runeScript(r rune, others func() []string) (Script, scriptClass) {
@@ -69,12 +81,11 @@ func runeScript(r rune, others func() []string) (Script, scriptClass) {
 	case unicode.Is(unicode.Myanmar, r):
 		return ScriptMyanmar, classBase
 	}
-	switch {
-	case unicode.Is(unicode.Inherited, r), unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc),
-		r == '\u200c', r == '\u200d', unicode.Is(unicode.Variation_Selector, r):
-		return "", classCombining
-	case unicode.Is(unicode.Common, r):
-		return ScriptCommon, classNeutral
+	switch class := runeClass(r); class {
+	case classCombining:
+		return "", class
+	case classNeutral:
+		return ScriptCommon, class
 	}
 	for _, name := range others() {
 		if unicode.Is(unicode.Scripts[name], r) {
