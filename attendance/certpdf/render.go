@@ -409,7 +409,7 @@ func drawPage(fs *fontSet, p *page, c Certificate) (*canvas.Canvas, nameBox, doc
 		return nil, box, docInfo{}, fmt.Errorf("name: %w", err)
 	}
 	nameHeight := t.Bounds().H()
-	blocks = append(blocks, block{nameHeight, 2, func(top float64) {
+	blocks = append(blocks, block{nameHeight, 3.5, func(top float64) {
 		ctx.DrawText(left, top, t)
 		box = nameBox{x0: left, y0: top - nameHeight, x1: left + textWidth, y1: top}
 	}})
