@@ -1,0 +1,81 @@
+package certpdf
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"testing"
+)
+
+func TestSplitRuns(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []Run
+	}{
+		{"empty", "", nil},
+		{"latin", "José Rizal", []Run{{ScriptLatin, "José Rizal"}}},
+		{"only punctuation", "- 42 -", []Run{{ScriptCommon, "- 42 -"}}},
+		{"vietnamese precomposed", "Nguyễn Thị Ngọc Ánh", []Run{{ScriptLatin, "Nguyễn Thị Ngọc Ánh"}}},
+		// NFD: the combining circumflex and tilde (script Inherited) stay with their base e
+		{"vietnamese decomposed", "Nguye\u0302\u0303n", []Run{{ScriptLatin, "Nguye\u0302\u0303n"}}},
+		{"thai stacked marks", "สมศักดิ์ ศรีสุข", []Run{{ScriptThai, "สมศักดิ์ ศรีสุข"}}},
+		{"khmer coeng and split vowel", "សុខ ស្រីពេជ្រ", []Run{{ScriptKhmer, "សុខ ស្រីពេជ្រ"}}},
+		{"lao", "ສົມສັກ ພົມມະວົງ", []Run{{ScriptLao, "ສົມສັກ ພົມມະວົງ"}}},
+		{"burmese kinzi", "မင်္ဂလာ", []Run{{ScriptMyanmar, "မင်္ဂလာ"}}},
+		{"leading punctuation joins the first run", "(สมชาย)", []Run{{ScriptThai, "(สมชาย)"}}},
+		{"space joins the run before", "Somchai สมชาย", []Run{{ScriptLatin, "Somchai "}, {ScriptThai, "สมชาย"}}},
+		{"mixed three scripts", "សុខ (Sok) အောင်", []Run{{ScriptKhmer, "សុខ ("}, {ScriptLatin, "Sok) "}, {ScriptMyanmar, "အောင်"}}},
+		{"combining mark after a space stays", "a \u0301b", []Run{{ScriptLatin, "a \u0301b"}}},
+		{"zero width joiner stays", "ក\u200dខ", []Run{{ScriptKhmer, "ក\u200dខ"}}},
+		{"other script by name", "Ivan Иван", []Run{{ScriptLatin, "Ivan "}, {"Cyrillic", "Иван"}}},
+		{"han", "李明", []Run{{"Han", "李明"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := SplitRuns(tt.in)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("SplitRuns(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			joined := ""
+			for i, r := range got {
+				joined += r.Text
+				if i > 0 && got[i-1].Script == r.Script {
+					t.Errorf("runs %d and %d share script %s", i-1, i, r.Script)
+				}
+			}
+			if joined != tt.in {
+				t.Errorf("runs join to %q, want the input %q", joined, tt.in)
+			}
+		})
+	}
+}
+
+func TestFontFamily(t *testing.T) {
+	for s, want := range map[Script]string{
+		ScriptLatin: "NotoSans", ScriptCommon: "NotoSans", "Cyrillic": "NotoSans",
+		ScriptThai: "NotoSansThai", ScriptKhmer: "NotoSansKhmer", ScriptLao: "NotoSansLao",
+		ScriptMyanmar: "NotoSansMyanmar", "Old_Italic": "NotoSansOldItalic", "Tamil": "NotoSansTamil",
+	} {
+		if got := fontFamily(s); got != want {
+			t.Errorf("fontFamily(%s) = %s, want %s", s, got, want)
+		}
+	}
+}
+
+// TestTypesettingPinned guards the pin of go-text/typesetting in go.mod:
+// later versions silently blank every glyph drawn through canvas.
+func TestTypesettingPinned(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*(?:require\s+)?github\.com/go-text/typesetting\s+(\S+)`).FindAllSubmatch(b, -1)
+	if len(m) != 1 || string(m[0][1]) != "v0.3.0" {
+		t.Fatalf("go.mod requires github.com/go-text/typesetting %q, must be exactly v0.3.0 (later versions blank glyphs with tdewolff/canvas)", m)
+	}
+	if regexp.MustCompile(`(?m)^\s*(?:replace\s+)?github\.com/go-text/typesetting\b.*=>`).Match(b) {
+		t.Fatal("go.mod replaces github.com/go-text/typesetting; it must stay the v0.3.0 release")
+	}
+}
