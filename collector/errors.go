@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Sentinel errors of the YouTube adapter. Callers match them with errors.Is;
@@ -73,11 +74,13 @@ func ReasonLabel(err error) string {
 // response came), Google's reason and a redacted message. It unwraps to one
 // of the sentinel errors.
 type APIError struct {
-	Method   string
-	Status   int
-	Reason   string
-	Message  string
-	sentinel error
+	Method  string
+	Status  int
+	Reason  string
+	Message string
+	// RetryAfter is the server's Retry-After hint, 0 when none.
+	RetryAfter time.Duration
+	sentinel   error
 }
 
 // Error implements error. It never holds a secret: the message is redacted.
