@@ -2,8 +2,11 @@ package collector
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/seameo/rollcall/attendance"
 )
 
 // Metrics are the collector's Prometheus metrics. Labels are bounded: event
@@ -101,4 +104,32 @@ func (m *Metrics) countError(method string, err error) {
 	if m != nil {
 		m.errors.WithLabelValues(method, ReasonLabel(err)).Inc()
 	}
+}
+
+func (m *Metrics) setBackoff(s attendance.Stream, on bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if on {
+		v = 1
+	}
+	m.backoff.WithLabelValues(s.EventSlug, s.VideoID).Set(v)
+}
+
+func (m *Metrics) setExpectedEnd(s attendance.Stream, end time.Time) {
+	if m != nil && !end.IsZero() {
+		m.expectedEnd.WithLabelValues(s.EventSlug, s.VideoID).Set(float64(end.Unix()))
+	}
+}
+
+func (m *Metrics) setLive(s attendance.Stream, live bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if live {
+		v = 1
+	}
+	m.streamLive.WithLabelValues(s.EventSlug, s.VideoID).Set(v)
 }
