@@ -133,11 +133,12 @@ func (p *Poller) Step(ctx context.Context) (wait time.Duration, done bool) {
 		return max(until.Sub(now), time.Second), false
 	}
 	read, err := p.cfg.Source.ReadChat(ctx, p.stream.ChatID, p.token)
+	// The call may have reached YouTube even if ctx ended meanwhile: count it.
+	if serr := q.Spend(context.WithoutCancel(ctx), MethodChatList, ChatReadCost); serr != nil {
+		p.log.Warn("quota ledger write failed", "err", serr)
+	}
 	if ctx.Err() != nil {
 		return 0, true
-	}
-	if serr := q.Spend(ctx, MethodChatList, ChatReadCost); serr != nil {
-		p.log.Warn("quota ledger write failed", "err", serr)
 	}
 	p.setHealth(func(h *PollerHealth) { h.LastPoll, h.QuotaPaused = now, false })
 	if err != nil {

@@ -39,6 +39,7 @@ type Collector struct {
 	watcher *Watcher
 	metrics *Metrics
 	log     *slog.Logger
+	base    *slog.Logger // for pollers, which name their own component
 
 	mu          sync.Mutex
 	pollers     map[int64]*Poller
@@ -83,7 +84,7 @@ func New(cfg Config, src Source, store Store, metrics *Metrics, logger *slog.Log
 	w := NewWatcher(src, store, quota, cfg.Clock, metrics, logger, cfg.EventDuration)
 	w.rnd = cfg.Rand
 	return &Collector{
-		cfg: cfg, src: src, store: store, quota: quota, watcher: w, metrics: metrics, log: log,
+		cfg: cfg, src: src, store: store, quota: quota, watcher: w, metrics: metrics, log: log, base: logger,
 		pollers: map[int64]*Poller{}, done: make(chan struct{}),
 	}, nil
 }
@@ -201,7 +202,7 @@ func (c *Collector) startLocked(ctx context.Context, s attendance.Stream, wg *sy
 		Rand:          c.cfg.Rand,
 		Clock:         c.cfg.Clock,
 		Metrics:       c.metrics,
-		Logger:        c.log,
+		Logger:        c.base,
 		Quota:         c.quota,
 		Source:        c.src,
 		Store:         c.store,

@@ -112,11 +112,12 @@ func (w *Watcher) sampleBatch(ctx context.Context, streams []attendance.Stream, 
 		}
 	}
 	samples, err := w.src.Videos(ctx, ids)
+	// The call may have reached YouTube even if ctx ended meanwhile: count it.
+	if serr := w.quota.Spend(context.WithoutCancel(ctx), MethodVideosList, 1); serr != nil {
+		w.log.Warn("quota ledger write failed", "err", serr)
+	}
 	if ctx.Err() != nil {
 		return false
-	}
-	if serr := w.quota.Spend(ctx, MethodVideosList, 1); serr != nil {
-		w.log.Warn("quota ledger write failed", "err", serr)
 	}
 	if err != nil {
 		switch {
