@@ -324,7 +324,9 @@ func (y *YouTube) classify(ctx context.Context, method string, err error) error 
 	var rerr *oauth2.RetrieveError
 	switch {
 	case errors.As(err, &rerr):
-		e.Status = rerr.Response.StatusCode
+		if rerr.Response != nil {
+			e.Status = rerr.Response.StatusCode
+		}
 		e.Reason = rerr.ErrorCode
 		e.Message = redact(rerr.ErrorDescription, y.secrets...)
 		switch {

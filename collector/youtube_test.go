@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
+	"golang.org/x/oauth2"
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/collector/fakeyoutube"
@@ -328,5 +329,42 @@ func TestRedact(t *testing.T) {
 		if got := redact(tt.in, "sekrit-value"); got != tt.want {
 			t.Errorf("redact(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestYouTubeOAuthPath(t *testing.T) {
+	env := newFakeEnv(t, fakeyoutube.Options{AccessToken: "ya29.owner", OwnerChannelID: "UCowner"})
+	ctx := context.Background()
+	yt, err := NewYouTube(ctx, YouTubeConfig{TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "ya29.owner"}), Endpoint: env.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yt.CheckAccess(ctx, true, ""); err != nil {
+		t.Fatalf("check access: %v", err)
+	}
+	bs, err := yt.MyBroadcasts(ctx, "active")
+	if err != nil || len(bs) != 1 || bs[0].ChatID != fakeyoutube.ChatIDOf("vid00000001") || bs[0].LifeCycle != "live" {
+		t.Fatalf("broadcasts = %+v, %v", bs, err)
+	}
+	if err := yt.PostMessage(ctx, bs[0].ChatID, "Checkpoint word: MEKONG"); err != nil {
+		t.Fatal(err)
+	}
+	read, err := yt.ReadChat(ctx, bs[0].ChatID, "")
+	if err != nil || len(read.Messages) != 1 || read.Messages[0].AuthorChannelID != "UCowner" {
+		t.Fatalf("read back = %+v, %v", read, err)
+	}
+	stale, err := NewYouTube(ctx, YouTubeConfig{TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "ya29.stale"}), Endpoint: env.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = stale.CheckAccess(ctx, true, "")
+	if !errors.Is(err, ErrKeyInvalid) || strings.Contains(err.Error(), "ya29.stale") {
+		t.Errorf("stale token: %v", err)
+	}
+	if err := env.yt.CheckAccess(ctx, false, "vid00000001"); err != nil {
+		t.Errorf("api key check: %v", err)
+	}
+	if _, err := NewYouTube(ctx, YouTubeConfig{}); err == nil {
+		t.Error("no credential accepted")
 	}
 }
