@@ -113,10 +113,10 @@ func checkExactlyOnce(t *testing.T, sc *scenario) {
 
 func TestCollectorEndToEndWithFaults(t *testing.T) {
 	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	clock := fakeyoutube.NewSpeedClock(start.Add(-20*time.Minute), 1500)
+	clock := fakeyoutube.NewSpeedClock(start.Add(-20*time.Minute), 1000)
 	aud := fakeyoutube.Audience{Seed: 7, Attendees: attendees(200), Lurkers: 300, Hostile: true, Moderation: true,
 		Floods: []fakeyoutube.Flood{{At: start.Add(30 * time.Minute), Size: 4500}}}
-	sc := newScenario(t, clock, start, time.Hour, aud, fakeyoutube.Options{PollingMillis: 3000, History: 50})
+	sc := newScenario(t, clock, start, time.Hour, aud, fakeyoutube.Options{PollingMillis: 3000, History: 50, ChatEndedGrace: 30 * time.Minute})
 	sc.fake.InjectEvery(4, fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, Status: 503})
 	sc.fake.InjectEvery(9, fakeyoutube.Fault{Method: fakeyoutube.MethodVideosList, Status: 500})
 	sc.fake.Inject(fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, Status: 403, Reason: "rateLimitExceeded"})
