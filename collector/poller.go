@@ -90,6 +90,15 @@ func NewPoller(cfg PollerConfig) *Poller {
 	}
 }
 
+// UpdateTimes takes the stream's latest schedule (start, end) as the
+// watcher saw it, for the quota planner.
+func (p *Poller) UpdateTimes(s attendance.Stream) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stream.ScheduledStart, p.stream.ScheduledEnd = s.ScheduledStart, s.ScheduledEnd
+	p.stream.ActualStart, p.stream.ActualEnd = s.ActualStart, s.ActualEnd
+}
+
 // Health returns a snapshot of the poller's state.
 func (p *Poller) Health() PollerHealth {
 	p.mu.Lock()
@@ -191,7 +200,10 @@ func (p *Poller) plan(ctx context.Context, now time.Time) time.Duration {
 	if err != nil {
 		return p.serverInterval
 	}
-	end := ExpectedEnd(p.stream, p.cfg.EventDuration, now)
+	p.mu.Lock()
+	stream := p.stream
+	p.mu.Unlock()
+	end := ExpectedEnd(stream, p.cfg.EventDuration, now)
 	p.cfg.Metrics.setExpectedEnd(p.stream, end)
 	wait, paused := PlanChatWait(Plan{
 		Now: now, ExpectedEnd: end, NextReset: p.cfg.Quota.NextReset(), Remaining: remaining,

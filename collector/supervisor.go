@@ -165,7 +165,10 @@ func (c *Collector) round(ctx context.Context, wg *sync.WaitGroup, ended chan<- 
 	c.lastListing = c.cfg.Clock.Now()
 	finished := true
 	for _, s := range streams {
-		_, running := c.pollers[s.ID]
+		p, running := c.pollers[s.ID]
+		if running {
+			p.UpdateTimes(s)
+		}
 		if !running && needsPoller(s) && ctx.Err() == nil {
 			c.startLocked(ctx, s, wg, ended)
 			running = true

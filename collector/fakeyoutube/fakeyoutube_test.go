@@ -270,3 +270,19 @@ func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r.Header.Set("Authorization", "Bearer "+b.token)
 	return http.DefaultTransport.RoundTrip(r)
 }
+
+func TestAddEvent(t *testing.T) {
+	clock := NewManualClock(t0.Add(-time.Minute))
+	fake := New(clock, Options{})
+	n, err := fake.AddEvent(EventScript{VideoID: "demo0000001", Start: t0, Seed: 1,
+		Attendees: []Attendee{{ChannelID: "UCa", Name: "A", Code: "K7QM-4X2P"}}})
+	if err != nil || n < 2500 {
+		t.Fatalf("AddEvent = %d, %v", n, err)
+	}
+	if got := len(fake.Messages("demo0000001")); got != n {
+		t.Errorf("scripted %d, stored %d", n, got)
+	}
+	if _, err := fake.AddEvent(EventScript{}); err == nil {
+		t.Error("event without a video accepted")
+	}
+}
