@@ -40,6 +40,7 @@ type Poller struct {
 	draining       bool
 	stateSet       bool
 	loudOnce       bool
+	final          attendance.ChatState // the state the poller ended in
 
 	mu     sync.Mutex
 	health PollerHealth
@@ -97,6 +98,13 @@ func (p *Poller) UpdateTimes(s attendance.Stream) {
 	defer p.mu.Unlock()
 	p.stream.ScheduledStart, p.stream.ScheduledEnd = s.ScheduledStart, s.ScheduledEnd
 	p.stream.ActualStart, p.stream.ActualEnd = s.ActualStart, s.ActualEnd
+}
+
+// FinalState is the chat state the poller last recorded (empty if none).
+func (p *Poller) FinalState() attendance.ChatState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.final
 }
 
 // Health returns a snapshot of the poller's state.
@@ -189,7 +197,7 @@ func (p *Poller) commit(ctx context.Context, read ChatRead) (time.Duration, bool
 		}
 		p.draining = true
 	}
-	p.serverInterval = ClampPollInterval(read.PollingInterval.Milliseconds())
+	p.serverInterval = ClampPollInterval(read.PollingMillis)
 	p.fullPage = read.PageSize > 0 && int64(len(read.Messages)) >= read.PageSize
 	return p.plan(ctx, committed), false
 }
@@ -271,6 +279,9 @@ func (p *Poller) backoff(now time.Time, err error, hint time.Duration) time.Dura
 }
 
 func (p *Poller) setState(ctx context.Context, st attendance.ChatState, detail string) {
+	p.mu.Lock()
+	p.final = st
+	p.mu.Unlock()
 	if err := p.cfg.Store.SetChatState(ctx, p.stream.ID, st, detail); err != nil {
 		p.log.Error("record chat state failed", "state", string(st), "err", err)
 	}

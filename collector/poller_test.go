@@ -113,7 +113,7 @@ func TestPollerBackoffGrowsAndResets(t *testing.T) {
 			fail--
 			return ChatRead{}, apiErr(ErrTransient)
 		}
-		return ChatRead{NextPageToken: "tok-2", PollingInterval: 2 * time.Second, PageSize: 2000,
+		return ChatRead{NextPageToken: "tok-2", PollingMillis: 2000, PageSize: 2000,
 			Messages: []attendance.ChatMessage{{ID: "a", Type: attendance.MsgText, PublishedAt: t0}}}, nil
 	})
 	p, store, clock, m := newTestPoller(t, src, 10000)
@@ -177,7 +177,7 @@ func TestPollerDrainsAfterOffline(t *testing.T) {
 	src := chatFunc(func(ctx context.Context, chatID, token string) (ChatRead, error) {
 		r := pages[calls]
 		calls++
-		r.PollingInterval = 3 * time.Second
+		r.PollingMillis = 3000
 		return r, nil
 	})
 	p, store, _, _ := newTestPoller(t, src, 10000)
@@ -206,7 +206,7 @@ func TestPollerFullPageReadsAgainSoon(t *testing.T) {
 		for i := range msgs {
 			msgs[i] = attendance.ChatMessage{ID: fmt.Sprintf("%s-%d", token, i)}
 		}
-		return ChatRead{NextPageToken: token + "+", Messages: msgs, PageSize: 200, PollingInterval: 1500 * time.Millisecond}, nil
+		return ChatRead{NextPageToken: token + "+", Messages: msgs, PageSize: 200, PollingMillis: 1500}, nil
 	})
 	p, _, _, _ := newTestPoller(t, src, 10000)
 	wait, _ := p.Step(context.Background())

@@ -43,6 +43,7 @@ type Collector struct {
 
 	mu          sync.Mutex
 	pollers     map[int64]*Poller
+	notFound    map[int64]string // stream id → chat id that YouTube did not find
 	running     bool
 	lastListing time.Time
 	listErrors  int
@@ -85,7 +86,7 @@ func New(cfg Config, src Source, store Store, metrics *Metrics, logger *slog.Log
 	w.rnd = cfg.Rand
 	return &Collector{
 		cfg: cfg, src: src, store: store, quota: quota, watcher: w, metrics: metrics, log: log, base: logger,
-		pollers: map[int64]*Poller{}, done: make(chan struct{}),
+		pollers: map[int64]*Poller{}, notFound: map[int64]string{}, done: make(chan struct{}),
 	}, nil
 }
 
@@ -139,6 +140,9 @@ func (c *Collector) Run(ctx context.Context) error {
 			return nil
 		case id := <-ended:
 			c.mu.Lock()
+			if p := c.pollers[id]; p != nil && p.FinalState() == attendance.ChatNotFound {
+				c.notFound[id] = p.stream.ChatID
+			}
 			delete(c.pollers, id)
 			c.mu.Unlock()
 		case <-c.cfg.Clock.After(wait):
@@ -169,7 +173,8 @@ func (c *Collector) round(ctx context.Context, wg *sync.WaitGroup, ended chan<- 
 		if running {
 			p.UpdateTimes(s)
 		}
-		if !running && needsPoller(s) && ctx.Err() == nil {
+		retry := s.ChatState == attendance.ChatNotFound && s.ChatID != "" && s.ChatID != c.notFound[s.ID]
+		if !running && (needsPoller(s) || retry) && ctx.Err() == nil {
 			c.startLocked(ctx, s, wg, ended)
 			running = true
 		}

@@ -214,3 +214,60 @@ func TestCollectorStopsPollerOnDisabledChatAndFinishes(t *testing.T) {
 		clock.Advance(30 * time.Second)
 	}
 }
+
+func TestCollectorRetriesNotFoundChatWithNewID(t *testing.T) {
+	clock := fakeyoutube.NewManualClock(t0)
+	store := newMemStore(clock, attendance.Stream{ID: 1, EventSlug: "e", VideoID: "v1", State: attendance.StreamUpcoming})
+	chatID := "chat-old"
+	callc := make(chan string, 100)
+	src := sourceFuncs{
+		videos: func(ctx context.Context, ids []string) ([]VideoSample, error) {
+			return []VideoSample{{VideoID: "v1", Sample: attendance.StreamSample{State: attendance.StreamLive, ChatID: chatID}}}, nil
+		},
+		chat: func(ctx context.Context, id, token string) (ChatRead, error) {
+			callc <- id
+			if id == "chat-old" {
+				return ChatRead{}, apiErr(ErrChatNotFound)
+			}
+			return ChatRead{}, apiErr(ErrChatEnded)
+		},
+	}
+	c, err := New(Config{Clock: clock, RefreshInterval: 10 * time.Second}, src, store, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := runCollector(t, c)
+	defer func() {
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	if got := <-callc; got != "chat-old" {
+		t.Fatalf("first read of %s", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// same chat id: not read again
+	for range 3 {
+		if err := clock.BlockUntil(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(30 * time.Second)
+	}
+	if err := clock.BlockUntil(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if len(callc) != 0 {
+		t.Fatalf("a not-found chat was read again with the same id: %s", <-callc)
+	}
+	chatID = "chat-new" // YouTube now gives another chat id; read by the collector after the clock moves
+	clock.Advance(30 * time.Second)
+	select {
+	case got := <-callc:
+		if got != "chat-new" {
+			t.Fatalf("read %s, want chat-new", got)
+		}
+	case <-ctx.Done():
+		t.Fatal("the new chat id was never read")
+	}
+}

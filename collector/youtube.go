@@ -184,11 +184,11 @@ func parseTime(s string) time.Time {
 
 // ChatRead is one liveChatMessages.list answer.
 type ChatRead struct {
-	Messages        []attendance.ChatMessage
-	NextPageToken   string
-	PollingInterval time.Duration // pollingIntervalMillis as sent (not clamped)
-	OfflineAt       time.Time     // zero while online
-	PageSize        int64         // the maxResults asked for: a page this long was full
+	Messages      []attendance.ChatMessage
+	NextPageToken string
+	PollingMillis int64     // pollingIntervalMillis as sent: may be 0, negative or huge; see ClampPollInterval
+	OfflineAt     time.Time // zero while online
+	PageSize      int64     // the maxResults asked for: a page this long was full
 }
 
 // ReadChat reads one page of a live chat from pageToken (empty: the recent
@@ -204,14 +204,11 @@ func (y *YouTube) ReadChat(ctx context.Context, chatID, pageToken string) (ChatR
 		return ChatRead{}, y.classify(ctx, MethodChatList, err)
 	}
 	read := ChatRead{
-		NextPageToken:   resp.NextPageToken,
-		PollingInterval: time.Duration(resp.PollingIntervalMillis) * time.Millisecond,
-		OfflineAt:       parseTime(resp.OfflineAt),
-		PageSize:        y.pageSize,
-		Messages:        make([]attendance.ChatMessage, 0, len(resp.Items)),
-	}
-	if resp.PollingIntervalMillis > int64(time.Duration(1<<62)/time.Millisecond) || resp.PollingIntervalMillis < 0 {
-		read.PollingInterval = -1 // absurd: let the clamp decide
+		NextPageToken: resp.NextPageToken,
+		PollingMillis: resp.PollingIntervalMillis,
+		OfflineAt:     parseTime(resp.OfflineAt),
+		PageSize:      y.pageSize,
+		Messages:      make([]attendance.ChatMessage, 0, len(resp.Items)),
 	}
 	for _, it := range resp.Items {
 		if it == nil {

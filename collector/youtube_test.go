@@ -3,9 +3,12 @@ package collector
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,7 +134,7 @@ func TestYouTubeReadChat(t *testing.T) {
 	if ids := msgIDs(first.Messages); ids != "m3,m4,m5" {
 		t.Errorf("first read = %s, want recent history m3,m4,m5", ids)
 	}
-	if first.PollingInterval != 4321*time.Millisecond || first.NextPageToken == "" || !first.OfflineAt.IsZero() {
+	if first.PollingMillis != 4321 || first.NextPageToken == "" || !first.OfflineAt.IsZero() {
 		t.Errorf("first read = %+v", first)
 	}
 	env.clock.Advance(20 * time.Second)
@@ -206,7 +209,7 @@ func TestParseTime(t *testing.T) {
 }
 
 func TestYouTubeErrorClasses(t *testing.T) {
-	huge := int64(-7)
+	huge, enormous := int64(-7), int64(1<<62)
 	tests := []struct {
 		name   string
 		fault  fakeyoutube.Fault
@@ -231,7 +234,8 @@ func TestYouTubeErrorClasses(t *testing.T) {
 		{"truncated body", fakeyoutube.Fault{Truncate: true}, ErrTransient, "transient"},
 		{"invalid json", fakeyoutube.Fault{InvalidJSON: true}, ErrTransient, "transient"},
 		{"100 MB body", fakeyoutube.Fault{HugeBody: 100 << 20}, ErrTransient, "transient"},
-		{"absurd polling interval", fakeyoutube.Fault{PollingIntervalMillis: &huge}, nil, ""},
+		{"negative polling interval", fakeyoutube.Fault{PollingIntervalMillis: &huge}, nil, ""},
+		{"huge polling interval", fakeyoutube.Fault{PollingIntervalMillis: &enormous}, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,7 +249,11 @@ func TestYouTubeErrorClasses(t *testing.T) {
 				if err != nil {
 					t.Fatalf("err = %v", err)
 				}
-				if d := ClampPollInterval(read.PollingInterval.Milliseconds()); d != DefaultPollInterval {
+				want := DefaultPollInterval
+				if read.PollingMillis > 0 {
+					want = MaxPollInterval
+				}
+				if d := ClampPollInterval(read.PollingMillis); d != want {
 					t.Errorf("clamped interval = %v", d)
 				}
 				return
@@ -367,4 +375,39 @@ func TestYouTubeOAuthPath(t *testing.T) {
 	if _, err := NewYouTube(ctx, YouTubeConfig{}); err == nil {
 		t.Error("no credential accepted")
 	}
+}
+
+func TestPollerLogsNoSecrets(t *testing.T) {
+	env := newFakeEnv(t, fakeyoutube.Options{})
+	var buf strings.Builder
+	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	store := newMemStore(env.clock, attendance.Stream{ID: 1, EventSlug: "e", VideoID: "vid00000001",
+		ChatID: fakeyoutube.ChatIDOf("vid00000001"), State: attendance.StreamLive})
+	q, _ := NewQuota(store, "key", 10000, 1000, env.clock, nil)
+	p := NewPoller(PollerConfig{Quota: q, Source: env.yt, Store: store, Stream: store.stream(1), Clock: env.clock, Logger: logger})
+	env.fake.Inject(fakeyoutube.Fault{Drop: true})
+	env.fake.Inject(fakeyoutube.Fault{Status: 400, Reason: "keyInvalid", Message: "API key not valid: " + testKey})
+	for range 3 {
+		if _, done := p.Step(context.Background()); done {
+			break
+		}
+	}
+	out := buf.String()
+	if !strings.Contains(out, "youtube refused") {
+		t.Errorf("no loud error logged:\n%s", out)
+	}
+	if strings.Contains(out, testKey) {
+		t.Errorf("log leaks the api key:\n%s", out)
+	}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
