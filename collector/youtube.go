@@ -389,6 +389,7 @@ type countingTransport struct {
 	metrics *Metrics
 }
 
+// RoundTrip implements http.RoundTripper.
 func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	code := "error"
@@ -428,6 +429,7 @@ type limitTransport struct {
 	limit int64
 }
 
+// RoundTrip implements http.RoundTripper.
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
@@ -446,6 +448,7 @@ type limitedBody struct {
 	left int64
 }
 
+// Read implements io.Reader, failing once the limit is passed.
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
 		var one [1]byte
@@ -462,4 +465,5 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close closes the underlying body.
 func (b *limitedBody) Close() error { return b.rc.Close() }

@@ -78,9 +78,24 @@ func (s *Server) takeFaultLocked(method string) *Fault {
 	return hit
 }
 
-var defaultReason = map[int]string{
-	400: "badRequest", 401: "authError", 403: "forbidden", 404: "notFound",
-	429: "tooManyRequests", 500: "backendError", 502: "badGateway", 503: "backendError", 504: "backendError",
+// defaultReason is Google's usual reason for a status.
+func defaultReason(status int) string {
+	switch status {
+	case 400:
+		return "badRequest"
+	case 401:
+		return "authError"
+	case 403:
+		return "forbidden"
+	case 404:
+		return "notFound"
+	case 429:
+		return "tooManyRequests"
+	case 502:
+		return "badGateway"
+	default:
+		return "backendError"
+	}
 }
 
 // applyFault plays the part of f that comes before the handler; it
@@ -109,7 +124,7 @@ func applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
 	case f.Status != 0:
 		reason := f.Reason
 		if reason == "" {
-			reason = defaultReason[f.Status]
+			reason = defaultReason(f.Status)
 		}
 		domain := f.Domain
 		if domain == "" {

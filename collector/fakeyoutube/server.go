@@ -38,12 +38,16 @@ const (
 	defaultChatEndedGrace = 2 * time.Minute
 )
 
-var methodCost = map[string]int64{
-	MethodVideosList:     1,
-	MethodChatList:       5,
-	MethodChatInsert:     20,
-	MethodBroadcastsList: 5,
-	MethodChannelsList:   1,
+// costOf is what a call costs in quota units.
+func costOf(method string) int64 {
+	switch method {
+	case MethodChatList, MethodBroadcastsList:
+		return 5
+	case MethodChatInsert:
+		return 20
+	default:
+		return 1
+	}
 }
 
 // Options configure a Server. The zero value is an open server (any or no
@@ -266,7 +270,7 @@ func (s *Server) api(method string, h func(w http.ResponseWriter, r *http.Reques
 		s.mu.Lock()
 		s.calls[method]++
 		s.rollDayLocked()
-		cost := methodCost[method]
+		cost := costOf(method)
 		if s.opts.DailyQuota > 0 && s.quotaUsed+cost > s.opts.DailyQuota {
 			s.mu.Unlock()
 			writeError(w, http.StatusForbidden, "youtube.quota", "quotaExceeded",
