@@ -134,6 +134,10 @@ func (p *Poller) Run(ctx context.Context) error {
 func (p *Poller) Step(ctx context.Context) (wait time.Duration, done bool) {
 	q := p.cfg.Quota
 	now := p.cfg.Clock.Now()
+	if wait, early := p.tooEarly(now); early {
+		p.setHealth(func(h *PollerHealth) { h.NextPoll = now.Add(wait) })
+		return wait, false
+	}
 	if err := q.Allow(ctx, ChatReadCost, false); err != nil {
 		if ctx.Err() != nil {
 			return 0, true
@@ -202,6 +206,33 @@ func (p *Poller) commit(ctx context.Context, read ChatRead) (time.Duration, bool
 	return p.plan(ctx, committed), false
 }
 
+// Chat reads before a scheduled start: none until an hour before, then at
+// most one a minute until ten minutes before (people greet in the waiting
+// room, and the first read only returns recent history).
+const (
+	earlyChatWindow = time.Hour
+	lobbyWindow     = 10 * time.Minute
+	lobbyInterval   = time.Minute
+	earlyRecheck    = 5 * time.Minute
+)
+
+// tooEarly says whether the stream's scheduled start is so far away that
+// the chat is not worth reading yet, and how long to sleep before checking
+// again (short, in case the stream starts early).
+func (p *Poller) tooEarly(now time.Time) (time.Duration, bool) {
+	p.mu.Lock()
+	s := p.stream
+	p.mu.Unlock()
+	if !s.ActualStart.IsZero() || s.ScheduledStart.IsZero() {
+		return 0, false
+	}
+	until := s.ScheduledStart.Sub(now)
+	if until <= earlyChatWindow {
+		return 0, false
+	}
+	return min(until-earlyChatWindow, earlyRecheck), true
+}
+
 // plan asks the quota planner for the wait before the next read.
 func (p *Poller) plan(ctx context.Context, now time.Time) time.Duration {
 	remaining, err := p.cfg.Quota.ChatRemaining(ctx)
@@ -218,6 +249,9 @@ func (p *Poller) plan(ctx context.Context, now time.Time) time.Duration {
 		Chats: p.cfg.Chats(), ServerInterval: p.serverInterval, FullPage: p.fullPage, Draining: p.draining,
 	})
 	wait += p.slow
+	if stream.ActualStart.IsZero() && stream.ScheduledStart.Sub(now) > lobbyWindow && !paused {
+		wait = max(wait, lobbyInterval)
+	}
 	p.setHealth(func(h *PollerHealth) { h.NextPoll, h.QuotaPaused = now.Add(wait), paused })
 	return wait
 }

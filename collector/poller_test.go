@@ -221,3 +221,48 @@ func TestPollerFullPageReadsAgainSoon(t *testing.T) {
 		t.Errorf("full page with one read left: wait = %v; want planned spacing", wait)
 	}
 }
+
+func TestPollerWaitsForTheScheduledStart(t *testing.T) {
+	calls := 0
+	src := chatFunc(func(ctx context.Context, chatID, token string) (ChatRead, error) {
+		calls++
+		return ChatRead{NextPageToken: token + "+", PollingMillis: 2000}, nil
+	})
+	p, _, clock, _ := newTestPoller(t, src, 10000)
+	start := t0.Add(3 * time.Hour)
+	p.stream.ActualStart, p.stream.ScheduledStart, p.stream.ScheduledEnd = time.Time{}, start, start.Add(2*time.Hour)
+	steps := []struct {
+		at       time.Time
+		wantWait time.Duration
+		wantCall int
+	}{
+		{t0, 5 * time.Minute, 0},                            // three hours ahead: no read
+		{start.Add(-61 * time.Minute), time.Minute, 0},      // just over an hour ahead: sleep to the hour
+		{start.Add(-30 * time.Minute), time.Minute, 1},      // the lobby: one read a minute
+		{start.Add(-5 * time.Minute), 2*time.Second + 0, 2}, // last minutes: the planner's pace
+	}
+	for _, st := range steps {
+		clock.Set(st.at)
+		wait, done := p.Step(context.Background())
+		if done || calls != st.wantCall {
+			t.Fatalf("at %v: done=%v calls=%d, want %d", st.at, done, calls, st.wantCall)
+		}
+		if st.wantWait == 0 && (wait < 2*time.Second || wait >= time.Minute) {
+			t.Errorf("at %v: wait %v, want the planner's pace", st.at, wait)
+		}
+		if st.wantWait != 0 && wait != st.wantWait {
+			t.Errorf("at %v: wait %v, want %v", st.at, wait, st.wantWait)
+		}
+	}
+	// an early start wakes the sleeping poller at the next recheck
+	p2, _, clock2, _ := newTestPoller(t, src, 10000)
+	p2.stream.ActualStart, p2.stream.ScheduledStart = time.Time{}, t0.Add(3*time.Hour)
+	wait, _ := p2.Step(context.Background())
+	clock2.Advance(wait)
+	p2.UpdateTimes(attendance.Stream{ScheduledStart: t0.Add(3 * time.Hour), ActualStart: clock2.Now()})
+	before := calls
+	p2.Step(context.Background())
+	if calls != before+1 {
+		t.Error("an early start was not read")
+	}
+}
