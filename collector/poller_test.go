@@ -236,10 +236,10 @@ func TestPollerWaitsForTheScheduledStart(t *testing.T) {
 		wantWait time.Duration
 		wantCall int
 	}{
-		{t0, 5 * time.Minute, 0},                            // three hours ahead: no read
-		{start.Add(-61 * time.Minute), time.Minute, 0},      // just over an hour ahead: sleep to the hour
-		{start.Add(-30 * time.Minute), time.Minute, 1},      // the lobby: one read a minute
-		{start.Add(-5 * time.Minute), 2*time.Second + 0, 2}, // last minutes: the planner's pace
+		{t0, 5 * time.Minute, 0},                       // three hours ahead: no read
+		{start.Add(-61 * time.Minute), time.Minute, 0}, // just over an hour ahead: sleep to the hour
+		{start.Add(-30 * time.Minute), time.Minute, 1}, // the lobby: one read a minute
+		{start.Add(-5 * time.Minute), 0, 2},            // last minutes: the planner's pace
 	}
 	for _, st := range steps {
 		clock.Set(st.at)
