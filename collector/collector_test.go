@@ -257,3 +257,56 @@ func TestEightHourEventWithinBudget(t *testing.T) {
 		t.Errorf("p95 latency %v is too high", p95)
 	}
 }
+
+// TestCollectorResumesAfterRestart stops the collector mid-stream and
+// starts a new one on the same store: it resumes from the stored page
+// token, and every served message is stored exactly once.
+func TestCollectorResumesAfterRestart(t *testing.T) {
+	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	clock := fakeyoutube.NewSpeedClock(start.Add(-5*time.Minute), 1000)
+	aud := fakeyoutube.Audience{Seed: 9, Attendees: attendees(100), Lurkers: 400,
+		Floods: []fakeyoutube.Flood{{At: start.Add(20 * time.Minute), Size: 2500}}}
+	sc := newScenario(t, clock, start, time.Hour, aud, fakeyoutube.Options{PollingMillis: 3000, History: 20, ChatEndedGrace: 30 * time.Minute})
+	halfway := make(chan struct{})
+	pages := 0
+	sc.store.commitHook = func(page attendance.ChatPage) error {
+		pages++
+		if pages == 30 {
+			close(halfway)
+		}
+		return nil
+	}
+	run := func(stopAt <-chan struct{}) {
+		c, err := New(Config{Credential: "k", Clock: clock, RefreshInterval: 10 * time.Second}, sc.yt, sc.store, nil, testLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() { errc <- c.Run(ctx) }()
+		select {
+		case <-stopAt:
+		case <-c.Done():
+		case <-time.After(30 * time.Second):
+			t.Errorf("timed out: %+v", c.Health())
+		}
+		cancel()
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(halfway)
+	first := sc.store.stream(1)
+	if first.PageToken == "" || first.State == attendance.StreamEnded {
+		t.Fatalf("stopped too late or too early: %+v", first)
+	}
+	run(nil)
+	st := sc.store.stream(1)
+	if st.State != attendance.StreamEnded || st.ChatState != attendance.ChatDrained {
+		t.Errorf("stream = %s/%s", st.State, st.ChatState)
+	}
+	checkExactlyOnce(t, sc)
+	if got, all := len(sc.store.commits), len(sc.fake.Messages(sc.video)); got != all {
+		t.Errorf("committed %d of %d messages", got, all)
+	}
+}

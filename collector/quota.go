@@ -2,6 +2,8 @@ package collector
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sync"
 	"time"
@@ -190,4 +192,12 @@ func (q *Quota) publishLocked(now time.Time) {
 		ex = float64(at.Unix())
 	}
 	q.metrics.quotaExhaustionAt.Set(ex)
+}
+
+// CredentialLabel is a non-secret label for a credential, for the quota
+// ledger: a short hash, so two keys keep two ledgers and the key itself
+// never reaches the store or a log.
+func CredentialLabel(kind, secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return kind + ":" + hex.EncodeToString(sum[:4])
 }
