@@ -106,7 +106,7 @@ func (m *Metrics) countError(method string, err error) {
 	}
 }
 
-func (m *Metrics) setBackoff(s attendance.Stream, on bool) {
+func (m *Metrics) setBackoff(event, video string, on bool) {
 	if m == nil {
 		return
 	}
@@ -114,12 +114,12 @@ func (m *Metrics) setBackoff(s attendance.Stream, on bool) {
 	if on {
 		v = 1
 	}
-	m.backoff.WithLabelValues(s.EventSlug, s.VideoID).Set(v)
+	m.backoff.WithLabelValues(event, video).Set(v)
 }
 
-func (m *Metrics) setExpectedEnd(s attendance.Stream, end time.Time) {
+func (m *Metrics) setExpectedEnd(event, video string, end time.Time) {
 	if m != nil && !end.IsZero() {
-		m.expectedEnd.WithLabelValues(s.EventSlug, s.VideoID).Set(float64(end.Unix()))
+		m.expectedEnd.WithLabelValues(event, video).Set(float64(end.Unix()))
 	}
 }
 

@@ -29,7 +29,7 @@ type PollerConfig struct {
 // cursor, and stops once the chat is drained, ended, or cannot be read.
 type Poller struct {
 	cfg    PollerConfig
-	stream attendance.Stream
+	stream attendance.Stream // as given; never changed
 	log    *slog.Logger
 
 	token          string
@@ -42,8 +42,9 @@ type Poller struct {
 	loudOnce       bool
 	final          attendance.ChatState // the state the poller ended in
 
-	mu     sync.Mutex
-	health PollerHealth
+	mu       sync.Mutex
+	schedule attendance.Stream // the stream's latest times, updated by UpdateTimes
+	health   PollerHealth
 }
 
 // PollerHealth is one poller's state for /readyz and the dashboard.
@@ -83,6 +84,7 @@ func NewPoller(cfg PollerConfig) *Poller {
 	return &Poller{
 		cfg:            cfg,
 		stream:         s,
+		schedule:       s,
 		token:          s.PageToken,
 		serverInterval: DefaultPollInterval,
 		stateSet:       s.ChatState == attendance.ChatPolling || s.ChatState == attendance.ChatGap,
@@ -96,8 +98,8 @@ func NewPoller(cfg PollerConfig) *Poller {
 func (p *Poller) UpdateTimes(s attendance.Stream) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.stream.ScheduledStart, p.stream.ScheduledEnd = s.ScheduledStart, s.ScheduledEnd
-	p.stream.ActualStart, p.stream.ActualEnd = s.ActualStart, s.ActualEnd
+	p.schedule.ScheduledStart, p.schedule.ScheduledEnd = s.ScheduledStart, s.ScheduledEnd
+	p.schedule.ActualStart, p.schedule.ActualEnd = s.ActualStart, s.ActualEnd
 }
 
 // FinalState is the chat state the poller last recorded (empty if none).
@@ -183,7 +185,7 @@ func (p *Poller) commit(ctx context.Context, read ChatRead) (time.Duration, bool
 	p.token = read.NextPageToken
 	p.errCount = 0
 	p.slow /= 2
-	p.cfg.Metrics.setBackoff(p.stream, false)
+	p.cfg.Metrics.setBackoff(p.stream.EventSlug, p.stream.VideoID, false)
 	p.observe(read.Messages, committed)
 	p.setHealth(func(h *PollerHealth) {
 		h.LastCommit, h.ConsecutiveErrors, h.BackingOff, h.LastError = committed, 0, false, ""
@@ -221,7 +223,7 @@ const (
 // again (short, in case the stream starts early).
 func (p *Poller) tooEarly(now time.Time) (time.Duration, bool) {
 	p.mu.Lock()
-	s := p.stream
+	s := p.schedule
 	p.mu.Unlock()
 	if !s.ActualStart.IsZero() || s.ScheduledStart.IsZero() {
 		return 0, false
@@ -240,10 +242,10 @@ func (p *Poller) plan(ctx context.Context, now time.Time) time.Duration {
 		return p.serverInterval
 	}
 	p.mu.Lock()
-	stream := p.stream
+	stream := p.schedule
 	p.mu.Unlock()
 	end := ExpectedEnd(stream, p.cfg.EventDuration, now)
-	p.cfg.Metrics.setExpectedEnd(p.stream, end)
+	p.cfg.Metrics.setExpectedEnd(p.stream.EventSlug, p.stream.VideoID, end)
 	wait, paused := PlanChatWait(Plan{
 		Now: now, ExpectedEnd: end, NextReset: p.cfg.Quota.NextReset(), Remaining: remaining,
 		Chats: p.cfg.Chats(), ServerInterval: p.serverInterval, FullPage: p.fullPage, Draining: p.draining,
@@ -305,7 +307,7 @@ func (p *Poller) handleError(ctx context.Context, now time.Time, err error) (tim
 func (p *Poller) backoff(now time.Time, err error, hint time.Duration) time.Duration {
 	p.errCount++
 	d := NextDelay(p.errCount, hint, p.cfg.Rand)
-	p.cfg.Metrics.setBackoff(p.stream, true)
+	p.cfg.Metrics.setBackoff(p.stream.EventSlug, p.stream.VideoID, true)
 	p.setHealth(func(h *PollerHealth) {
 		h.ConsecutiveErrors, h.BackingOff, h.LastError, h.NextPoll = p.errCount, true, ReasonLabel(err), now.Add(d)
 	})

@@ -230,7 +230,7 @@ func TestPollerWaitsForTheScheduledStart(t *testing.T) {
 	})
 	p, _, clock, _ := newTestPoller(t, src, 10000)
 	start := t0.Add(3 * time.Hour)
-	p.stream.ActualStart, p.stream.ScheduledStart, p.stream.ScheduledEnd = time.Time{}, start, start.Add(2*time.Hour)
+	p.UpdateTimes(attendance.Stream{ScheduledStart: start, ScheduledEnd: start.Add(2 * time.Hour)})
 	steps := []struct {
 		at       time.Time
 		wantWait time.Duration
@@ -256,7 +256,7 @@ func TestPollerWaitsForTheScheduledStart(t *testing.T) {
 	}
 	// an early start wakes the sleeping poller at the next recheck
 	p2, _, clock2, _ := newTestPoller(t, src, 10000)
-	p2.stream.ActualStart, p2.stream.ScheduledStart = time.Time{}, t0.Add(3*time.Hour)
+	p2.UpdateTimes(attendance.Stream{ScheduledStart: t0.Add(3 * time.Hour)})
 	wait, _ := p2.Step(context.Background())
 	clock2.Advance(wait)
 	p2.UpdateTimes(attendance.Stream{ScheduledStart: t0.Add(3 * time.Hour), ActualStart: clock2.Now()})

@@ -214,5 +214,5 @@ func (w *Watcher) publish(s attendance.Stream, x attendance.StreamSample, now ti
 	if x.Likes != nil {
 		m.likes.WithLabelValues(ev, vid).Set(float64(*x.Likes))
 	}
-	m.setExpectedEnd(s, ExpectedEnd(s, w.eventDuration, now))
+	m.setExpectedEnd(s.EventSlug, s.VideoID, ExpectedEnd(s, w.eventDuration, now))
 }

@@ -272,7 +272,7 @@ func TestYouTubeErrorClasses(t *testing.T) {
 			}
 			var after runtime.MemStats
 			runtime.ReadMemStats(&after)
-			if grown := int64(after.TotalAlloc - before.TotalAlloc); grown > 64<<20 {
+			if grown := int64(after.TotalAlloc - before.TotalAlloc); grown > 128<<20 {
 				t.Errorf("allocated %d MiB for one failed read", grown>>20)
 			}
 		})
