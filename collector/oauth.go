@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -224,4 +225,96 @@ func CheckGrant(ctx context.Context, cfg *oauth2.Config, tok *oauth2.Token) (*oa
 		return nil, fmt.Errorf("oauth: check grant: %w", oauthError(err))
 	}
 	return fresh, nil
+}
+
+// RefreshingTokenSource hands out the channel owner's access token,
+// refreshing it when it expires or when YouTube rejected it (Invalidate),
+// and reports every new token to onRefresh so it can be saved. x/oauth2
+// itself never refreshes a token that YouTube answered 401 to.
+type RefreshingTokenSource struct {
+	ctx       context.Context
+	cfg       *oauth2.Config
+	onRefresh func(*oauth2.Token)
+
+	mu  sync.Mutex
+	tok *oauth2.Token
+}
+
+// NewRefreshingTokenSource returns a token source over cfg starting from
+// tok. ctx carries the HTTP client for the token endpoint, if any; it is
+// used for every refresh. onRefresh may be nil.
+func NewRefreshingTokenSource(ctx context.Context, cfg *oauth2.Config, tok *oauth2.Token, onRefresh func(*oauth2.Token)) *RefreshingTokenSource {
+	return &RefreshingTokenSource{ctx: ctx, cfg: cfg, tok: tok, onRefresh: onRefresh}
+}
+
+// Token returns a valid access token, refreshing it when needed.
+func (s *RefreshingTokenSource) Token() (*oauth2.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok.Valid() {
+		return s.tok, nil
+	}
+	fresh, err := s.cfg.TokenSource(s.ctx, s.tok).Token()
+	if err != nil {
+		return nil, fmt.Errorf("oauth: refresh token: %w", oauthError(err))
+	}
+	if fresh.RefreshToken == "" {
+		fresh.RefreshToken = s.tok.RefreshToken
+	}
+	s.tok = fresh
+	if s.onRefresh != nil {
+		s.onRefresh(fresh)
+	}
+	return fresh, nil
+}
+
+// Invalidate marks the current access token as dead, so the next Token
+// call refreshes it.
+func (s *RefreshingTokenSource) Invalidate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := *s.tok
+	t.AccessToken = ""
+	t.Expiry = time.Unix(1, 0)
+	s.tok = &t
+}
+
+// bearerTransport adds the OAuth access token and, when YouTube answers
+// 401, invalidates it and retries the request once with a fresh one.
+type bearerTransport struct {
+	source oauth2.TokenSource
+	base   http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.send(req)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	inv, ok := t.source.(interface{ Invalidate() })
+	if !ok || (req.Body != nil && req.GetBody == nil) {
+		return resp, nil
+	}
+	resp.Body.Close()
+	inv.Invalidate()
+	retry := req.Clone(req.Context())
+	if req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, fmt.Errorf("oauth: replay request body: %w", err)
+		}
+		retry.Body = body
+	}
+	return t.send(retry)
+}
+
+func (t *bearerTransport) send(req *http.Request) (*http.Response, error) {
+	tok, err := t.source.Token()
+	if err != nil {
+		return nil, err
+	}
+	r := req.Clone(req.Context())
+	tok.SetAuthHeader(r)
+	return t.base.RoundTrip(r)
 }

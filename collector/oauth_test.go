@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/seameo/rollcall/collector/fakeyoutube"
 )
 
 // oauthServer is a Google-like token endpoint that checks PKCE.
@@ -224,5 +226,46 @@ func TestSecretFileModes(t *testing.T) {
 	}
 	if got, err := ReadSecretFile(key); err != nil || got != "AIzaKEY" {
 		t.Errorf("ReadSecretFile = %q, %v", got, err)
+	}
+}
+
+func TestOAuthRefreshAndRetryOn401(t *testing.T) {
+	o := &oauthServer{}
+	tokSrv := httptest.NewServer(o.handler(t))
+	defer tokSrv.Close()
+	env := newFakeEnv(t, fakeyoutube.Options{AccessToken: "ya29.refreshed", OwnerChannelID: "UCowner"})
+	ctx := context.Background()
+	var saved []*oauth2.Token
+	src := NewRefreshingTokenSource(ctx, testOAuthConfig(tokSrv.URL),
+		&oauth2.Token{AccessToken: "ya29.revoked-early", RefreshToken: "1//refresh-secret", Expiry: time.Now().Add(time.Hour)},
+		func(tok *oauth2.Token) { saved = append(saved, tok) })
+	yt, err := NewYouTube(ctx, YouTubeConfig{TokenSource: src, Endpoint: env.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the cached access token is refused (401): refreshed once, retried once
+	if err := yt.CheckAccess(ctx, true, ""); err != nil {
+		t.Fatalf("check access: %v", err)
+	}
+	if len(saved) != 1 || saved[0].AccessToken != "ya29.refreshed" || saved[0].RefreshToken != "1//refresh-secret" {
+		t.Fatalf("saved = %+v", saved)
+	}
+	if err := yt.PostMessage(ctx, fakeyoutube.ChatIDOf("vid00000001"), "hello"); err != nil {
+		t.Fatalf("post: %v", err)
+	}
+	// the grant dies: a 401, a refresh that fails with invalid_grant, no loop
+	o.mu.Lock()
+	o.dead = true
+	o.mu.Unlock()
+	src.Invalidate()
+	err = yt.CheckAccess(ctx, true, "")
+	if !errors.Is(err, ErrGrantInvalid) {
+		t.Fatalf("dead grant: %v, want ErrGrantInvalid", err)
+	}
+	if strings.Contains(err.Error(), "refresh-secret") || strings.Contains(err.Error(), "GOCSPX") {
+		t.Errorf("error leaks a secret: %v", err)
+	}
+	if len(saved) != 1 {
+		t.Errorf("saved %d tokens", len(saved))
 	}
 }

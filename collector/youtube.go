@@ -40,7 +40,7 @@ const (
 // and TokenSource.
 type YouTubeConfig struct {
 	APIKey       string             // Data API key (secret)
-	TokenSource  oauth2.TokenSource // the channel owner's OAuth token
+	TokenSource  oauth2.TokenSource // the channel owner's OAuth token; a *RefreshingTokenSource is refreshed and retried once on 401
 	Endpoint     string             // API base URL; empty is YouTube. The fake: srv.URL + "/"
 	Transport    http.RoundTripper  // base transport; default a clone of http.DefaultTransport
 	Timeout      time.Duration      // per request; default 30 s
@@ -84,7 +84,7 @@ func NewYouTube(ctx context.Context, cfg YouTubeConfig) (*YouTube, error) {
 		// option.WithHTTPClient would silently drop option.WithAPIKey.
 		rt = &transport.APIKey{Key: cfg.APIKey, Transport: rt}
 	} else {
-		rt = &oauth2.Transport{Source: cfg.TokenSource, Base: rt}
+		rt = &bearerTransport{source: cfg.TokenSource, base: rt}
 	}
 	opts := []option.ClientOption{option.WithHTTPClient(&http.Client{Transport: rt, Timeout: cfg.Timeout})}
 	if cfg.Endpoint != "" {
@@ -320,6 +320,10 @@ func (y *YouTube) classify(ctx context.Context, method string, err error) error 
 	var gerr *googleapi.Error
 	var rerr *oauth2.RetrieveError
 	switch {
+	case errors.Is(err, ErrGrantInvalid):
+		e.sentinel = ErrGrantInvalid
+		e.Reason = "invalid_grant"
+		e.Message = redact(err.Error(), y.secrets...)
 	case errors.As(err, &rerr):
 		if rerr.Response != nil {
 			e.Status = rerr.Response.StatusCode
