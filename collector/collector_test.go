@@ -190,7 +190,7 @@ func TestEightHourEventWithinBudget(t *testing.T) {
 		},
 		Floods: []fakeyoutube.Flood{{At: start.Add(10 * time.Minute), Size: 3000}, {At: start.Add(6 * time.Hour), Size: 2500}}}
 	const daily = 10000
-	sc := newScenario(t, clock, start, length, aud, fakeyoutube.Options{DailyQuota: daily, PollingMillis: 5000})
+	sc := newScenario(t, clock, start, length, aud, fakeyoutube.Options{DailyQuota: daily, PollingMillis: 5000, EnforcePolling: true})
 	q, err := NewQuota(sc.store, "key", daily, daily/10, clock, sc.metrics)
 	if err != nil {
 		t.Fatal(err)
@@ -253,6 +253,9 @@ func TestEightHourEventWithinBudget(t *testing.T) {
 	p50, p95 := lags[len(lags)/2], lags[len(lags)*95/100]
 	t.Logf("8h event: %d messages, units used %d of %d (chat %d, videos %d), latency publishedAt→committed median %v p95 %v max %v",
 		len(lags), used, daily, sc.store.quotaByM[MethodChatList], sc.store.quotaByM[MethodVideosList], p50, p95, lags[len(lags)-1])
+	if n := testutil.ToFloat64(sc.metrics.errors.WithLabelValues(MethodChatList, "rate_limited")); n != 0 {
+		t.Errorf("read sooner than pollingIntervalMillis %v times", n)
+	}
 	if p95 > 2*time.Minute {
 		t.Errorf("p95 latency %v is too high", p95)
 	}

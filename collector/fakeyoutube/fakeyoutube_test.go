@@ -286,3 +286,37 @@ func TestAddEvent(t *testing.T) {
 		t.Error("event without a video accepted")
 	}
 }
+
+func TestEnforcePolling(t *testing.T) {
+	_, clock, srv := setup(t, Options{PollingMillis: 2000, EnforcePolling: true})
+	svc := newClient(t, srv, option.WithHTTPClient(srv.Client()))
+	clock.Set(t0.Add(5 * time.Minute))
+	r, err := svc.LiveChatMessages.List(ChatIDOf("v1"), []string{"snippet"}).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(1999 * time.Millisecond)
+	if _, err := svc.LiveChatMessages.List(ChatIDOf("v1"), []string{"snippet"}).PageToken(r.NextPageToken).Do(); reason(err) != "rateLimitExceeded" {
+		t.Errorf("too soon: %v", err)
+	}
+	clock.Advance(time.Millisecond)
+	if _, err := svc.LiveChatMessages.List(ChatIDOf("v1"), []string{"snippet"}).PageToken(r.NextPageToken).Do(); err != nil {
+		t.Errorf("on time: %v", err)
+	}
+}
+
+func TestDelayFaultHonoursCancellation(t *testing.T) {
+	fake, _, srv := setup(t, Options{})
+	fake.Inject(Fault{Delay: time.Hour})
+	svc := newClient(t, srv, option.WithHTTPClient(srv.Client()))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err := svc.Videos.List([]string{"id"}).Id("v1").Context(ctx).Do()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v", err)
+	}
+	if time.Since(began) > 5*time.Second {
+		t.Error("the delay did not end with the request")
+	}
+}

@@ -60,6 +60,9 @@ type Options struct {
 	History        int           // messages a first read without a page token returns; default 20
 	PollingMillis  int64         // pollingIntervalMillis in chat responses; default 5000
 	ChatEndedGrace time.Duration // how long after the end chat reads still work before liveChatEnded; default 2m
+	// EnforcePolling answers rateLimitExceeded to a chat read that comes
+	// sooner than the pollingIntervalMillis of the previous answer.
+	EnforcePolling bool
 }
 
 // Point is one value of a curve at a time; values between points are
@@ -103,6 +106,8 @@ type chat struct {
 	videoID string
 	msgs    []Message // sorted by PublishedAt
 	served  []string  // ids of messages in every response the client received whole
+	lastAt  time.Time // when the last chat page was answered
+	wait    time.Duration
 }
 
 // Server is the fake YouTube API. It is an http.Handler; all methods are
@@ -481,6 +486,12 @@ func (s *Server) chatList(w http.ResponseWriter, r *http.Request, f *Fault) {
 		writeError(w, http.StatusForbidden, "youtube.liveChat", "liveChatEnded", "The live chat is no longer live.")
 		return
 	}
+	if s.opts.EnforcePolling && !c.lastAt.IsZero() && now.Before(c.lastAt.Add(c.wait)) {
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, "youtube.quota", "rateLimitExceeded",
+			"The request was sent too soon after the previous one. This error occurs when API requests are sent more frequently than the pollingIntervalMillis allows.")
+		return
+	}
 	visible := sort.Search(len(c.msgs), func(i int) bool { return c.msgs[i].PublishedAt.After(now) })
 	var start int
 	if tok := q.Get("pageToken"); tok != "" {
@@ -509,6 +520,7 @@ func (s *Server) chatList(w http.ResponseWriter, r *http.Request, f *Fault) {
 	if st == ended {
 		resp.OfflineAt = v.ActualEnd.UTC().Format(time.RFC3339Nano)
 	}
+	c.lastAt, c.wait = now, time.Duration(max(resp.PollingIntervalMillis, 0))*time.Millisecond
 	ids := make([]string, 0, endPos-start)
 	resp.Items = make([]*youtube.LiveChatMessage, 0, endPos-start)
 	for _, m := range c.msgs[start:endPos] {
