@@ -26,6 +26,7 @@ type Quota struct {
 	mu          sync.Mutex
 	day         string
 	used        int64
+	statsUsed   int64 // units this process spent on stats today: they come out of the reserve
 	loaded      bool
 	pausedUntil time.Time
 	rateFrom    time.Time // start of the spend-rate window
@@ -57,7 +58,7 @@ func (q *Quota) syncLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("quota: read ledger for %s: %w", day, err)
 	}
-	q.day, q.used, q.loaded = day, used, true
+	q.day, q.used, q.statsUsed, q.loaded = day, used, 0, true
 	q.rateFrom, q.rateUsed = now, used
 	if !q.pausedUntil.IsZero() && !now.Before(q.pausedUntil) {
 		q.pausedUntil = time.Time{}
@@ -79,7 +80,7 @@ func (q *Quota) Allow(ctx context.Context, cost int64, stats bool) error {
 	if now.Before(q.pausedUntil) {
 		return fmt.Errorf("quota: paused until %s: %w", q.pausedUntil.Format(time.RFC3339), ErrQuotaPaused)
 	}
-	limit := q.daily - q.reserve
+	limit := q.chatLimitLocked()
 	if stats {
 		limit = q.daily
 	}
@@ -101,6 +102,9 @@ func (q *Quota) Spend(ctx context.Context, method string, units int64) error {
 		q.metrics.quotaUsed.WithLabelValues(method).Add(float64(units))
 	}
 	q.used += units // counted even if the ledger write fails: stay on the safe side
+	if method != MethodChatList {
+		q.statsUsed += units
+	}
 	total, err := q.store.AddQuotaUnits(ctx, q.credential, q.day, method, units)
 	if err != nil {
 		q.publishLocked(q.clock.Now())
@@ -132,7 +136,13 @@ func (q *Quota) ChatRemaining(ctx context.Context) (int64, error) {
 	if err := q.syncLocked(ctx); err != nil {
 		return 0, err
 	}
-	return q.daily - q.reserve - q.used, nil
+	return q.chatLimitLocked() - q.used, nil
+}
+
+// chatLimitLocked is the day's total that chat reads may bring the ledger
+// to: the budget minus the part of the stats reserve not yet spent.
+func (q *Quota) chatLimitLocked() int64 {
+	return q.daily - max(q.reserve-q.statsUsed, 0)
 }
 
 // QuotaStatus is the governor's state for health reports.

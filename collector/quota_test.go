@@ -177,3 +177,26 @@ func TestCredentialLabel(t *testing.T) {
 		t.Error("label not stable")
 	}
 }
+
+func TestQuotaStatsComeOutOfTheReserve(t *testing.T) {
+	clock := fakeyoutube.NewManualClock(t0)
+	store := newMemStore(clock)
+	ctx := context.Background()
+	q, _ := NewQuota(store, "key", 1000, 100, clock, nil)
+	for range 60 {
+		_ = q.Spend(ctx, MethodVideosList, 1)
+	}
+	if got, _ := q.ChatRemaining(ctx); got != 900 {
+		t.Errorf("after 60 stats units inside the reserve: chat remaining %d, want 900", got)
+	}
+	for range 60 {
+		_ = q.Spend(ctx, MethodVideosList, 1)
+	}
+	if got, _ := q.ChatRemaining(ctx); got != 880 {
+		t.Errorf("after 120 stats units (20 past the reserve): chat remaining %d, want 880", got)
+	}
+	_ = q.Spend(ctx, MethodChatList, 5)
+	if got, _ := q.ChatRemaining(ctx); got != 875 {
+		t.Errorf("after a chat read: %d, want 875", got)
+	}
+}
