@@ -193,7 +193,7 @@ func (q *Quota) publishLocked(now time.Time) {
 	}
 	q.metrics.quotaRemaining.Set(float64(max(q.daily-q.used, 0)))
 	paused := 0.0
-	if now.Before(q.pausedUntil) {
+	if now.Before(q.pausedUntil) || q.used >= q.daily {
 		paused = 1
 	}
 	q.metrics.quotaPaused.Set(paused)

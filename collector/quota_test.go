@@ -200,3 +200,16 @@ func TestQuotaStatsComeOutOfTheReserve(t *testing.T) {
 		t.Errorf("after a chat read: %d, want 875", got)
 	}
 }
+
+func TestQuotaPausedGaugeWhenBudgetSpent(t *testing.T) {
+	clock := fakeyoutube.NewManualClock(t0)
+	m, _ := NewMetrics(prometheus.NewRegistry())
+	q, _ := NewQuota(newMemStore(clock), "key", 10, 0, clock, m)
+	_ = q.Spend(context.Background(), MethodChatList, 10)
+	if testutil.ToFloat64(m.quotaPaused) != 1 {
+		t.Error("spent budget not shown as paused")
+	}
+	if err := q.Allow(context.Background(), 1, true); !errors.Is(err, ErrQuotaPaused) {
+		t.Errorf("allowed past the budget: %v", err)
+	}
+}
