@@ -268,3 +268,9 @@ func (c *Collector) Health() Health {
 	}
 	return h
 }
+
+// Ready says whether the collector is running and listed its streams
+// recently: what /readyz reports for the collector.
+func (c *Collector) Ready() bool {
+	return c.Health().Ready(c.cfg.Clock.Now(), c.cfg.RefreshInterval)
+}

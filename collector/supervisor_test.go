@@ -71,13 +71,13 @@ func TestCollectorShutdownWhileReading(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("poller never started")
 	}
-	if h := c.Health(); !h.Running || len(h.Pollers) != 1 {
+	if h := c.Health(); !h.Running || len(h.Pollers) != 1 || !c.Ready() {
 		t.Errorf("health while reading = %+v", h)
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Health().Running {
+	if c.Health().Running || c.Ready() {
 		t.Error("still running after Run returned")
 	}
 	if store.pages != 0 {
