@@ -1,0 +1,723 @@
+// Package fakeyoutube is a fake of the YouTube Data API v3, faithful enough
+// that the real google.golang.org/api/youtube/v3 client cannot tell it from
+// YouTube: videos.list, liveChatMessages.list and insert, liveBroadcasts.list
+// and channels.list with Google's JSON shapes, error bodies and reasons,
+// page tokens, first-read history, pollingIntervalMillis, offlineAt, quota
+// accounting per Pacific day and an API key check. It plays a scenario on a
+// Clock that tests move by hand and the demo speeds up, injects faults on
+// demand, and records every message it served so tests can check that each
+// one was stored exactly once.
+//
+// Point the client at it with option.WithEndpoint(srv.URL + "/").
+package fakeyoutube
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/api/youtube/v3"
+)
+
+// Method names and what each call costs, as YouTube counts them.
+const (
+	MethodVideosList      = "videos.list"
+	MethodChatList        = "liveChatMessages.list"
+	MethodChatInsert      = "liveChatMessages.insert"
+	MethodBroadcastsList  = "liveBroadcasts.list"
+	MethodChannelsList    = "channels.list"
+	defaultDailyQuota     = 10000
+	defaultHistory        = 20
+	defaultPollingMillis  = 5000
+	defaultChatEndedGrace = 2 * time.Minute
+)
+
+// costOf is what a call costs in quota units.
+func costOf(method string) int64 {
+	switch method {
+	case MethodChatList, MethodBroadcastsList:
+		return 5
+	case MethodChatInsert:
+		return 20
+	default:
+		return 1
+	}
+}
+
+// Options configure a Server. The zero value is an open server (any or no
+// credential accepted) with YouTube's defaults.
+type Options struct {
+	APIKey         string        // accepted ?key=; empty with AccessToken empty accepts any caller
+	AccessToken    string        // accepted Bearer token (the OAuth path)
+	OwnerChannelID string        // the channel of the OAuth user (liveBroadcasts mine=true, insert author)
+	DailyQuota     int64         // units per Pacific day; default 10000; negative means unlimited
+	History        int           // messages a first read without a page token returns; default 20
+	PollingMillis  int64         // pollingIntervalMillis in chat responses; default 5000
+	ChatEndedGrace time.Duration // how long after the end chat reads still work before liveChatEnded; default 2m
+	// EnforcePolling answers rateLimitExceeded to a chat read that comes
+	// sooner than the pollingIntervalMillis of the previous answer.
+	EnforcePolling bool
+}
+
+// Point is one value of a curve at a time; values between points are
+// interpolated linearly, after the last point it holds.
+type Point struct {
+	At    time.Time
+	Value int64
+}
+
+// Video is one scripted broadcast. Zero ActualStart means it never starts,
+// zero ActualEnd means it never ends.
+type Video struct {
+	ID             string
+	Title          string
+	ChannelID      string
+	ChatID         string // default derived from ID
+	ChatDisabled   bool
+	ScheduledStart time.Time
+	ScheduledEnd   time.Time
+	ActualStart    time.Time
+	ActualEnd      time.Time
+	Viewers        []Point // concurrent viewers while live
+	Views          []Point
+	Likes          []Point
+}
+
+// Message is one chat item of the scenario. It becomes visible once the
+// clock passes PublishedAt.
+type Message struct {
+	ID              string
+	Type            string // default textMessageEvent
+	AuthorChannelID string
+	AuthorName      string
+	Text            string
+	PublishedAt     time.Time
+	TargetID        string // deletions/retractions: message id; bans: channel id
+}
+
+type chat struct {
+	id      string
+	videoID string
+	msgs    []Message // sorted by PublishedAt
+	served  []string  // ids of messages in every response the client received whole
+	lastAt  time.Time // when the last chat page was answered
+	wait    time.Duration
+}
+
+// Server is the fake YouTube API. It is an http.Handler; all methods are
+// safe for concurrent use.
+type Server struct {
+	clock Clock
+	opts  Options
+	mux   *http.ServeMux
+	loc   *time.Location
+
+	mu        sync.Mutex
+	videos    map[string]*Video
+	chats     map[string]*chat
+	quotaDay  string
+	quotaUsed int64
+	calls     map[string]int // per method
+	faults    []*faultRule
+	nextID    int
+}
+
+// New returns a fake YouTube playing on clock.
+func New(clock Clock, opts Options) *Server {
+	if opts.DailyQuota == 0 {
+		opts.DailyQuota = defaultDailyQuota
+	}
+	if opts.History <= 0 {
+		opts.History = defaultHistory
+	}
+	if opts.PollingMillis == 0 {
+		opts.PollingMillis = defaultPollingMillis
+	}
+	if opts.ChatEndedGrace <= 0 {
+		opts.ChatEndedGrace = defaultChatEndedGrace
+	}
+	loc, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		loc = time.UTC
+	}
+	s := &Server{
+		clock:  clock,
+		opts:   opts,
+		mux:    http.NewServeMux(),
+		loc:    loc,
+		videos: map[string]*Video{},
+		chats:  map[string]*chat{},
+		calls:  map[string]int{},
+	}
+	s.mux.HandleFunc("GET /youtube/v3/videos", s.api(MethodVideosList, s.videosList))
+	s.mux.HandleFunc("GET /youtube/v3/liveChat/messages", s.api(MethodChatList, s.chatList))
+	s.mux.HandleFunc("POST /youtube/v3/liveChat/messages", s.api(MethodChatInsert, s.chatInsert))
+	s.mux.HandleFunc("GET /youtube/v3/liveBroadcasts", s.api(MethodBroadcastsList, s.broadcastsList))
+	s.mux.HandleFunc("GET /youtube/v3/channels", s.api(MethodChannelsList, s.channelsList))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "global", "notFound", "Not Found")
+	})
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// ChatIDOf is the live chat id the fake gives a video.
+func ChatIDOf(videoID string) string {
+	return "Cg0KC" + base64.RawURLEncoding.EncodeToString([]byte(videoID)) + "ASAA"
+}
+
+// AddVideo adds or replaces a scripted video and its chat.
+func (s *Server) AddVideo(v Video) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v.ChatID == "" {
+		v.ChatID = ChatIDOf(v.ID)
+	}
+	s.videos[v.ID] = &v
+	if _, ok := s.chats[v.ChatID]; !ok {
+		s.chats[v.ChatID] = &chat{id: v.ChatID, videoID: v.ID}
+	}
+}
+
+// AddMessages adds scripted chat messages to a video's chat. Messages are
+// kept in publishedAt order; ids are assigned where empty.
+func (s *Server) AddMessages(videoID string, msgs ...Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.videos[videoID]
+	if !ok {
+		return fmt.Errorf("fakeyoutube: add messages: unknown video %q", videoID)
+	}
+	c := s.chats[v.ChatID]
+	for _, m := range msgs {
+		if m.ID == "" {
+			m.ID = s.newIDLocked()
+		}
+		if m.Type == "" {
+			m.Type = "textMessageEvent"
+		}
+		c.msgs = append(c.msgs, m)
+	}
+	sort.SliceStable(c.msgs, func(i, j int) bool { return c.msgs[i].PublishedAt.Before(c.msgs[j].PublishedAt) })
+	return nil
+}
+
+// Served returns the ids of every message the fake delivered whole for a
+// video's chat, in order, repeats included.
+func (s *Server) Served(videoID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.videos[videoID]
+	if !ok {
+		return nil
+	}
+	return append([]string(nil), s.chats[v.ChatID].served...)
+}
+
+// Messages returns a copy of a video's scripted messages.
+func (s *Server) Messages(videoID string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.videos[videoID]
+	if !ok {
+		return nil
+	}
+	return append([]Message(nil), s.chats[v.ChatID].msgs...)
+}
+
+// QuotaUsed is the units spent on the fake's current Pacific day.
+func (s *Server) QuotaUsed() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rollDayLocked()
+	return s.quotaUsed
+}
+
+// Calls is how many requests of a method reached the fake.
+func (s *Server) Calls(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
+}
+
+func (s *Server) newIDLocked() string {
+	s.nextID++
+	return fmt.Sprintf("LCC.fake%08d", s.nextID)
+}
+
+func (s *Server) rollDayLocked() {
+	day := s.clock.Now().In(s.loc).Format(time.DateOnly)
+	if day != s.quotaDay {
+		s.quotaDay, s.quotaUsed = day, 0
+	}
+}
+
+// api wraps a method handler with what every YouTube call goes through:
+// credential check, quota accounting, then fault injection.
+func (s *Server) api(method string, h func(w http.ResponseWriter, r *http.Request, f *Fault)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+				writeError(w, http.StatusUnauthorized, "global", "authError", "Invalid Credentials")
+				return
+			}
+			writeError(w, http.StatusBadRequest, "global", "keyInvalid", "API key not valid. Please pass a valid API key.")
+			return
+		}
+		s.mu.Lock()
+		s.calls[method]++
+		s.rollDayLocked()
+		cost := costOf(method)
+		if s.opts.DailyQuota > 0 && s.quotaUsed+cost > s.opts.DailyQuota {
+			s.mu.Unlock()
+			writeError(w, http.StatusForbidden, "youtube.quota", "quotaExceeded",
+				"The request cannot be completed because you have exceeded your <a href=\"/youtube/v3/getting-started#quota\">quota</a>.")
+			return
+		}
+		s.quotaUsed += cost
+		f := s.takeFaultLocked(method)
+		s.mu.Unlock()
+		if f != nil && !applyFault(w, r, f) {
+			return
+		}
+		h(w, r, f)
+	}
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	if s.opts.APIKey == "" && s.opts.AccessToken == "" {
+		return true
+	}
+	if k := r.URL.Query().Get("key"); k != "" && k == s.opts.APIKey {
+		return true
+	}
+	auth := r.Header.Get("Authorization")
+	return s.opts.AccessToken != "" && auth == "Bearer "+s.opts.AccessToken
+}
+
+func bearer(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ")
+}
+
+// parts reads the part parameter, repeated or comma-separated.
+func parts(r *http.Request) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range r.URL.Query()["part"] {
+		for _, q := range strings.Split(p, ",") {
+			if q = strings.TrimSpace(q); q != "" {
+				out[q] = true
+			}
+		}
+	}
+	return out
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05Z")
+}
+
+func interp(curve []Point, t time.Time) int64 {
+	if len(curve) == 0 || t.Before(curve[0].At) {
+		return 0
+	}
+	for i := 1; i < len(curve); i++ {
+		a, b := curve[i-1], curve[i]
+		if t.Before(b.At) {
+			span := b.At.Sub(a.At)
+			if span <= 0 {
+				return b.Value
+			}
+			frac := float64(t.Sub(a.At)) / float64(span)
+			return a.Value + int64(frac*float64(b.Value-a.Value))
+		}
+	}
+	return curve[len(curve)-1].Value
+}
+
+type videoState int
+
+const (
+	upcoming videoState = iota
+	live
+	ended
+)
+
+func (v *Video) state(now time.Time) videoState {
+	switch {
+	case v.ActualStart.IsZero() || now.Before(v.ActualStart):
+		return upcoming
+	case v.ActualEnd.IsZero() || now.Before(v.ActualEnd):
+		return live
+	default:
+		return ended
+	}
+}
+
+func (s *Server) videosList(w http.ResponseWriter, r *http.Request, f *Fault) {
+	q := r.URL.Query()
+	if q.Get("id") == "" {
+		writeError(w, http.StatusBadRequest, "youtube.parameter", "missingRequiredParameter", "No filter selected. Expected one of: id, chart, myRated.")
+		return
+	}
+	var ids []string
+	for _, p := range q["id"] {
+		for _, id := range strings.Split(p, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) > 50 {
+		writeError(w, http.StatusBadRequest, "youtube.parameter", "invalidFilters", "Too many video ids: at most 50 are allowed.")
+		return
+	}
+	want := parts(r)
+	now := s.clock.Now()
+	resp := &youtube.VideoListResponse{Kind: "youtube#videoListResponse", Etag: "fake-etag"}
+	s.mu.Lock()
+	for _, id := range ids {
+		v, ok := s.videos[id]
+		if !ok {
+			continue
+		}
+		st := v.state(now)
+		item := &youtube.Video{Kind: "youtube#video", Etag: "fake-etag-" + id, Id: id}
+		if want["snippet"] {
+			lbc := map[videoState]string{upcoming: "upcoming", live: "live", ended: "none"}[st]
+			item.Snippet = &youtube.VideoSnippet{
+				Title: v.Title, ChannelId: v.ChannelID, LiveBroadcastContent: lbc,
+				PublishedAt: rfc3339(v.ScheduledStart), CategoryId: "27",
+			}
+		}
+		if want["liveStreamingDetails"] {
+			d := &youtube.VideoLiveStreamingDetails{
+				ScheduledStartTime: rfc3339(v.ScheduledStart),
+				ScheduledEndTime:   rfc3339(v.ScheduledEnd),
+			}
+			if st != upcoming {
+				d.ActualStartTime = rfc3339(v.ActualStart)
+			}
+			if st == ended {
+				d.ActualEndTime = rfc3339(v.ActualEnd)
+			} else if !v.ChatDisabled {
+				d.ActiveLiveChatId = v.ChatID
+			}
+			if st == live {
+				d.ConcurrentViewers = uint64(max(interp(v.Viewers, now), 0))
+				d.ForceSendFields = []string{"ConcurrentViewers"}
+			}
+			item.LiveStreamingDetails = d
+		}
+		if want["statistics"] {
+			item.Statistics = &youtube.VideoStatistics{
+				ViewCount: uint64(max(interp(v.Views, now), 0)), LikeCount: uint64(max(interp(v.Likes, now), 0)),
+				ForceSendFields: []string{"ViewCount", "LikeCount", "FavoriteCount", "CommentCount"},
+			}
+		}
+		resp.Items = append(resp.Items, item)
+	}
+	s.mu.Unlock()
+	resp.PageInfo = &youtube.PageInfo{TotalResults: int64(len(resp.Items)), ResultsPerPage: int64(len(resp.Items))}
+	writeJSON(w, resp, f)
+}
+
+func encodeToken(chatID string, pos int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(chatID + "|" + strconv.Itoa(pos)))
+}
+
+func decodeToken(tok, chatID string) (int, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return 0, false
+	}
+	id, pos, ok := strings.Cut(string(b), "|")
+	if !ok || id != chatID {
+		return 0, false
+	}
+	n, err := strconv.Atoi(pos)
+	return n, err == nil && n >= 0
+}
+
+func (s *Server) chatList(w http.ResponseWriter, r *http.Request, f *Fault) {
+	q := r.URL.Query()
+	chatID := q.Get("liveChatId")
+	want := parts(r)
+	if !want["snippet"] && !want["id"] && !want["authorDetails"] {
+		writeError(w, http.StatusBadRequest, "youtube.part", "unknownPart", "part parameter is required")
+		return
+	}
+	maxResults := 500
+	if m := q.Get("maxResults"); m != "" {
+		n, err := strconv.Atoi(m)
+		if err != nil || n < 200 || n > 2000 {
+			writeError(w, http.StatusBadRequest, "youtube.parameter", "invalidValue", "Invalid value for maxResults: must be between 200 and 2000.")
+			return
+		}
+		maxResults = n
+	}
+	now := s.clock.Now()
+	s.mu.Lock()
+	c, ok := s.chats[chatID]
+	if !ok {
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, "youtube.liveChat", "liveChatNotFound", "The live chat that you are trying to retrieve cannot be found.")
+		return
+	}
+	v := s.videos[c.videoID]
+	if v.ChatDisabled {
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, "youtube.liveChat", "liveChatDisabled", "The live chat is not enabled for the specified broadcast.")
+		return
+	}
+	st := v.state(now)
+	if st == ended && !now.Before(v.ActualEnd.Add(s.opts.ChatEndedGrace)) {
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, "youtube.liveChat", "liveChatEnded", "The live chat is no longer live.")
+		return
+	}
+	if s.opts.EnforcePolling && !c.lastAt.IsZero() && now.Before(c.lastAt.Add(c.wait)) {
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, "youtube.quota", "rateLimitExceeded",
+			"The request was sent too soon after the previous one. This error occurs when API requests are sent more frequently than the pollingIntervalMillis allows.")
+		return
+	}
+	visible := sort.Search(len(c.msgs), func(i int) bool { return c.msgs[i].PublishedAt.After(now) })
+	var start int
+	if tok := q.Get("pageToken"); tok != "" {
+		pos, ok := decodeToken(tok, chatID)
+		if !ok {
+			s.mu.Unlock()
+			writeError(w, http.StatusBadRequest, "youtube.parameter", "pageTokenInvalid", "The request specifies an invalid page token.")
+			return
+		}
+		start = min(pos, visible)
+	} else {
+		start = max(visible-s.opts.History, 0)
+	}
+	endPos := min(start+maxResults, visible)
+	resp := &youtube.LiveChatMessageListResponse{
+		Kind:                  "youtube#liveChatMessageListResponse",
+		Etag:                  "fake-etag",
+		NextPageToken:         encodeToken(chatID, endPos),
+		PollingIntervalMillis: s.opts.PollingMillis,
+		PageInfo:              &youtube.PageInfo{TotalResults: int64(endPos - start), ResultsPerPage: int64(endPos - start)},
+	}
+	if f != nil && f.PollingIntervalMillis != nil {
+		resp.PollingIntervalMillis = *f.PollingIntervalMillis
+		resp.ForceSendFields = []string{"PollingIntervalMillis"}
+	}
+	if st == ended {
+		resp.OfflineAt = v.ActualEnd.UTC().Format(time.RFC3339Nano)
+	}
+	c.lastAt, c.wait = now, time.Duration(max(resp.PollingIntervalMillis, 0))*time.Millisecond
+	ids := make([]string, 0, endPos-start)
+	resp.Items = make([]*youtube.LiveChatMessage, 0, endPos-start)
+	for _, m := range c.msgs[start:endPos] {
+		resp.Items = append(resp.Items, toResource(chatID, m, want))
+		ids = append(ids, m.ID)
+	}
+	s.mu.Unlock()
+	if writeJSON(w, resp, f) {
+		s.mu.Lock()
+		c.served = append(c.served, ids...)
+		s.mu.Unlock()
+	}
+}
+
+func toResource(chatID string, m Message, want map[string]bool) *youtube.LiveChatMessage {
+	item := &youtube.LiveChatMessage{Kind: "youtube#liveChatMessage", Etag: "fake-etag-" + m.ID, Id: m.ID}
+	if want["snippet"] {
+		sn := &youtube.LiveChatMessageSnippet{
+			Type: m.Type, LiveChatId: chatID, AuthorChannelId: m.AuthorChannelID,
+			PublishedAt: m.PublishedAt.UTC().Format("2006-01-02T15:04:05.000000-07:00"),
+		}
+		switch m.Type {
+		case "textMessageEvent":
+			sn.HasDisplayContent, sn.DisplayMessage = true, m.Text
+			sn.TextMessageDetails = &youtube.LiveChatTextMessageDetails{MessageText: m.Text}
+		case "superChatEvent":
+			sn.HasDisplayContent, sn.DisplayMessage = true, m.Text
+			sn.SuperChatDetails = &youtube.LiveChatSuperChatDetails{AmountMicros: 5000000, Currency: "USD", AmountDisplayString: "$5.00", UserComment: m.Text, Tier: 2}
+		case "messageDeletedEvent":
+			sn.MessageDeletedDetails = &youtube.LiveChatMessageDeletedDetails{DeletedMessageId: m.TargetID}
+		case "messageRetractedEvent":
+			sn.MessageRetractedDetails = &youtube.LiveChatMessageRetractedDetails{RetractedMessageId: m.TargetID}
+		case "userBannedEvent":
+			sn.HasDisplayContent, sn.DisplayMessage = true, m.Text
+			sn.UserBannedDetails = &youtube.LiveChatUserBannedMessageDetails{
+				BanType: "temporary", BanDurationSeconds: 300,
+				BannedUserDetails: &youtube.ChannelProfileDetails{ChannelId: m.TargetID, DisplayName: "banned"},
+			}
+		default:
+			if m.Text != "" {
+				sn.HasDisplayContent, sn.DisplayMessage = true, m.Text
+			}
+		}
+		item.Snippet = sn
+	}
+	if want["authorDetails"] {
+		item.AuthorDetails = &youtube.LiveChatMessageAuthorDetails{
+			ChannelId: m.AuthorChannelID, DisplayName: m.AuthorName,
+			ChannelUrl:      "http://www.youtube.com/channel/" + m.AuthorChannelID,
+			ProfileImageUrl: "https://yt3.ggpht.example/" + m.AuthorChannelID,
+		}
+	}
+	return item
+}
+
+func (s *Server) chatInsert(w http.ResponseWriter, r *http.Request, f *Fault) {
+	if !bearer(r) {
+		writeError(w, http.StatusUnauthorized, "global", "required", "Login Required.")
+		return
+	}
+	var in youtube.LiveChatMessage
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil || in.Snippet == nil || in.Snippet.TextMessageDetails == nil {
+		writeError(w, http.StatusBadRequest, "global", "parseError", "Parse Error")
+		return
+	}
+	text := in.Snippet.TextMessageDetails.MessageText
+	if n := len([]rune(text)); n == 0 || n > 200 {
+		writeError(w, http.StatusBadRequest, "youtube.liveChat", "messageTextInvalid", "The message text is empty or longer than 200 characters.")
+		return
+	}
+	now := s.clock.Now()
+	s.mu.Lock()
+	c, ok := s.chats[in.Snippet.LiveChatId]
+	if !ok {
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, "youtube.liveChat", "liveChatNotFound", "The live chat that you are trying to retrieve cannot be found.")
+		return
+	}
+	if s.videos[c.videoID].state(now) == ended {
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, "youtube.liveChat", "liveChatEnded", "The live chat is no longer live.")
+		return
+	}
+	m := Message{ID: s.newIDLocked(), Type: "textMessageEvent", AuthorChannelID: s.opts.OwnerChannelID, AuthorName: "Owner", Text: text, PublishedAt: now}
+	pos := sort.Search(len(c.msgs), func(i int) bool { return c.msgs[i].PublishedAt.After(now) })
+	c.msgs = append(c.msgs, Message{})
+	copy(c.msgs[pos+1:], c.msgs[pos:])
+	c.msgs[pos] = m
+	s.mu.Unlock()
+	writeJSON(w, toResource(c.id, m, map[string]bool{"snippet": true, "authorDetails": true}), f)
+}
+
+func (s *Server) broadcastsList(w http.ResponseWriter, r *http.Request, f *Fault) {
+	if !bearer(r) {
+		writeError(w, http.StatusUnauthorized, "global", "required", "Login Required.")
+		return
+	}
+	q := r.URL.Query()
+	filters := 0
+	for _, k := range []string{"mine", "broadcastStatus", "id"} {
+		if q.Get(k) != "" {
+			filters++
+		}
+	}
+	if filters != 1 {
+		writeError(w, http.StatusBadRequest, "youtube.parameter", "incompatibleParameters", "Exactly one of mine, broadcastStatus or id must be given.")
+		return
+	}
+	ids := map[string]bool{}
+	for _, id := range strings.Split(q.Get("id"), ",") {
+		ids[id] = true
+	}
+	status := q.Get("broadcastStatus")
+	now := s.clock.Now()
+	resp := &youtube.LiveBroadcastListResponse{Kind: "youtube#liveBroadcastListResponse", Etag: "fake-etag"}
+	s.mu.Lock()
+	for _, v := range s.videos {
+		st := v.state(now)
+		life := map[videoState]string{upcoming: "ready", live: "live", ended: "complete"}[st]
+		switch {
+		case q.Get("id") != "" && !ids[v.ID]:
+			continue
+		case status == "active" && st != live, status == "upcoming" && st != upcoming, status == "completed" && st != ended:
+			continue
+		case q.Get("mine") != "" && v.ChannelID != s.opts.OwnerChannelID:
+			continue
+		}
+		b := &youtube.LiveBroadcast{
+			Kind: "youtube#liveBroadcast", Etag: "fake-etag-" + v.ID, Id: v.ID,
+			Snippet: &youtube.LiveBroadcastSnippet{
+				Title: v.Title, ChannelId: v.ChannelID, ScheduledStartTime: rfc3339(v.ScheduledStart),
+				ScheduledEndTime: rfc3339(v.ScheduledEnd), LiveChatId: v.ChatID,
+			},
+			Status: &youtube.LiveBroadcastStatus{LifeCycleStatus: life, PrivacyStatus: "public"},
+		}
+		if st != upcoming {
+			b.Snippet.ActualStartTime = rfc3339(v.ActualStart)
+		}
+		if st == ended {
+			b.Snippet.ActualEndTime = rfc3339(v.ActualEnd)
+		}
+		resp.Items = append(resp.Items, b)
+	}
+	s.mu.Unlock()
+	sort.Slice(resp.Items, func(i, j int) bool { return resp.Items[i].Id < resp.Items[j].Id })
+	resp.PageInfo = &youtube.PageInfo{TotalResults: int64(len(resp.Items)), ResultsPerPage: int64(len(resp.Items))}
+	writeJSON(w, resp, f)
+}
+
+func (s *Server) channelsList(w http.ResponseWriter, r *http.Request, f *Fault) {
+	q := r.URL.Query()
+	resp := &youtube.ChannelListResponse{Kind: "youtube#channelListResponse", Etag: "fake-etag"}
+	switch {
+	case q.Get("mine") == "true":
+		if !bearer(r) {
+			writeError(w, http.StatusUnauthorized, "global", "required", "Login Required.")
+			return
+		}
+		resp.Items = []*youtube.Channel{{Kind: "youtube#channel", Id: s.opts.OwnerChannelID}}
+	case q.Get("id") != "" || q.Get("forHandle") != "":
+		// unknown channels: an empty list, as YouTube answers
+	default:
+		writeError(w, http.StatusBadRequest, "youtube.parameter", "missingRequiredParameter", "No filter selected.")
+		return
+	}
+	resp.PageInfo = &youtube.PageInfo{TotalResults: int64(len(resp.Items)), ResultsPerPage: int64(len(resp.Items))}
+	writeJSON(w, resp, f)
+}
+
+type errorItem struct {
+	Message      string `json:"message"`
+	Domain       string `json:"domain"`
+	Reason       string `json:"reason"`
+	Location     string `json:"location,omitempty"`
+	LocationType string `json:"locationType,omitempty"`
+}
+
+type errorBody struct {
+	Error struct {
+		Code    int         `json:"code"`
+		Message string      `json:"message"`
+		Errors  []errorItem `json:"errors"`
+		Status  string      `json:"status,omitempty"`
+	} `json:"error"`
+}
+
+// writeError answers with Google's error body.
+func writeError(w http.ResponseWriter, code int, domain, reason, message string) {
+	var b errorBody
+	b.Error.Code = code
+	b.Error.Message = message
+	b.Error.Errors = []errorItem{{Message: message, Domain: domain, Reason: reason}}
+	b.Error.Status = map[int]string{400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+		404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}[code]
+	body, _ := json.Marshal(b)
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.Header().Set("Vary", "Origin")
+	w.WriteHeader(code)
+	_, _ = w.Write(body)
+}

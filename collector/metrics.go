@@ -1,0 +1,135 @@
+package collector
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/seameo/rollcall/attendance"
+)
+
+// Metrics are the collector's Prometheus metrics. Labels are bounded: event
+// slug, video id, method, message type, status code, error reason — never a
+// person, a channel id or free text. Build one with NewMetrics and hand it
+// to NewYouTube and New; a nil *Metrics records nothing.
+type Metrics struct {
+	streamLive        *prometheus.GaugeVec
+	viewers           *prometheus.GaugeVec
+	views             *prometheus.GaugeVec
+	likes             *prometheus.GaugeVec
+	expectedEnd       *prometheus.GaugeVec
+	messages          *prometheus.CounterVec
+	pollLag           *prometheus.HistogramVec
+	lastCommit        *prometheus.GaugeVec
+	backoff           *prometheus.GaugeVec
+	requests          *prometheus.CounterVec
+	errors            *prometheus.CounterVec
+	quotaUsed         *prometheus.CounterVec
+	quotaRemaining    prometheus.Gauge
+	quotaPaused       prometheus.Gauge
+	quotaExhaustionAt prometheus.Gauge
+}
+
+// NewMetrics creates the collector's metrics and registers them on reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	sv := []string{"event", "video"}
+	m := &Metrics{
+		streamLive: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "rollcall_stream_live", Help: "1 while the stream is live, else 0.",
+		}, sv),
+		viewers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "rollcall_stream_concurrent_viewers", Help: "Concurrent viewers as YouTube last reported them while live.",
+		}, sv),
+		views: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "rollcall_stream_views", Help: "View count as YouTube reports it.",
+		}, sv),
+		likes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "rollcall_stream_likes", Help: "Like count as YouTube reports it.",
+		}, sv),
+		expectedEnd: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "rollcall_stream_expected_end_timestamp_seconds", Help: "When the quota planner expects the stream to end (unix seconds).",
+		}, sv),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rollcall_chat_messages_total", Help: "Chat messages committed, by YouTube message type.",
+		}, []string{"event", "video", "type"}),
+		pollLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "rollcall_chat_poll_lag_seconds",
+			Help:    "Time from a chat message's publishedAt to its commit.",
+			Buckets: []float64{1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 300, 600},
+		}, sv),
+		lastCommit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "rollcall_chat_last_commit_timestamp_seconds", Help: "When the last chat page was committed (unix seconds).",
+		}, sv),
+		backoff: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "rollcall_collector_backoff", Help: "1 while the stream's chat poller backs off after errors, else 0.",
+		}, sv),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rollcall_youtube_requests_total", Help: "YouTube API requests by method and HTTP status code (\"error\" when no response came).",
+		}, []string{"method", "code"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rollcall_youtube_errors_total", Help: "Failed YouTube API calls by method and classified reason.",
+		}, []string{"method", "reason"}),
+		quotaUsed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rollcall_youtube_quota_used_units_total", Help: "YouTube quota units spent by this process, failed calls included.",
+		}, []string{"method"}),
+		quotaRemaining: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "rollcall_youtube_quota_remaining_units", Help: "Units left of the day's YouTube quota budget (shared ledger).",
+		}),
+		quotaPaused: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "rollcall_youtube_quota_paused", Help: "1 while no YouTube call is made until the Pacific-midnight reset.",
+		}),
+		quotaExhaustionAt: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "rollcall_youtube_quota_exhaustion_timestamp_seconds", Help: "Projected time the day's budget runs out at the current spend rate (unix seconds); 0 when not projected.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{
+		m.streamLive, m.viewers, m.views, m.likes, m.expectedEnd, m.messages, m.pollLag, m.lastCommit,
+		m.backoff, m.requests, m.errors, m.quotaUsed, m.quotaRemaining, m.quotaPaused, m.quotaExhaustionAt,
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("collector: register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func (m *Metrics) countRequest(method, code string) {
+	if m != nil {
+		m.requests.WithLabelValues(method, code).Inc()
+	}
+}
+
+func (m *Metrics) countError(method string, err error) {
+	if m != nil {
+		m.errors.WithLabelValues(method, ReasonLabel(err)).Inc()
+	}
+}
+
+func (m *Metrics) setBackoff(event, video string, on bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if on {
+		v = 1
+	}
+	m.backoff.WithLabelValues(event, video).Set(v)
+}
+
+func (m *Metrics) setExpectedEnd(event, video string, end time.Time) {
+	if m != nil && !end.IsZero() {
+		m.expectedEnd.WithLabelValues(event, video).Set(float64(end.Unix()))
+	}
+}
+
+func (m *Metrics) setLive(s attendance.Stream, live bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if live {
+		v = 1
+	}
+	m.streamLive.WithLabelValues(s.EventSlug, s.VideoID).Set(v)
+}
