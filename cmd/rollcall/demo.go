@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/store"
+	"github.com/seameo/rollcall/collector"
+	"github.com/seameo/rollcall/collector/fakeyoutube"
+)
+
+// demoVideoID is the fake stream's video id (11 characters, like YouTube's).
+const demoVideoID = "demoVideo01"
+
+func (a *app) demoCommand() *cobra.Command {
+	var (
+		d      daemon
+		speed  float64
+		people int
+	)
+	cmd := &cobra.Command{
+		Use:   "demo [--listen :8080] [--speed N]",
+		Short: "Run the daemon against a fake YouTube with a sample event: no credentials, no network",
+		Long: `demo plays a two-hour policy dialogue in about three minutes (--speed 40):
+a fake YouTube server on loopback, driven through the real YouTube client,
+serves the stream's state, viewers and a generated live chat — registrants
+typing their attendance codes in every form people do, checkpoint answers,
+greetings in Thai, Khmer, Lao, Burmese and Vietnamese, lurkers and floods.
+The daemon records it all in a SQLite file in a temporary folder (or --db),
+serves /metrics, /healthz and /readyz on --listen, and prints live figures.
+
+When the event is over it keeps serving until Ctrl-C, or exits with
+--until-ended.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if speed <= 0 {
+				return usagef("--speed must be above 0")
+			}
+			if !cmd.Flags().Changed("db") {
+				dir, err := os.MkdirTemp("", "rollcall-demo-")
+				if err != nil {
+					return err
+				}
+				a.db = filepath.Join(dir, "rollcall.db")
+			}
+			fmt.Fprintf(a.stderr, "rollcall demo: database %s\n", a.db)
+			clock := fakeyoutube.NewSpeedClock(time.Now().UTC(), speed)
+			st, err := store.Open(ctx, a.db, store.WithLogger(a.log.With("component", "store")), store.WithClock(clock.Now))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			release, err := st.ClaimDaemon(a.db)
+			if err != nil {
+				return err
+			}
+			defer release()
+
+			script, ev, err := seedDemo(ctx, st, clock.Now(), people)
+			if err != nil {
+				return err
+			}
+			fake := fakeyoutube.New(clock, fakeyoutube.Options{})
+			scripted, err := fake.AddEvent(script)
+			if err != nil {
+				return err
+			}
+			fln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return err
+			}
+			fakeSrv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
+			go func() { _ = fakeSrv.Serve(fln) }()
+			defer fakeSrv.Close()
+			fmt.Fprintf(a.stderr, "rollcall demo: event %q, %d registrations, %d chat messages scripted, fake YouTube at http://%s, %gx speed\n",
+				ev.Slug, people, scripted, fln.Addr(), speed)
+
+			d.store = st
+			d.registry = newRegistry()
+			metrics, err := collector.NewMetrics(d.registry)
+			if err != nil {
+				return err
+			}
+			yt, err := collector.NewYouTube(ctx, collector.YouTubeConfig{APIKey: "demo", Endpoint: "http://" + fln.Addr().String() + "/", Metrics: metrics})
+			if err != nil {
+				return err
+			}
+			d.clock = clock
+			d.collector, err = collector.New(collector.Config{Credential: "demo", QuotaDaily: 10000, EventDuration: script.Length, Clock: clock},
+				yt, st, metrics, a.log.With("component", "collector"))
+			if err != nil {
+				return err
+			}
+			d.onListen = func(addr string) { fmt.Fprintf(a.stderr, "rollcall demo: metrics at http://%s/metrics\n", addr) }
+			d.whileRunning = func(ctx context.Context) { a.demoFigures(ctx, st, ev.Slug, clock, d.collector) }
+			return d.run(ctx, a)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&d.listen, "listen", ":8080", "address of the dashboard and /metrics; 127.0.0.1:0 picks a free port")
+	f.Float64Var(&speed, "speed", 40, "how many times faster than real time the event plays (40: two hours in three minutes)")
+	f.IntVar(&people, "registrations", 400, "how many people register for the sample event")
+	f.BoolVar(&d.untilEnded, "until-ended", false, "exit 0 once the event has ended and its chat is drained")
+	return cmd
+}
+
+// demoFigures prints the event's live figures every few seconds, and once
+// more when the event is over.
+func (a *app) demoFigures(ctx context.Context, st *store.Store, slug string, clock collector.Clock, c *collector.Collector) {
+	tick := time.NewTicker(3 * time.Second)
+	defer tick.Stop()
+	print := func() {
+		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		sum, err := st.Summary(qctx, slug)
+		if err != nil || len(sum.Streams) == 0 {
+			return
+		}
+		s := sum.Streams[0]
+		q := c.Health().Quota
+		fmt.Fprintf(a.stderr, "%s  %-8s viewers peak %6d · chat %6d messages by %5d people · linked %d/%d · quota %d/%d\n",
+			clock.Now().Format("15:04"), s.State, s.PeakConcurrentViewers, s.ChatMessages, s.ChatAuthors, sum.Linked, sum.Registrations, q.Used, q.Daily)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.Done():
+			print()
+			fmt.Fprintln(a.stderr, "rollcall demo: the event is over and its chat is drained; Ctrl-C to stop")
+			<-ctx.Done()
+			return
+		case <-tick.C:
+			print()
+		}
+	}
+}
+
+// demoNames are registrants' names in the region's scripts.
+var demoNames = []string{
+	"สมศักดิ์ ศรีสุข", "ณัฐวุฒิ ทองดี", "សុខ ស្រីពេជ្រ", "ចាន់ ស្រ៊ីម៉ៅ", "ສົມສັກ ພົມມະວົງ", "ນາງ ແກ້ວ",
+	"အောင်ဆန်းစုကြည်", "မင်္ဂလာ ထွန်း", "Nguyễn Thị Ngọc Ánh", "Trần Văn Hưng", "Siti Nurhaliza binti Tarudin",
+	"Maria Clara dela Cruz", "Budi Santoso", "Nur Aisyah", "Ahmad Faizal", "Lim Wei Ling",
+}
+
+var demoCountries = []string{"Thailand", "Cambodia", "Lao PDR", "Myanmar", "Viet Nam", "Malaysia", "Philippines", "Indonesia", "Brunei Darussalam", "Singapore", "Timor-Leste"}
+
+// seedDemo creates the sample event and its registrations, and returns the
+// fake YouTube's script in which most registrants type their codes.
+func seedDemo(ctx context.Context, st *store.Store, now time.Time, people int) (fakeyoutube.EventScript, attendance.Event, error) {
+	rng := rand.New(rand.NewPCG(2026, 11))
+	ev, err := st.CreateEvent(ctx, attendance.Event{
+		Slug: "demo-" + now.Format("20060102-150405"), Title: "SEAMEO Policy Dialogue: Futures of Higher Education and Open Learning",
+		TimeZone: "Asia/Bangkok", Policy: attendance.DefaultPolicy(), VideoIDs: []string{demoVideoID},
+	})
+	if err != nil {
+		return fakeyoutube.EventScript{}, ev, err
+	}
+	regs := make([]attendance.Registration, people)
+	for i := range regs {
+		role := attendance.RoleParticipant
+		switch {
+		case i < 3:
+			role = attendance.RoleSpeaker
+		case i < 6:
+			role = attendance.RolePanelist
+		case i == 6:
+			role = attendance.RoleModerator
+		}
+		regs[i] = attendance.Registration{
+			FullName: attendance.NormalizeName(fmt.Sprintf("%s %d", demoNames[i%len(demoNames)], i+1)),
+			Email:    fmt.Sprintf("teacher%04d@school%02d.example.org", i+1, i%37),
+			Country:  demoCountries[rng.IntN(len(demoCountries))], Org: fmt.Sprintf("School %d", i%37+1), Role: role,
+		}
+	}
+	if _, err := st.ImportRegistrations(ctx, ev.ID, regs, false); err != nil {
+		return fakeyoutube.EventScript{}, ev, err
+	}
+	start := now.Add(2 * time.Minute)
+	script := fakeyoutube.EventScript{
+		VideoID: demoVideoID, Title: ev.Title, Start: start, Length: 2 * time.Hour, PeakViewers: 4800, Seed: 2026,
+		Checkpoints: []fakeyoutube.CheckpointWindow{
+			{Word: "mango", OpensAt: start.Add(30 * time.Minute), ClosesAt: start.Add(40 * time.Minute)},
+			{Word: "Phở", OpensAt: start.Add(60 * time.Minute), ClosesAt: start.Add(70 * time.Minute)},
+			{Word: "sabai", OpensAt: start.Add(95 * time.Minute), ClosesAt: start.Add(105 * time.Minute)},
+		},
+	}
+	i := 0
+	err = st.EachRegistration(ctx, ev.ID, func(r attendance.Registration) error {
+		i++
+		if rng.Float64() < 0.8 { // four in five registrants come and type their code
+			script.Attendees = append(script.Attendees, fakeyoutube.Attendee{
+				ChannelID: fmt.Sprintf("UCdemo%018d", i), Name: r.FullName, Code: attendance.FormatCode(r.Code)})
+		}
+		return nil
+	})
+	if err != nil {
+		return script, ev, err
+	}
+	if len(script.Attendees) == 0 {
+		return script, ev, errors.New("demo: no attendees")
+	}
+	return script, ev, nil
+}

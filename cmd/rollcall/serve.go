@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/oauth2"
+
+	"github.com/seameo/rollcall/collector"
+)
+
+// youtubeFlags are the flags that reach YouTube, shared by serve and auth.
+type youtubeFlags struct {
+	apiKey, apiKeyFile string
+	endpoint           string
+	oauthClientID      string
+	oauthClientSecret  string
+	oauthTokenFile     string
+	quotaDaily         int64
+	eventDuration      time.Duration
+}
+
+func (y *youtubeFlags) bind(f *pflag.FlagSet) {
+	f.StringVar(&y.apiKey, "youtube-api-key", "", "YouTube Data API key (secret: prefer ROLLCALL_YOUTUBE_API_KEY_FILE or --youtube-api-key-file)")
+	f.StringVar(&y.apiKeyFile, "youtube-api-key-file", "", "file holding the API key, readable by its owner only")
+	f.StringVar(&y.endpoint, "youtube-endpoint", "", "YouTube API base URL (a proxy or the fake); empty is YouTube")
+	f.StringVar(&y.oauthClientID, "oauth-client-id", "", "OAuth client id of the Desktop app (for the channel owner's token)")
+	f.StringVar(&y.oauthClientSecret, "oauth-client-secret", "", "OAuth client secret (secret: prefer ROLLCALL_OAUTH_CLIENT_SECRET_FILE)")
+	f.StringVar(&y.oauthTokenFile, "oauth-token-file", "", "the channel owner's token from 'rollcall auth login' (mode 0600); used instead of the API key when set")
+	f.Int64Var(&y.quotaDaily, "quota-daily", 10000, "YouTube API units per Pacific day for this Cloud project")
+	f.DurationVar(&y.eventDuration, "event-duration", 4*time.Hour, "how long a stream is expected to run when YouTube gives no scheduled end, for the quota planner (Go duration)")
+}
+
+// source builds the YouTube source from the flags, checks the credential
+// with one cheap call, and returns the quota ledger's credential label.
+func (y *youtubeFlags) source(ctx context.Context, a *app, metrics *collector.Metrics, probeVideo string) (*collector.YouTube, string, error) {
+	cfg := collector.YouTubeConfig{Endpoint: y.endpoint, Metrics: metrics}
+	var label string
+	oauth := y.oauthTokenFile != ""
+	switch {
+	case oauth:
+		if y.oauthClientID == "" || y.oauthClientSecret == "" {
+			return nil, "", usagef("--oauth-token-file needs --oauth-client-id and --oauth-client-secret")
+		}
+		tok, err := collector.LoadToken(y.oauthTokenFile)
+		if err != nil {
+			return nil, "", usagef("%v", err)
+		}
+		ocfg := collector.GoogleOAuthConfig(y.oauthClientID, y.oauthClientSecret)
+		fresh, err := collector.CheckGrant(ctx, ocfg, tok)
+		if err != nil {
+			return nil, "", fmt.Errorf("the channel owner's OAuth grant does not work; run 'rollcall auth login' again: %w", err)
+		}
+		save := func(t *oauth2.Token) {
+			if err := collector.SaveToken(y.oauthTokenFile, t); err != nil {
+				a.log.Error("save refreshed oauth token", "err", err)
+			}
+		}
+		save(fresh)
+		cfg.TokenSource = collector.NewRefreshingTokenSource(ctx, ocfg, fresh, save)
+		label = "oauth:" + y.oauthClientID
+	default:
+		key := y.apiKey
+		if y.apiKeyFile != "" {
+			k, err := collector.ReadSecretFile(y.apiKeyFile)
+			if err != nil {
+				return nil, "", usagef("%v", err)
+			}
+			key = k
+		}
+		if key == "" {
+			return nil, "", usagef("no YouTube credential: set --youtube-api-key (or ROLLCALL_YOUTUBE_API_KEY_FILE) or --oauth-token-file; 'rollcall demo' needs none")
+		}
+		cfg.APIKey = key
+		label = collector.CredentialLabel("key", key)
+	}
+	yt, err := collector.NewYouTube(ctx, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	if oauth || probeVideo != "" {
+		if err := yt.CheckAccess(ctx, oauth, probeVideo); err != nil {
+			return nil, "", fmt.Errorf("youtube credential check: %w", err)
+		}
+	}
+	return yt, label, nil
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	var (
+		d  daemon
+		yf youtubeFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "serve [--listen :8080] [--until-ended] [--event-duration 4h]",
+		Short: "Run the daemon: follow every active event's streams and serve the dashboard and metrics",
+		Long: `serve follows the streams of every active event: it samples their state and
+reach with videos.list, reads their live chat with liveChatMessages.list within
+the daily quota, and commits every chat page with its cursor in one
+transaction, so that a crash loses and repeats nothing. It serves /metrics,
+/healthz and /readyz on --listen.
+
+Start it before the stream starts: YouTube returns only recent chat history on
+the first read, and no chat at all after the stream has ended.
+
+SIGTERM or Ctrl-C drains and exits within 5 s. With --until-ended it exits 0
+once every tracked stream has ended and its chat is drained.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			release, err := st.ClaimDaemon(a.db)
+			if err != nil {
+				return err
+			}
+			defer release()
+			d.store = st
+			d.registry = newRegistry()
+			metrics, err := collector.NewMetrics(d.registry)
+			if err != nil {
+				return err
+			}
+			probe := ""
+			if tracked, err := st.TrackedStreams(ctx); err == nil && len(tracked) > 0 {
+				probe = tracked[0].VideoID
+			}
+			yt, label, err := yf.source(ctx, a, metrics, probe)
+			if err != nil {
+				return err
+			}
+			d.collector, err = collector.New(collector.Config{Credential: label, QuotaDaily: yf.quotaDaily,
+				EventDuration: yf.eventDuration}, yt, st, metrics, a.log.With("component", "collector"))
+			if err != nil {
+				return err
+			}
+			return d.run(ctx, a)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&d.listen, "listen", ":8080", "address of the dashboard and /metrics; 127.0.0.1:0 picks a free port and logs it")
+	f.BoolVar(&d.untilEnded, "until-ended", false, "exit 0 once every tracked stream has ended and its chat is drained")
+	f.StringVar(&d.metricsToken, "metrics-token", "", "require this bearer token on /metrics (secret: prefer ROLLCALL_METRICS_TOKEN_FILE)")
+	yf.bind(f)
+	return cmd
+}
