@@ -44,18 +44,31 @@ func testAchievements(t *testing.T) map[string]Achievement {
 	return out
 }
 
-// testKey is a fixed key so that signed output can be compared across runs.
-func testKey(t *testing.T) *IssuerKey {
-	t.Helper()
+// fixedPrivateKey is a fixed key so that signed output can be compared
+// across runs.
+func fixedPrivateKey() ed25519.PrivateKey {
 	seed := make([]byte, ed25519.SeedSize)
 	for i := range seed {
 		seed[i] = byte(i * 7)
 	}
-	k, err := NewIssuerKey(ed25519.NewKeyFromSeed(seed))
+	return ed25519.NewKeyFromSeed(seed)
+}
+
+func testKey(t *testing.T) *IssuerKey {
+	t.Helper()
+	k, err := NewIssuerKey(fixedPrivateKey())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return k
+}
+
+func mustAchievement(certType string) Achievement {
+	a, err := DefaultAchievement(testIssuer(), certType, "policy-dialogue-2026", "Policy Dialogue on Foundational Learning & Teachers", testPolicy)
+	if err != nil {
+		panic(err)
+	}
+	return a
 }
 
 func seqOf(awards ...Award) iter.Seq[Award] {

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -43,7 +44,14 @@ func NewIssuerKey(priv ed25519.PrivateKey) (*IssuerKey, error) {
 // with an error wrapping ErrInsecureKeyFile. Errors never quote the file's
 // contents.
 func LoadIssuerKey(path string) (*IssuerKey, error) {
-	st, err := os.Stat(path)
+	// Stat the open file, not the path, so that the file checked is the
+	// file read.
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("badges: issuer key: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("badges: issuer key: %w", err)
 	}
@@ -53,9 +61,10 @@ func LoadIssuerKey(path string) (*IssuerKey, error) {
 	if perm := st.Mode().Perm(); perm&^keyFilePerm != 0 && runtime.GOOS != "windows" {
 		return nil, fmt.Errorf("%w: %s has mode %04o; it must be 0600 or stricter (chmod 600 %s)", ErrInsecureKeyFile, path, perm, path)
 	}
-	raw, err := os.ReadFile(path)
+	// A key file is a few hundred bytes; refuse to read a large file whole.
+	raw, err := io.ReadAll(io.LimitReader(f, 64<<10))
 	if err != nil {
-		return nil, fmt.Errorf("badges: issuer key: %w", err)
+		return nil, fmt.Errorf("badges: issuer key %s: %w", path, err)
 	}
 	defer clear(raw)
 	key, err := parseIssuerKey(raw)
