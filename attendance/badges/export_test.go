@@ -101,7 +101,7 @@ func TestWriteAllSignedAndDeterministic(t *testing.T) {
 	}
 	for _, a := range twoAwards() {
 		base := a.Type + "-" + a.CertificateID
-		c, err := Verify(string(files[base+".jwt"]), testKey(t).Public())
+		c, err := Verify(string(files[base+".jwt"]), testKey(t).Public(), testNow)
 		if err != nil {
 			t.Fatalf("%s.jwt: %v", base, err)
 		}
@@ -180,7 +180,7 @@ func TestWriteJSONLines(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			t.Fatalf("line %d: %v", lines+1, err)
 		}
-		c, err := Verify(l.JWT, testKey(t).Public())
+		c, err := Verify(l.JWT, testKey(t).Public(), testNow)
 		if err != nil {
 			t.Fatalf("line %d: %v", lines+1, err)
 		}

@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// testNow is the verifier's clock: after testAward was issued.
+var testNow = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+
 const testPolicy = "Type your personal attendance code in the live chat, answer at least 2 of the 3 checkpoint words announced during the stream, and submit the Certificate Validation and Assessment Form."
 
 func testIssuer() Issuer {

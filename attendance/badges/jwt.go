@@ -69,13 +69,19 @@ func Sign(c OpenBadgeCredential, key *IssuerKey) (string, error) {
 	return signingInput + "." + b64.EncodeToString(key.sign([]byte(signingInput))), nil
 }
 
+// ErrNotYetValid is wrapped by Verify's error when a correctly signed
+// credential is valid only from a time after now.
+var ErrNotYetValid = errors.New("badges: credential is not valid yet")
+
 // Verify checks a VC-JWT made by Sign against the issuer's public key and
-// returns the credential it carries. Besides the signature it checks that
-// the header names EdDSA and the issuer's key, and that the iss, jti and nbf
-// claims agree with the credential. It does not judge dates: a certificate
-// does not expire, and whether it was revoked is for the verification page.
-// Every failure wraps ErrBadSignature.
-func Verify(token string, pub ed25519.PublicKey) (OpenBadgeCredential, error) {
+// returns the credential it carries, following Open Badges 3.0 §8.2: the
+// header must name EdDSA (and, if it has a kid, the issuer's key), the
+// signature must hold, and the iss, jti and nbf claims must agree with the
+// credential's issuer id, id and validFrom. A malformed, tampered or
+// foreign token gives an error wrapping ErrBadSignature; a good one whose
+// validFrom is after now gives ErrNotYetValid. Certificates do not expire;
+// whether one was revoked is for the verification page.
+func Verify(token string, pub ed25519.PublicKey, now time.Time) (OpenBadgeCredential, error) {
 	fail := func(format string, args ...any) (OpenBadgeCredential, error) {
 		return OpenBadgeCredential{}, fmt.Errorf("%w: %s", ErrBadSignature, fmt.Sprintf(format, args...))
 	}
@@ -129,6 +135,9 @@ func Verify(token string, pub ed25519.PublicKey) (OpenBadgeCredential, error) {
 	validFrom, err := time.Parse(time.RFC3339, c.ValidFrom)
 	if err != nil || validFrom.Unix() != claims.Nbf {
 		return fail("nbf %d does not match validFrom %q", claims.Nbf, c.ValidFrom)
+	}
+	if validFrom.After(now) {
+		return OpenBadgeCredential{}, fmt.Errorf("%w: valid from %s", ErrNotYetValid, c.ValidFrom)
 	}
 	return c, nil
 }

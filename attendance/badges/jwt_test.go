@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func jwtPayload(t *testing.T, token string) []byte {
@@ -38,7 +39,7 @@ func signedTestCredential(t *testing.T) (OpenBadgeCredential, string) {
 
 func TestSignVerifyRoundTrip(t *testing.T) {
 	c, tok := signedTestCredential(t)
-	got, err := Verify(tok, testKey(t).Public())
+	got, err := Verify(tok, testKey(t).Public(), testNow)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -112,10 +113,21 @@ func TestVerifyRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := Verify(tc.token, tc.pub); !errors.Is(err, ErrBadSignature) {
+			if _, err := Verify(tc.token, tc.pub, testNow); !errors.Is(err, ErrBadSignature) {
 				t.Errorf("Verify error = %v, want ErrBadSignature", err)
 			}
 		})
+	}
+}
+
+func TestVerifyNotYetValid(t *testing.T) {
+	c, tok := signedTestCredential(t)
+	before := testAward().IssuedOn.Add(-time.Second)
+	if _, err := Verify(tok, testKey(t).Public(), before); !errors.Is(err, ErrNotYetValid) {
+		t.Errorf("Verify before validFrom (%s): error = %v, want ErrNotYetValid", c.ValidFrom, err)
+	}
+	if _, err := Verify(tok, testKey(t).Public(), testAward().IssuedOn); err != nil {
+		t.Errorf("Verify at validFrom: %v", err)
 	}
 }
 
