@@ -18,7 +18,11 @@
 // Where an issuer key is configured, credentials are also written as VC-JWT
 // (Open Badges 3.0 §8.2 "JSON Web Token Proof Format"): a compact JWS with
 // header {"alg":"EdDSA","kid":<issuer id>#key-1,"typ":"JWT"} whose payload is
-// the credential plus the iss, jti and nbf claims. This format was chosen over
+// the credential itself, its members at the top level, plus the iss, jti and
+// nbf claims (issuer.id, id, validFrom). Drafts of Open Badges 3.0 written
+// for VC Data Model 1.1 wrapped the credential in a "vc" claim; on VC Data
+// Model 2.0 it is not wrapped. There is no "sub" claim because recipients
+// are identified by identifier objects, not by a credentialSubject.id. This format was chosen over
 // an embedded Data Integrity proof because the only Data Integrity suite Open
 // Badges 3.0 names for Ed25519 is eddsa-rdfc-2022, which needs RDF dataset
 // canonicalisation (and a JSON-LD processor) to sign; the JCS variant

@@ -16,9 +16,9 @@ import (
 	"runtime"
 )
 
-// ErrInsecureKeyFile is wrapped by LoadIssuerKey's error when the key file
-// may be read or written by anyone but its owner.
-var ErrInsecureKeyFile = errors.New("badges: issuer key file is accessible to group or others")
+// ErrInsecureKeyFile is wrapped by LoadIssuerKey's error when the key file's
+// mode allows more than 0600 (read and write by its owner).
+var ErrInsecureKeyFile = errors.New("badges: issuer key file permissions are too open")
 
 // IssuerKey is the issuer's Ed25519 signing key. It never prints, logs or
 // marshals its private half: every fmt verb, slog and encoding/json see
