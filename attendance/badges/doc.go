@@ -1,0 +1,44 @@
+// Package badges exports rollcall's certificates as Open Badges 3.0
+// credentials (OpenBadgeCredential, 1EdTech Open Badges Specification 3.0
+// on the W3C Verifiable Credentials Data Model 2.0).
+//
+// Each issued certificate becomes one credential: the issuer Profile, the
+// Achievement of its type (Certificate of Participation or of Appreciation,
+// with the event's policy as criteria), and an AchievementSubject that names
+// the recipient and identifies them by a salted SHA-256 hash of their email
+// address. The plain email address never appears in a credential.
+//
+// Output is deterministic: the same certificate gives the same bytes on every
+// export (the credential id is a name-based UUID of the certificate id, the
+// salt is derived from it, JSON fields have a fixed order, and Ed25519
+// signatures are deterministic), so re-exporting does not churn archives.
+//
+// # Signing
+//
+// Where an issuer key is configured, credentials are also written as VC-JWT
+// (Open Badges 3.0 §8.2 "JSON Web Token Proof Format"): a compact JWS with
+// header {"alg":"EdDSA","kid":<issuer id>#key-1,"typ":"JWT"} whose payload is
+// the credential itself, its members at the top level, plus the iss, jti and
+// nbf claims (issuer.id, id, validFrom). Drafts of Open Badges 3.0 written
+// for VC Data Model 1.1 wrapped the credential in a "vc" claim; on VC Data
+// Model 2.0 it is not wrapped. There is no "sub" claim because recipients
+// are identified by identifier objects, not by a credentialSubject.id. This format was chosen over
+// an embedded Data Integrity proof because the only Data Integrity suite Open
+// Badges 3.0 names for Ed25519 is eddsa-rdfc-2022, which needs RDF dataset
+// canonicalisation (and a JSON-LD processor) to sign; the JCS variant
+// (eddsa-jcs-2022) is not one the specification lists. A JWS signs the exact
+// bytes, needs no canonicalisation and is implemented here with the standard
+// library alone. Open Badges 3.0 requires verifiers to support RS256 at
+// minimum; EdDSA is permitted but a verifier that only implements RS256 will
+// not check these signatures.
+//
+// The key is an Ed25519 private key in a file that only its owner may read
+// (LoadIssuerKey). Its public half is published as a JSON Web Key in the
+// issuer profile document (IssuerKeyDocument) and as a JWK Set (JWKS).
+//
+// # Contexts
+//
+// The JSON-LD context documents the credentials name are embedded in the
+// binary (Contexts); nothing is fetched at run time. See contexts/SOURCES.md
+// for where each copy comes from.
+package badges

@@ -1,0 +1,143 @@
+package badges
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrBadSignature is wrapped by Verify's error when a signed credential is
+// malformed, was not signed by the given key, or was changed after signing.
+var ErrBadSignature = errors.New("badges: credential signature does not verify")
+
+// jwtHeader is the JOSE header of a signed credential, in a fixed order.
+type jwtHeader struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid,omitempty"`
+	Typ string `json:"typ,omitempty"`
+}
+
+// jwtClaims is the payload of a signed credential: the credential itself
+// with the registered claims that VC-JWT maps onto it.
+type jwtClaims struct {
+	OpenBadgeCredential
+	// Iss is the issuer id (issuer.id).
+	Iss string `json:"iss"`
+	// Jti is the credential id (id).
+	Jti string `json:"jti"`
+	// Nbf is validFrom in seconds since the epoch.
+	Nbf int64 `json:"nbf"`
+	// Sub is credentialSubject.id; our subjects are identified by
+	// identifier objects instead, so it is absent.
+	Sub string `json:"sub,omitempty"`
+}
+
+// Sign returns the credential as a VC-JWT: a compact JWS, signed with key
+// under the header {"alg":"EdDSA","kid":KeyID(issuer),"typ":"JWT"}. Ed25519
+// signatures are deterministic, so the same credential and key always give
+// the same token.
+func Sign(c OpenBadgeCredential, key *IssuerKey) (string, error) {
+	if key == nil {
+		return "", fmt.Errorf("%w: no issuer key to sign with", ErrInvalidInput)
+	}
+	if c.ID == "" || c.Issuer.ID == "" {
+		return "", fmt.Errorf("%w: credential without id or issuer id", ErrInvalidInput)
+	}
+	validFrom, err := time.Parse(time.RFC3339, c.ValidFrom)
+	if err != nil {
+		return "", fmt.Errorf("%w: credential %s: validFrom: %v", ErrInvalidInput, c.ID, err)
+	}
+	header, err := marshalCompact(jwtHeader{Alg: "EdDSA", Kid: KeyID(c.Issuer.ID), Typ: "JWT"})
+	if err != nil {
+		return "", fmt.Errorf("badges: sign %s: header: %w", c.ID, err)
+	}
+	payload, err := marshalCompact(jwtClaims{
+		OpenBadgeCredential: c,
+		Iss:                 c.Issuer.ID,
+		Jti:                 c.ID,
+		Nbf:                 validFrom.Unix(),
+	})
+	if err != nil {
+		return "", fmt.Errorf("badges: sign %s: payload: %w", c.ID, err)
+	}
+	b64 := base64.RawURLEncoding
+	signingInput := b64.EncodeToString(header) + "." + b64.EncodeToString(payload)
+	return signingInput + "." + b64.EncodeToString(key.sign([]byte(signingInput))), nil
+}
+
+// ErrNotYetValid is wrapped by Verify's error when a correctly signed
+// credential is valid only from a time after now.
+var ErrNotYetValid = errors.New("badges: credential is not valid yet")
+
+// Verify checks a VC-JWT made by Sign against the issuer's public key and
+// returns the credential it carries, following Open Badges 3.0 §8.2: the
+// header must name EdDSA (and, if it has a kid, the issuer's key), the
+// signature must hold, and the iss, jti and nbf claims must agree with the
+// credential's issuer id, id and validFrom. A malformed, tampered or
+// foreign token gives an error wrapping ErrBadSignature; a good one whose
+// validFrom is after now gives ErrNotYetValid. Certificates do not expire;
+// whether one was revoked is for the verification page.
+func Verify(token string, pub ed25519.PublicKey, now time.Time) (OpenBadgeCredential, error) {
+	fail := func(format string, args ...any) (OpenBadgeCredential, error) {
+		return OpenBadgeCredential{}, fmt.Errorf("%w: %s", ErrBadSignature, fmt.Sprintf(format, args...))
+	}
+	if len(pub) != ed25519.PublicKeySize {
+		return fail("public key of %d bytes", len(pub))
+	}
+	parts := strings.Split(strings.TrimSpace(token), ".")
+	if len(parts) != 3 {
+		return fail("not a compact JWS (%d parts)", len(parts))
+	}
+	b64 := base64.RawURLEncoding.Strict()
+	rawHeader, err := b64.DecodeString(parts[0])
+	if err != nil {
+		return fail("header is not base64url")
+	}
+	rawPayload, err := b64.DecodeString(parts[1])
+	if err != nil {
+		return fail("payload is not base64url")
+	}
+	sig, err := b64.DecodeString(parts[2])
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return fail("signature is not a base64url Ed25519 signature")
+	}
+	var h jwtHeader
+	if err := json.Unmarshal(rawHeader, &h); err != nil {
+		return fail("header is not JSON")
+	}
+	if h.Alg != "EdDSA" {
+		return fail("alg %q, want EdDSA", h.Alg)
+	}
+	if h.Typ != "" && h.Typ != "JWT" {
+		return fail("typ %q, want JWT", h.Typ)
+	}
+	if !ed25519.Verify(pub, []byte(parts[0]+"."+parts[1]), sig) {
+		return fail("wrong key or changed content")
+	}
+	// Only signed bytes are trusted from here on.
+	var claims jwtClaims
+	if err := json.Unmarshal(rawPayload, &claims); err != nil {
+		return fail("payload is not a credential: %v", err)
+	}
+	c := claims.OpenBadgeCredential
+	switch {
+	case claims.Iss == "" || claims.Iss != c.Issuer.ID:
+		return fail("iss %q does not match issuer %q", claims.Iss, c.Issuer.ID)
+	case h.Kid != "" && h.Kid != KeyID(c.Issuer.ID):
+		return fail("kid %q is not the issuer's key %q", h.Kid, KeyID(c.Issuer.ID))
+	case claims.Jti != c.ID:
+		return fail("jti %q does not match credential id %q", claims.Jti, c.ID)
+	}
+	validFrom, err := time.Parse(time.RFC3339, c.ValidFrom)
+	if err != nil || validFrom.Unix() != claims.Nbf {
+		return fail("nbf %d does not match validFrom %q", claims.Nbf, c.ValidFrom)
+	}
+	if validFrom.After(now) {
+		return OpenBadgeCredential{}, fmt.Errorf("%w: valid from %s", ErrNotYetValid, c.ValidFrom)
+	}
+	return c, nil
+}
