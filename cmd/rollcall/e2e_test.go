@@ -308,3 +308,32 @@ func TestServeStopsOnSIGTERMAndRefusesASecondDaemon(t *testing.T) {
 		t.Fatal("serve did not stop after SIGTERM")
 	}
 }
+
+// TestAuthCheck runs `rollcall auth check` against the fake: a good key
+// passes, a wrong key fails with exit 1 without printing the key, and a
+// token file readable by others is refused as bad usage.
+func TestAuthCheck(t *testing.T) {
+	fake := fakeyoutube.New(fakeyoutube.NewSpeedClock(time.Now().UTC(), 1), fakeyoutube.Options{APIKey: "right-key-123"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: fake}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+	c := newCLI(t, storetest.SQLiteDSN(t))
+	c.env["ROLLCALL_YOUTUBE_ENDPOINT"] = "http://" + ln.Addr().String() + "/"
+	c.ok("auth", "check", "--youtube-api-key", "right-key-123")
+	code, out, errs := c.run("auth", "check", "--youtube-api-key", "wrong-key-456")
+	if code != 1 || strings.Contains(out+errs, "wrong-key-456") || !strings.Contains(errs, "credential check") {
+		t.Fatalf("wrong key: exit %d\n%s%s", code, out, errs)
+	}
+	open := writeFile(t, "token.json", []byte(`{"access_token":"x"}`))
+	if err := os.Chmod(open, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = c.run("auth", "check", "--oauth-token-file", open, "--oauth-client-id", "id", "--oauth-client-secret", "s")
+	if code != 2 || !strings.Contains(errs, "chmod 600") && !strings.Contains(errs, "readable") {
+		t.Fatalf("open token file: exit %d %s", code, errs)
+	}
+}
