@@ -1,6 +1,9 @@
 package attendance
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // StreamState is where a YouTube broadcast is in its life, as videos.list
 // reports it.
@@ -105,3 +108,23 @@ type ChatPage struct {
 	// in use); a store rejects a page whose fence is older than the stream's.
 	Fence int64
 }
+
+// Lease is one replica's right to poll a stream's chat until Expires. Fence
+// grows with every new holder; a store refuses chat pages carrying an older
+// fence than the stream's, so a paused or partitioned former holder cannot
+// write after it lost the lease, whatever the clocks say.
+type Lease struct {
+	StreamID int64
+	Holder   string
+	Fence    int64
+	Expires  time.Time
+}
+
+// Lease errors, returned by stores.
+var (
+	// ErrLeaseLost means the lease expired or another holder took it.
+	ErrLeaseLost = errors.New("lease lost: another replica holds this stream")
+	// ErrStaleFence means a chat page came from a writer that no longer
+	// holds the stream's lease: nothing of it was written.
+	ErrStaleFence = errors.New("stale lease fence: another replica holds this stream")
+)

@@ -21,6 +21,13 @@ type Store interface {
 	AddQuotaUnits(ctx context.Context, credential, day, method string, units int64) (int64, error)
 	// QuotaUsed returns the units used on a day by a credential.
 	QuotaUsed(ctx context.Context, credential, day string) (int64, error)
+	// AcquireLease takes a stream's chat lease for holder when it is free or
+	// expired, with a new fence; ok is false while another holder's lease is valid.
+	AcquireLease(ctx context.Context, streamID int64, holder string, ttl time.Duration) (attendance.Lease, bool, error)
+	// RenewLease extends a held lease, or returns attendance.ErrLeaseLost.
+	RenewLease(ctx context.Context, l attendance.Lease, ttl time.Duration) (attendance.Lease, error)
+	// ReleaseLease gives a held lease up so that a standby can take over at once.
+	ReleaseLease(ctx context.Context, l attendance.Lease) error
 }
 
 // ChatSource reads one page of a live chat. The YouTube adapter's

@@ -26,6 +26,7 @@ type memStore struct {
 	quota      map[string]int64 // credential|day → units
 	quotaByM   map[string]int64 // method → units
 	samples    int
+	fence      int64
 	commitHook func(page attendance.ChatPage) error
 	listHook   func() error
 }
@@ -128,3 +129,17 @@ func (m *memStore) stream(id int64) attendance.Stream {
 	defer m.mu.Unlock()
 	return *m.streams[id]
 }
+
+func (m *memStore) AcquireLease(ctx context.Context, streamID int64, holder string, ttl time.Duration) (attendance.Lease, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fence++
+	return attendance.Lease{StreamID: streamID, Holder: holder, Fence: m.fence, Expires: time.Now().Add(ttl)}, true, nil
+}
+
+func (m *memStore) RenewLease(ctx context.Context, l attendance.Lease, ttl time.Duration) (attendance.Lease, error) {
+	l.Expires = time.Now().Add(ttl)
+	return l, nil
+}
+
+func (m *memStore) ReleaseLease(ctx context.Context, l attendance.Lease) error { return nil }

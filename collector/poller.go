@@ -23,6 +23,7 @@ type PollerConfig struct {
 	Source        ChatSource        // required
 	Store         Store             // required
 	Stream        attendance.Stream // the stream to read, with its stored page token
+	Fence         int64             // the fence of the chat lease this poller holds; every page carries it
 }
 
 // Poller reads one live chat page by page, commits each page with its
@@ -173,9 +174,17 @@ func (p *Poller) Step(ctx context.Context) (wait time.Duration, done bool) {
 func (p *Poller) commit(ctx context.Context, read ChatRead) (time.Duration, bool) {
 	page := attendance.ChatPage{
 		StreamID: p.stream.ID, Messages: read.Messages, NextPageToken: read.NextPageToken, OfflineAt: read.OfflineAt,
+		Fence: p.cfg.Fence,
 	}
 	if err := p.cfg.Store.CommitChatPage(ctx, page); err != nil {
 		if ctx.Err() != nil {
+			return 0, true
+		}
+		if errors.Is(err, attendance.ErrStaleFence) {
+			// Another replica took the stream over (this one was paused or
+			// cut off past its lease): it resumes from the last committed
+			// token, so this page is read again there.
+			p.log.Warn("chat lease lost: stopping this poller", "messages_not_committed", len(read.Messages))
 			return 0, true
 		}
 		p.log.Error("commit chat page failed", "err", err, "messages", len(read.Messages))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"time"
 
@@ -27,6 +28,13 @@ type Config struct {
 	RefreshInterval time.Duration  // how often tracked streams are listed again; default 15s
 	Clock           Clock          // default the wall clock
 	Rand            func() float64 // jitter source; default math/rand/v2
+	// Holder names this replica in chat leases; default host name, pid and
+	// a random suffix.
+	Holder string
+	// LeaseTTL is how long a chat lease lasts without renewal; default 15 s.
+	// A standby takes a dead holder's stream over within LeaseTTL plus
+	// RefreshInterval.
+	LeaseTTL time.Duration
 }
 
 // Collector runs the stream watcher and one chat poller per live chat for
@@ -63,7 +71,14 @@ func New(cfg Config, src Source, store Store, metrics *Metrics, logger *slog.Log
 		cfg.EventDuration = 4 * time.Hour
 	}
 	if cfg.RefreshInterval <= 0 {
-		cfg.RefreshInterval = 15 * time.Second
+		cfg.RefreshInterval = 5 * time.Second
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 15 * time.Second
+	}
+	if cfg.Holder == "" {
+		host, _ := os.Hostname()
+		cfg.Holder = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}
@@ -175,8 +190,10 @@ func (c *Collector) round(ctx context.Context, wg *sync.WaitGroup, ended chan<- 
 		}
 		retry := s.ChatState == attendance.ChatNotFound && s.ChatID != "" && s.ChatID != c.notFound[s.ID]
 		if !running && (needsPoller(s) || retry) && ctx.Err() == nil {
-			c.startLocked(ctx, s, wg, ended)
-			running = true
+			running = c.startLocked(ctx, s, wg, ended)
+			if !running && s.ChatState == attendance.ChatPolling {
+				finished = false // another replica is reading it
+			}
 		}
 		if running || s.State != attendance.StreamEnded {
 			finished = false
@@ -203,7 +220,17 @@ func needsPoller(s attendance.Stream) bool {
 	}
 }
 
-func (c *Collector) startLocked(ctx context.Context, s attendance.Stream, wg *sync.WaitGroup, ended chan<- int64) {
+func (c *Collector) startLocked(ctx context.Context, s attendance.Stream, wg *sync.WaitGroup, ended chan<- int64) bool {
+	lease, ok, err := c.store.AcquireLease(ctx, s.ID, c.cfg.Holder, c.cfg.LeaseTTL)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.log.Error("acquire chat lease failed", "event", s.EventSlug, "video", s.VideoID, "err", err)
+		}
+		return false
+	}
+	if !ok {
+		return false // another replica polls this chat; this one stands by
+	}
 	p := NewPoller(PollerConfig{
 		EventDuration: c.cfg.EventDuration,
 		Chats:         c.chatCount,
@@ -215,18 +242,60 @@ func (c *Collector) startLocked(ctx context.Context, s attendance.Stream, wg *sy
 		Source:        c.src,
 		Store:         c.store,
 		Stream:        s,
+		Fence:         lease.Fence,
 	})
 	c.pollers[s.ID] = p
-	c.log.Info("chat poller started", "event", s.EventSlug, "video", s.VideoID, "resume", s.PageToken != "")
+	c.log.Info("chat poller started", "event", s.EventSlug, "video", s.VideoID, "resume", s.PageToken != "", "fence", lease.Fence)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_ = p.Run(ctx)
+		pctx, stop := context.WithCancel(ctx)
+		kept := make(chan attendance.Lease, 1)
+		go func() { kept <- c.keepLease(pctx, stop, lease) }()
+		_ = p.Run(pctx)
+		stop()
+		last := <-kept
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		if err := c.store.ReleaseLease(rctx, last); err != nil {
+			c.log.Warn("release chat lease failed", "video", s.VideoID, "err", err)
+		}
+		cancel()
 		select {
 		case ended <- s.ID:
 		case <-ctx.Done():
 		}
 	}()
+	return true
+}
+
+// keepLease renews a chat lease every third of its TTL until ctx ends, and
+// stops the poller (lost) when the lease is gone or about to run out without
+// a successful renewal. It returns the lease as last renewed.
+func (c *Collector) keepLease(ctx context.Context, lost context.CancelFunc, l attendance.Lease) attendance.Lease {
+	for {
+		select {
+		case <-ctx.Done():
+			return l
+		case <-c.cfg.Clock.After(c.cfg.LeaseTTL / 3):
+		}
+		renewed, err := c.store.RenewLease(ctx, l, c.cfg.LeaseTTL)
+		switch {
+		case err == nil:
+			l = renewed
+		case ctx.Err() != nil:
+			return l
+		case errors.Is(err, attendance.ErrLeaseLost):
+			c.log.Warn("chat lease lost to another replica: stopping this poller", "stream_id", l.StreamID)
+			lost()
+			return l
+		default:
+			c.log.Warn("renew chat lease failed", "stream_id", l.StreamID, "err", err)
+			if !c.cfg.Clock.Now().Before(l.Expires.Add(-c.cfg.LeaseTTL / 3)) {
+				lost() // better to stop than to write past the lease
+				return l
+			}
+		}
+	}
 }
 
 func (c *Collector) chatCount() int {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 
@@ -13,7 +12,7 @@ import (
 
 // ErrStaleFence means a chat page came from a writer that no longer holds
 // the stream's lease: nothing of it was written.
-var ErrStaleFence = errors.New("store: stale lease fence: another replica holds this stream")
+var ErrStaleFence = attendance.ErrStaleFence
 
 // presenceTypes are the message types that show a person was there.
 var presenceTypes = map[string]bool{

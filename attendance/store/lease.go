@@ -10,21 +10,15 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/seameo/rollcall/attendance"
 )
 
-// Lease is one replica's right to poll a stream's chat until Expires. Fence
-// grows with every new holder; the store refuses chat pages carrying an older
-// fence than the stream's, so a paused or partitioned former holder cannot
-// write after it lost the lease, whatever the clocks say.
-type Lease struct {
-	StreamID int64
-	Holder   string
-	Fence    int64
-	Expires  time.Time
-}
+// Lease is attendance.Lease, kept here for callers of the store.
+type Lease = attendance.Lease
 
 // ErrLeaseLost means the lease was taken over or expired.
-var ErrLeaseLost = errors.New("store: lease lost")
+var ErrLeaseLost = attendance.ErrLeaseLost
 
 // AcquireLease takes the chat lease of a stream for holder when it is free or
 // expired, and returns it with a new fence. ok is false when another holder's
