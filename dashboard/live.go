@@ -1,0 +1,419 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/store"
+)
+
+// Point is one point of a chart: a time (Unix milliseconds) and a value.
+type Point struct {
+	T int64 `json:"t"`
+	V int64 `json:"v"`
+}
+
+// StreamFigures is one stream on the live page.
+type StreamFigures struct {
+	VideoID   string `json:"video_id"`
+	Title     string `json:"title"`
+	State     string `json:"state"`
+	ChatState string `json:"chat_state"`
+	Viewers   *int64 `json:"viewers"`
+	Peak      int64  `json:"peak"`
+}
+
+// CheckpointFigures is one checkpoint on the live page. Word is set for
+// admins only: it is the answer.
+type CheckpointFigures struct {
+	Number   int       `json:"number"`
+	Word     string    `json:"word,omitempty"`
+	OpensAt  time.Time `json:"opens_at"`
+	ClosesAt time.Time `json:"closes_at"`
+	Open     bool      `json:"open"`
+	Hits     int64     `json:"hits"`
+}
+
+// CheckInFigures is one recent check-in (admins only: it names a person).
+type CheckInFigures struct {
+	Name    string    `json:"name"`
+	Country string    `json:"country"`
+	Method  string    `json:"method"`
+	At      time.Time `json:"at"`
+}
+
+// HealthFigures is the collector's health as the page shows it.
+type HealthFigures struct {
+	Known       bool      `json:"known"`
+	Running     bool      `json:"running"`
+	LastPoll    time.Time `json:"last_poll"`
+	Errors      int64     `json:"errors"`
+	LastError   string    `json:"last_error,omitempty"`
+	BackoffSecs float64   `json:"backoff_seconds"`
+	QuotaPaused bool      `json:"quota_paused"`
+	PausedUntil time.Time `json:"paused_until"`
+}
+
+// QuotaFigures is today's YouTube API quota.
+type QuotaFigures struct {
+	Used                int64     `json:"used"`
+	Limit               int64     `json:"limit"`
+	Remaining           int64     `json:"remaining"`
+	Percent             float64   `json:"percent"`
+	ProjectedExhaustion time.Time `json:"projected_exhaustion"`
+}
+
+// Snapshot is the live state of an event, computed at most once per
+// SnapshotTTL and shared by every viewer. Names are in CheckIns only.
+type Snapshot struct {
+	At           time.Time           `json:"at"`
+	State        string              `json:"state"`
+	Viewers      *int64              `json:"viewers"`
+	Peak         int64               `json:"peak"`
+	Views        *int64              `json:"views"`
+	Likes        *int64              `json:"likes"`
+	ChatMessages int64               `json:"chat_messages"`
+	Chatters     int64               `json:"chatters"`
+	Registered   int64               `json:"registered"`
+	Linked       int64               `json:"linked"`
+	LinkedPct    float64             `json:"linked_pct"`
+	Countries    []CountryRow        `json:"countries"`
+	ViewerSeries []Point             `json:"viewer_series"`
+	ChatSeries   []Point             `json:"chat_series"`
+	Streams      []StreamFigures     `json:"streams"`
+	Checkpoints  []CheckpointFigures `json:"checkpoints"`
+	CheckIns     []CheckInFigures    `json:"check_ins,omitempty"`
+	Quota        QuotaFigures        `json:"quota"`
+	Health       HealthFigures       `json:"health"`
+}
+
+// CountryRow is registered and linked people of one country.
+type CountryRow struct {
+	Country    string  `json:"country"`
+	Registered int64   `json:"registered"`
+	Linked     int64   `json:"linked"`
+	Pct        float64 `json:"pct"`
+}
+
+// forViewer returns a copy without what only admins may see.
+func (sn *Snapshot) forViewer() *Snapshot {
+	c := *sn
+	c.CheckIns = nil
+	c.Checkpoints = make([]CheckpointFigures, len(sn.Checkpoints))
+	for i, cp := range sn.Checkpoints {
+		cp.Word = ""
+		c.Checkpoints[i] = cp
+	}
+	return &c
+}
+
+// chatWindow is how far back the chat-per-minute chart reaches.
+const chatWindow = 60 // minutes
+
+// liveEntry caches one event's snapshot; mu makes concurrent viewers share
+// one computation.
+type liveEntry struct {
+	mu      sync.Mutex
+	snap    *Snapshot
+	at      time.Time
+	minutes map[int64]int64 // chat per minute, kept between computations
+	doneTo  int64           // minutes before this one are final in minutes
+}
+
+func (s *Server) entry(eventID int64) *liveEntry {
+	s.liveMu.Lock()
+	defer s.liveMu.Unlock()
+	e := s.live[eventID]
+	if e == nil {
+		e = &liveEntry{minutes: map[int64]int64{}}
+		s.live[eventID] = e
+	}
+	return e
+}
+
+// snapshot returns the event's live figures, at most SnapshotTTL old.
+func (s *Server) snapshot(ctx context.Context, ev attendance.Event) (*Snapshot, error) {
+	e := s.entry(ev.ID)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := s.cfg.Now()
+	if e.snap != nil && now.Sub(e.at) < s.cfg.SnapshotTTL {
+		return e.snap, nil
+	}
+	// A computation serves many viewers: one leaving must not cancel it.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	sn, err := s.computeSnapshot(cctx, ev, e, now)
+	if err != nil {
+		return nil, err
+	}
+	e.snap, e.at = sn, now
+	return sn, nil
+}
+
+func (s *Server) computeSnapshot(ctx context.Context, ev attendance.Event, e *liveEntry, now time.Time) (*Snapshot, error) {
+	sn := &Snapshot{At: now.UTC(), Countries: []CountryRow{}, ViewerSeries: []Point{}, ChatSeries: []Point{},
+		Streams: []StreamFigures{}, Checkpoints: []CheckpointFigures{}, CheckIns: []CheckInFigures{}}
+	streams, err := s.st.LiveStreams(ctx, ev.ID)
+	if err != nil {
+		return nil, err
+	}
+	sn.State = string(attendance.StreamUnknown)
+	rank := map[string]int{"unknown": 0, "ended": 1, "upcoming": 2, "live": 3}
+	for _, st := range streams {
+		sn.Streams = append(sn.Streams, StreamFigures{VideoID: st.VideoID, Title: st.Title, State: st.State,
+			ChatState: st.ChatState, Viewers: st.ConcurrentViewers, Peak: st.PeakConcurrentViewers})
+		if rank[st.State] > rank[sn.State] {
+			sn.State = st.State
+		}
+		sn.Viewers = addPtr(sn.Viewers, st.ConcurrentViewers)
+		sn.Views = addPtr(sn.Views, st.Views)
+		sn.Likes = addPtr(sn.Likes, st.Likes)
+		sn.Peak += st.PeakConcurrentViewers
+		sn.ChatMessages += st.ChatMessages
+	}
+	if sn.Chatters, err = s.st.DistinctChatters(ctx, ev.ID); err != nil {
+		return nil, err
+	}
+	samples, err := s.st.ViewerSamples(ctx, ev.ID, now.Add(-24*time.Hour), 2000)
+	if err != nil {
+		return nil, err
+	}
+	sn.ViewerSeries = viewerSeries(samples)
+	if sn.ChatSeries, err = s.chatSeries(ctx, ev.ID, e, now); err != nil {
+		return nil, err
+	}
+	countries, err := s.st.LinkedByCountry(ctx, ev.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range countries {
+		sn.Registered += c.Registered
+		sn.Linked += c.Linked
+		name := c.Country
+		if name == "" {
+			name = "(not given)"
+		}
+		sn.Countries = append(sn.Countries, CountryRow{Country: name, Registered: c.Registered, Linked: c.Linked, Pct: pct(c.Linked, c.Registered)})
+	}
+	sn.LinkedPct = pct(sn.Linked, sn.Registered)
+	cps, err := s.att.Checkpoints(ctx, ev.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cps {
+		sn.Checkpoints = append(sn.Checkpoints, CheckpointFigures{Number: c.Number, Word: c.Word, OpensAt: c.OpensAt.UTC(),
+			ClosesAt: c.ClosesAt.UTC(), Open: !now.Before(c.OpensAt) && now.Before(c.ClosesAt), Hits: c.Hits})
+	}
+	ins, err := s.st.RecentCheckIns(ctx, ev.ID, 12)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range ins {
+		sn.CheckIns = append(sn.CheckIns, CheckInFigures{Name: c.FullName, Country: c.Country, Method: c.Method, At: c.At})
+	}
+	if sn.Quota, err = s.quota(ctx, now); err != nil {
+		return nil, err
+	}
+	if s.cfg.Health != nil {
+		h := s.cfg.Health(ctx)
+		sn.Health = HealthFigures{Known: true, Running: h.Running, LastPoll: h.LastPoll, Errors: h.Errors, LastError: h.LastError,
+			BackoffSecs: h.Backoff.Seconds(), QuotaPaused: h.QuotaPaused, PausedUntil: h.PausedUntil}
+	}
+	return sn, nil
+}
+
+func addPtr(sum, v *int64) *int64 {
+	if v == nil {
+		return sum
+	}
+	n := *v
+	if sum != nil {
+		n += *sum
+	}
+	return &n
+}
+
+func pct(part, whole int64) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return math.Round(float64(part)*1000/float64(whole)) / 10
+}
+
+// viewerSeries adds up the streams' concurrent viewers: at each reading,
+// the latest count of every stream.
+func viewerSeries(samples []store.ViewerSample) []Point {
+	latest := map[int64]int64{}
+	out := make([]Point, 0, len(samples))
+	for _, smp := range samples {
+		latest[smp.StreamID] = smp.Viewers
+		var sum int64
+		for _, v := range latest {
+			sum += v
+		}
+		t := smp.At.UnixMilli()
+		if n := len(out); n > 0 && out[n-1].T == t {
+			out[n-1].V = sum
+			continue
+		}
+		out = append(out, Point{T: t, V: sum})
+	}
+	return out
+}
+
+// chatSeries returns messages per minute over the last chatWindow minutes.
+// Minutes more than two minutes old are final and kept between
+// computations, so that each computation reads only the newest minutes of
+// the (stream_id, published_at) index.
+func (s *Server) chatSeries(ctx context.Context, eventID int64, e *liveEntry, now time.Time) ([]Point, error) {
+	nowMin := now.Unix() / 60
+	first := nowMin - chatWindow + 1
+	from := max(first, e.doneTo)
+	counts, err := s.st.ChatPerMinute(ctx, eventID, from)
+	if err != nil {
+		return nil, err
+	}
+	for m := range e.minutes {
+		if m < first || m >= from {
+			delete(e.minutes, m)
+		}
+	}
+	for _, c := range counts {
+		e.minutes[c.Minute] = c.N
+	}
+	e.doneTo = nowMin - 2
+	out := make([]Point, 0, chatWindow)
+	for m := first; m <= nowMin; m++ {
+		out = append(out, Point{T: m * 60_000, V: e.minutes[m]})
+	}
+	return out, nil
+}
+
+// pacificDay is the quota day: YouTube resets quotas at midnight Pacific.
+func pacificDay(t time.Time) string {
+	loc, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		loc = time.FixedZone("PST", -8*3600)
+	}
+	return t.In(loc).Format(time.DateOnly)
+}
+
+func (s *Server) quota(ctx context.Context, now time.Time) (QuotaFigures, error) {
+	var q QuotaFigures
+	if s.cfg.QuotaStatus != nil {
+		st := s.cfg.QuotaStatus(ctx)
+		q = QuotaFigures{Used: st.Used, Limit: st.Limit, ProjectedExhaustion: st.ProjectedExhaustion}
+	} else {
+		methods, err := s.st.QuotaByMethod(ctx, pacificDay(now))
+		if err != nil {
+			return q, err
+		}
+		for _, m := range methods {
+			q.Used += m.Units
+		}
+		q.Limit = s.cfg.DailyQuota
+	}
+	q.Remaining = max(q.Limit-q.Used, 0)
+	q.Percent = pct(q.Used, q.Limit)
+	return q, nil
+}
+
+// liveEvent loads the event named in the path.
+func (s *Server) liveEvent(r *http.Request) (attendance.Event, error) {
+	return s.st.Event(r.Context(), r.PathValue("slug"))
+}
+
+func (s *Server) liveJSON(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sn, err := s.snapshot(r.Context(), ev)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !ss.admin() {
+		sn = sn.forViewer()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(sn)
+}
+
+// liveStream pushes the event's snapshot as server-sent events every
+// LiveInterval, with a comment line as heartbeat in between, until the
+// client leaves or the server shuts down.
+func (s *Server) liveStream(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	ctx := r.Context()
+	send := func() error {
+		sn, err := s.snapshot(ctx, ev)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("live snapshot", "event", ev.Slug, "err", err)
+			}
+			_, err = fmt.Fprint(w, ": snapshot unavailable\n\n")
+			return err
+		}
+		if !ss.admin() {
+			sn = sn.forViewer()
+		}
+		b, err := json.Marshal(sn)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "retry: 3000\nevent: snapshot\ndata: %s\n\n", b); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	if send() != nil {
+		return
+	}
+	tick := time.NewTicker(s.cfg.LiveInterval)
+	defer tick.Stop()
+	heartbeat := time.NewTicker(15 * time.Second)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.done:
+			return
+		case <-heartbeat.C:
+			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil || rc.Flush() != nil {
+				return
+			}
+		case <-tick.C:
+			if send() != nil {
+				return
+			}
+		}
+	}
+}
+
+// sortedCountries is a helper for the reach report: most registered first.
+func sortedCountries(rows []CountryRow) []CountryRow {
+	out := append([]CountryRow(nil), rows...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Registered > out[j].Registered })
+	return out
+}
