@@ -71,8 +71,8 @@ func (s *Store) PutStaffUser(ctx context.Context, email, role, passwordHash stri
 	var r staffRow
 	err := s.db.GetContext(ctx, &r, s.db.Rebind(`INSERT INTO staff_users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role,
-		failed_logins = 0, locked_until = 0, disabled = 0
-		RETURNING `+staffColumns), email, passwordHash, role, us(s.now()))
+		failed_logins = 0, locked_until = 0, disabled = ?
+		RETURNING `+staffColumns), email, passwordHash, role, us(s.now()), false)
 	if err != nil {
 		return StaffUser{}, fmt.Errorf("store: put staff user: %w", err)
 	}
