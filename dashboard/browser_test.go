@@ -274,6 +274,17 @@ func TestBrowser(t *testing.T) {
 	if !strings.HasPrefix(string(csv), "\ufeffcertificate_type,full_name,email,certificate_id") {
 		t.Fatalf("downloaded %q", csv)
 	}
+	// The reach report, kept as an artefact next to the live page.
+	run("report", chromedp.Navigate(base+"/events/dialogue/report"), waitText("#report h1", "Policy Dialogue"), chromedp.Sleep(500*time.Millisecond))
+	report, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reportPath := filepath.Join(dir, "reach-report.png")
+	if err := os.WriteFile(reportPath, report, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("browser test: screenshot of the reach report: %s\n", reportPath)
 	if got := att.auditLog(); len(got) != 2 || !strings.Contains(strings.Join(got, ","), "export.certificates") {
 		t.Fatalf("audit %v", got)
 	}

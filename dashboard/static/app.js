@@ -25,9 +25,13 @@
     svg.appendChild(el("text", { x: 2, y: H - 22 }, "0"));
   }
   // lineChart draws points [{t,v}] as a line with an area under it.
+  function size(svg) {
+    var vb = svg.viewBox.baseVal;
+    return vb && vb.width ? [vb.width, vb.height] : [600, 180];
+  }
   function lineChart(svg, pts) {
     clear(svg);
-    var W = 600, H = 180, pad = 44;
+    var W = size(svg)[0], H = size(svg)[1], pad = 44;
     if (!pts || pts.length === 0) { svg.appendChild(el("text", { x: W / 2 - 60, y: H / 2 }, "no readings yet")); return; }
     var t0 = pts[0].t, t1 = pts[pts.length - 1].t, maxV = 1;
     pts.forEach(function (p) { if (p.v > maxV) maxV = p.v; });
@@ -46,7 +50,7 @@
   // barChart draws points [{t,v}] as bars, one per minute.
   function barChart(svg, pts) {
     clear(svg);
-    var W = 600, H = 180, pad = 44;
+    var W = size(svg)[0], H = size(svg)[1], pad = 44;
     if (!pts || pts.length === 0) return;
     var maxV = 1;
     pts.forEach(function (p) { if (p.v > maxV) maxV = p.v; });
