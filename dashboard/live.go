@@ -117,12 +117,17 @@ func (sn *Snapshot) forViewer() *Snapshot {
 // chatWindow is how far back the chat-per-minute chart reaches.
 const chatWindow = 60 // minutes
 
-// liveEntry caches one event's snapshot; mu makes concurrent viewers share
-// one computation.
+// liveEntry caches one event's snapshot. mu guards the fields; compute
+// serialises computations, so that concurrent viewers share one.
 type liveEntry struct {
-	mu      sync.Mutex
-	snap    *Snapshot
-	at      time.Time
+	mu         sync.Mutex
+	snap       *Snapshot
+	at         time.Time
+	refreshing bool
+	gen        uint64 // bumped when staff change something the snapshot shows
+	snapGen    uint64 // gen when snap's computation began
+
+	compute sync.Mutex
 	minutes map[int64]int64 // chat per minute, kept between computations
 	doneTo  int64           // minutes before this one are final in minutes
 }
@@ -138,23 +143,62 @@ func (s *Server) entry(eventID int64) *liveEntry {
 	return e
 }
 
-// snapshot returns the event's live figures, at most SnapshotTTL old.
+// snapshot returns the event's live figures. A fresh snapshot (younger
+// than SnapshotTTL) is shared; a stale one is served at once while one
+// background computation replaces it, so that no viewer waits for the
+// database once the first snapshot exists.
 func (s *Server) snapshot(ctx context.Context, ev attendance.Event) (*Snapshot, error) {
 	e := s.entry(ev.ID)
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	now := s.cfg.Now()
-	if e.snap != nil && now.Sub(e.at) < s.cfg.SnapshotTTL {
-		return e.snap, nil
+	if sn := e.snap; sn != nil && e.snapGen == e.gen {
+		if now.Sub(e.at) >= s.cfg.SnapshotTTL && !e.refreshing {
+			e.refreshing = true
+			go s.refresh(ev, e)
+		}
+		e.mu.Unlock()
+		return sn, nil
 	}
+	e.mu.Unlock()
+	// No snapshot yet: compute it now (one computation for all who wait).
+	e.compute.Lock()
+	defer e.compute.Unlock()
+	e.mu.Lock()
+	sn, current := e.snap, e.snapGen == e.gen
+	e.mu.Unlock()
+	if sn != nil && current {
+		return sn, nil
+	}
+	return s.computeAndStore(ctx, ev, e)
+}
+
+func (s *Server) refresh(ev attendance.Event, e *liveEntry) {
+	e.compute.Lock()
+	defer e.compute.Unlock()
+	if _, err := s.computeAndStore(context.Background(), ev, e); err != nil {
+		s.log.Warn("live snapshot", "event", ev.Slug, "err", err)
+	}
+	e.mu.Lock()
+	e.refreshing = false
+	e.mu.Unlock()
+}
+
+// computeAndStore computes a snapshot and caches it; e.compute is held.
+func (s *Server) computeAndStore(ctx context.Context, ev attendance.Event, e *liveEntry) (*Snapshot, error) {
 	// A computation serves many viewers: one leaving must not cancel it.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	now := s.cfg.Now()
+	e.mu.Lock()
+	gen := e.gen
+	e.mu.Unlock()
 	sn, err := s.computeSnapshot(cctx, ev, e, now)
 	if err != nil {
 		return nil, err
 	}
-	e.snap, e.at = sn, now
+	e.mu.Lock()
+	e.snap, e.at, e.snapGen = sn, now, gen
+	e.mu.Unlock()
 	return sn, nil
 }
 

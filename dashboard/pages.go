@@ -219,7 +219,7 @@ func (s *Server) livePage(w http.ResponseWriter, r *http.Request, ss *session) {
 func (s *Server) forget(eventID int64) {
 	e := s.entry(eventID)
 	e.mu.Lock()
-	e.snap = nil
+	e.gen++ // a computation already running is too old now
 	e.mu.Unlock()
 }
 
