@@ -92,6 +92,33 @@ type Snapshot struct {
 	CheckIns     []CheckInFigures    `json:"check_ins,omitempty"`
 	Quota        QuotaFigures        `json:"quota"`
 	Health       HealthFigures       `json:"health"`
+
+	// Prepared once per computation and shared by every viewer.
+	viewer                *Snapshot
+	adminJSON, viewerJSON []byte
+}
+
+// prepare computes the viewer copy and both JSON encodings once.
+func (sn *Snapshot) prepare() error {
+	v := sn.forViewer()
+	var err error
+	if sn.adminJSON, err = json.Marshal(sn); err != nil {
+		return fmt.Errorf("dashboard: encode snapshot: %w", err)
+	}
+	if v.viewerJSON, err = json.Marshal(v); err != nil {
+		return fmt.Errorf("dashboard: encode snapshot: %w", err)
+	}
+	sn.viewer, sn.viewerJSON = v, v.viewerJSON
+	return nil
+}
+
+// forRole returns the snapshot and its JSON as an admin or a viewer may
+// see them.
+func (sn *Snapshot) forRole(admin bool) (*Snapshot, []byte) {
+	if admin {
+		return sn, sn.adminJSON
+	}
+	return sn.forViewer(), sn.viewerJSON
 }
 
 // CountryRow is registered and linked people of one country.
@@ -104,7 +131,11 @@ type CountryRow struct {
 
 // forViewer returns a copy without what only admins may see.
 func (sn *Snapshot) forViewer() *Snapshot {
+	if sn.viewer != nil {
+		return sn.viewer
+	}
 	c := *sn
+	c.adminJSON = nil
 	c.CheckIns = nil
 	c.Checkpoints = make([]CheckpointFigures, len(sn.Checkpoints))
 	for i, cp := range sn.Checkpoints {
@@ -130,7 +161,17 @@ type liveEntry struct {
 	compute sync.Mutex
 	minutes map[int64]int64 // chat per minute, kept between computations
 	doneTo  int64           // minutes before this one are final in minutes
+	// Figures that change slowly and cost most are recomputed every
+	// slowFigures only: the country breakdown and, for events of several
+	// streams, the distinct chatters across them.
+	slowAt    time.Time
+	slowGen   uint64
+	countries []CountryRow
+	chatters  int64
 }
+
+// slowFigures is how long the costly, slowly changing figures are reused.
+const slowFigures = 10 * time.Second
 
 func (s *Server) entry(eventID int64) *liveEntry {
 	s.liveMu.Lock()
@@ -196,6 +237,9 @@ func (s *Server) computeAndStore(ctx context.Context, ev attendance.Event, e *li
 	if err != nil {
 		return nil, err
 	}
+	if err := sn.prepare(); err != nil {
+		return nil, err
+	}
 	e.mu.Lock()
 	e.snap, e.at, e.snapGen = sn, now, gen
 	e.mu.Unlock()
@@ -223,9 +267,6 @@ func (s *Server) computeSnapshot(ctx context.Context, ev attendance.Event, e *li
 		sn.Peak += st.PeakConcurrentViewers
 		sn.ChatMessages += st.ChatMessages
 	}
-	if sn.Chatters, err = s.st.DistinctChatters(ctx, ev.ID); err != nil {
-		return nil, err
-	}
 	samples, err := s.st.ViewerSamples(ctx, ev.ID, now.Add(-24*time.Hour), 2000)
 	if err != nil {
 		return nil, err
@@ -234,20 +275,47 @@ func (s *Server) computeSnapshot(ctx context.Context, ev attendance.Event, e *li
 	if sn.ChatSeries, err = s.chatSeries(ctx, ev.ID, e, now); err != nil {
 		return nil, err
 	}
-	countries, err := s.st.LinkedByCountry(ctx, ev.ID)
-	if err != nil {
+	if sn.Registered, err = s.st.RegistrationCount(ctx, ev.ID); err != nil {
 		return nil, err
 	}
-	for _, c := range countries {
-		sn.Registered += c.Registered
-		sn.Linked += c.Linked
-		name := c.Country
-		if name == "" {
-			name = "(not given)"
-		}
-		sn.Countries = append(sn.Countries, CountryRow{Country: name, Registered: c.Registered, Linked: c.Linked, Pct: pct(c.Linked, c.Registered)})
+	if sn.Linked, err = s.st.LinkedCount(ctx, ev.ID); err != nil {
+		return nil, err
 	}
 	sn.LinkedPct = pct(sn.Linked, sn.Registered)
+	e.mu.Lock()
+	gen := e.gen
+	slow := e.countries == nil || now.Sub(e.slowAt) >= slowFigures || e.slowGen != gen
+	e.mu.Unlock()
+	if slow {
+		countries, err := s.st.LinkedByCountry(ctx, ev.ID)
+		if err != nil {
+			return nil, err
+		}
+		rows := make([]CountryRow, 0, len(countries))
+		for _, c := range countries {
+			name := c.Country
+			if name == "" {
+				name = "(not given)"
+			}
+			rows = append(rows, CountryRow{Country: name, Registered: c.Registered, Linked: c.Linked, Pct: pct(c.Linked, c.Registered)})
+		}
+		var chatters int64
+		if len(streams) > 1 {
+			// Channels that wrote in several streams count once.
+			if chatters, err = s.st.DistinctChatters(ctx, ev.ID); err != nil {
+				return nil, err
+			}
+		}
+		e.countries, e.chatters, e.slowAt, e.slowGen = rows, chatters, now, gen
+	}
+	sn.Countries = e.countries
+	if len(streams) > 1 {
+		sn.Chatters = e.chatters
+	} else {
+		for _, st := range streams {
+			sn.Chatters = st.ChatAuthors // the stream's own counter, kept at ingest
+		}
+	}
 	cps, err := s.att.Checkpoints(ctx, ev.ID)
 	if err != nil {
 		return nil, err
@@ -310,7 +378,31 @@ func viewerSeries(samples []store.ViewerSample) []Point {
 		}
 		out = append(out, Point{T: t, V: sum})
 	}
-	return out
+	return downsample(out, maxChartPoints)
+}
+
+// maxChartPoints bounds a chart's points: more would not show on a screen
+// and would make every pushed update heavier.
+const maxChartPoints = 480
+
+// downsample merges neighbouring points into at most n, keeping the highest
+// value of each run so that peaks stay visible, and the last point as is.
+func downsample(pts []Point, n int) []Point {
+	if len(pts) <= n {
+		return pts
+	}
+	step := (len(pts) + n - 2) / (n - 1)
+	out := make([]Point, 0, n)
+	for i := 0; i < len(pts)-1; i += step {
+		p := pts[i]
+		for _, q := range pts[i:min(i+step, len(pts)-1)] {
+			if q.V > p.V {
+				p.V = q.V
+			}
+		}
+		out = append(out, p)
+	}
+	return append(out, pts[len(pts)-1])
 }
 
 // chatSeries returns messages per minute over the last chatWindow minutes.
@@ -386,11 +478,9 @@ func (s *Server) liveJSON(w http.ResponseWriter, r *http.Request, ss *session) {
 		s.fail(w, r, err)
 		return
 	}
-	if !ss.admin() {
-		sn = sn.forViewer()
-	}
+	_, b := sn.forRole(ss.admin())
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(sn)
+	_, _ = w.Write(b)
 }
 
 // liveStream pushes the event's snapshot as server-sent events every
@@ -418,13 +508,7 @@ func (s *Server) liveStream(w http.ResponseWriter, r *http.Request, ss *session)
 			_, err = fmt.Fprint(w, ": snapshot unavailable\n\n")
 			return err
 		}
-		if !ss.admin() {
-			sn = sn.forViewer()
-		}
-		b, err := json.Marshal(sn)
-		if err != nil {
-			return err
-		}
+		_, b := sn.forRole(ss.admin())
 		if _, err := fmt.Fprintf(w, "retry: 3000\nevent: snapshot\ndata: %s\n\n", b); err != nil {
 			return err
 		}

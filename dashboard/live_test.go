@@ -85,3 +85,25 @@ func TestSnapshotIsShared(t *testing.T) {
 		t.Fatalf("after a change: %d computations", n)
 	}
 }
+
+func TestDownsample(t *testing.T) {
+	var pts []Point
+	for i := 0; i < 1081; i++ {
+		pts = append(pts, Point{T: int64(i), V: int64(i % 100)})
+	}
+	pts[500].V = 9999
+	got := downsample(pts, 480)
+	if len(got) > 480 || got[0].T != 0 || got[len(got)-1] != pts[1080] {
+		t.Fatalf("%d points, first %v, last %v", len(got), got[0], got[len(got)-1])
+	}
+	peak := false
+	for _, p := range got {
+		peak = peak || p.V == 9999
+	}
+	if !peak {
+		t.Fatal("the peak was lost")
+	}
+	if short := pts[:10]; len(downsample(short, 480)) != 10 {
+		t.Fatal("short series changed")
+	}
+}

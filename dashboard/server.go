@@ -33,6 +33,7 @@ type Store interface {
 	CreateEvent(ctx context.Context, e attendance.Event) (attendance.Event, error)
 	ImportRegistrations(ctx context.Context, eventID int64, regs []attendance.Registration, dryRun bool) (store.ImportResult, error)
 	RegistrationCount(ctx context.Context, eventID int64) (int64, error)
+	LinkedCount(ctx context.Context, eventID int64) (int64, error)
 
 	LiveStreams(ctx context.Context, eventID int64) ([]store.LiveStream, error)
 	ViewerSamples(ctx context.Context, eventID int64, since time.Time, limit int) ([]store.ViewerSample, error)

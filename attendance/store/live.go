@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -145,17 +146,48 @@ type CountryFigures struct {
 }
 
 // LinkedByCountry returns registered and linked people per country, most
-// registrations first.
+// registrations first. Two index-only aggregates, merged here.
 func (s *Store) LinkedByCountry(ctx context.Context, eventID int64) ([]CountryFigures, error) {
-	var out []CountryFigures
-	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT r.country AS country, COUNT(*) AS registered,
-		COUNT(l.registration_id) AS linked
-		FROM registrations r LEFT JOIN (SELECT DISTINCT registration_id FROM links WHERE event_id = ?) l ON l.registration_id = r.id
-		WHERE r.event_id = ? GROUP BY r.country ORDER BY registered DESC, country`), eventID, eventID)
+	var reg, linked []struct {
+		Country string `db:"country"`
+		N       int64  `db:"n"`
+	}
+	err := s.db.SelectContext(ctx, &reg, s.db.Rebind(`SELECT country, COUNT(*) AS n FROM registrations WHERE event_id = ?
+		GROUP BY country`), eventID)
+	if err == nil {
+		err = s.db.SelectContext(ctx, &linked, s.db.Rebind(`SELECT r.country AS country, COUNT(*) AS n
+			FROM (SELECT DISTINCT registration_id FROM links WHERE event_id = ?) l JOIN registrations r ON r.id = l.registration_id
+			GROUP BY r.country`), eventID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: linked by country of event %d: %w", eventID, err)
 	}
+	byCountry := make(map[string]int64, len(linked))
+	for _, l := range linked {
+		byCountry[l.Country] = l.N
+	}
+	out := make([]CountryFigures, len(reg))
+	for i, r := range reg {
+		out[i] = CountryFigures{Country: r.Country, Registered: r.N, Linked: byCountry[r.Country]}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Registered != out[j].Registered {
+			return out[i].Registered > out[j].Registered
+		}
+		return out[i].Country < out[j].Country
+	})
 	return out, nil
+}
+
+// LinkedCount returns how many registrations of an event are linked to a
+// chat channel.
+func (s *Store) LinkedCount(ctx context.Context, eventID int64) (int64, error) {
+	var n int64
+	err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT COUNT(DISTINCT registration_id) FROM links WHERE event_id = ?`), eventID)
+	if err != nil {
+		return 0, fmt.Errorf("store: linked count of event %d: %w", eventID, err)
+	}
+	return n, nil
 }
 
 // CheckIn is one link of a chat channel to a registered person.
