@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/store"
 )
@@ -83,7 +82,6 @@ func seedLarge(t testing.TB, st *store.Store, ev attendance.Event, streamID int6
 		t.Fatal(err)
 	}
 }
-
 
 // TestLivePerformance measures the live page and its updates with 50
 // concurrent viewers over 100,000 registrations and 1,000,000 messages. It
