@@ -183,6 +183,7 @@ func (s *Server) staff(h staffHandler) http.HandlerFunc {
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
 			if !s.checkCSRF(r, ss) {
 				http.Error(w, "invalid or missing CSRF token: reload the page and try again", http.StatusForbidden)
 				return
