@@ -433,13 +433,38 @@ func (s *Server) chatSeries(ctx context.Context, eventID int64, e *liveEntry, no
 	return out, nil
 }
 
-// pacificDay is the quota day: YouTube resets quotas at midnight Pacific.
-func pacificDay(t time.Time) string {
+// pacific is the quota's time zone: YouTube resets quotas at midnight
+// Pacific time.
+func pacific() *time.Location {
 	loc, err := time.LoadLocation("America/Los_Angeles")
 	if err != nil {
-		loc = time.FixedZone("PST", -8*3600)
+		return time.FixedZone("PST", -8*3600)
 	}
-	return t.In(loc).Format(time.DateOnly)
+	return loc
+}
+
+// pacificDay is the quota day of t, as the quota ledger names it.
+func pacificDay(t time.Time) string { return t.In(pacific()).Format(time.DateOnly) }
+
+// projectExhaustion tells when the day's quota runs out at the rate spent
+// so far today, or zero when it lasts until the quota resets.
+func projectExhaustion(now time.Time, used, limit int64) time.Time {
+	p := now.In(pacific())
+	midnight := time.Date(p.Year(), p.Month(), p.Day(), 0, 0, 0, 0, p.Location())
+	reset := midnight.AddDate(0, 0, 1)
+	elapsed := now.Sub(midnight)
+	if used <= 0 || elapsed <= 0 {
+		return time.Time{}
+	}
+	if used >= limit {
+		return now.UTC()
+	}
+	rate := float64(used) / elapsed.Seconds() // units per second
+	at := now.Add(time.Duration(float64(limit-used) / rate * float64(time.Second)))
+	if !at.Before(reset) {
+		return time.Time{}
+	}
+	return at.UTC()
 }
 
 func (s *Server) quota(ctx context.Context, now time.Time) (QuotaFigures, error) {
@@ -456,6 +481,7 @@ func (s *Server) quota(ctx context.Context, now time.Time) (QuotaFigures, error)
 			q.Used += m.Units
 		}
 		q.Limit = s.cfg.DailyQuota
+		q.ProjectedExhaustion = projectExhaustion(now, q.Used, q.Limit)
 	}
 	q.Remaining = max(q.Limit-q.Used, 0)
 	q.Percent = pct(q.Used, q.Limit)

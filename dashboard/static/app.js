@@ -129,7 +129,10 @@
     if (rep) {
       fetch("/events/" + encodeURIComponent(rep.getAttribute("data-slug")) + "/live.json", { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
-        .then(function (s) { var vc = document.getElementById("viewer-chart"); if (vc) lineChart(vc, s.viewer_series); });
+        .then(function (s) {
+          var vc = document.getElementById("viewer-chart"); if (vc) lineChart(vc, s.viewer_series);
+          var cc = document.getElementById("chat-chart"); if (cc) barChart(cc, s.chat_series);
+        });
       var pb = document.getElementById("print");
       if (pb) pb.addEventListener("click", function () { window.print(); });
     }
