@@ -31,7 +31,7 @@ type LiveStream struct {
 	LastCommitAt          time.Time
 }
 
-func ptr(n sql.NullInt64) *int64 {
+func nullablePtr(n sql.NullInt64) *int64 {
 	if !n.Valid {
 		return nil
 	}
@@ -68,8 +68,8 @@ func (s *Store) LiveStreams(ctx context.Context, eventID int64) ([]LiveStream, e
 	out := make([]LiveStream, len(rows))
 	for i, r := range rows {
 		out[i] = LiveStream{ID: r.ID, VideoID: r.VideoID, Title: r.Title, State: r.State, ChatState: r.ChatState,
-			ChatDetail: r.ChatDetail, ConcurrentViewers: ptr(r.CV), PeakConcurrentViewers: r.Peak, Views: ptr(r.Views),
-			Likes: ptr(r.Likes), ChatMessages: r.ChatMessages, ChatAuthors: r.ChatAuthors, ActualStart: fromUS(r.ActualStart),
+			ChatDetail: r.ChatDetail, ConcurrentViewers: nullablePtr(r.CV), PeakConcurrentViewers: r.Peak, Views: nullablePtr(r.Views),
+			Likes: nullablePtr(r.Likes), ChatMessages: r.ChatMessages, ChatAuthors: r.ChatAuthors, ActualStart: fromUS(r.ActualStart),
 			ActualEnd: fromUS(r.ActualEnd), LastSampleAt: fromUS(r.LastSample), LastCommitAt: fromUS(r.LastCommit)}
 	}
 	return out, nil
