@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -138,6 +139,66 @@ func (s *Server) cookieName() string {
 	return "rollcall_session"
 }
 
+// sessionCacheTTL is how long a session read from the store is trusted
+// without asking again. Sign-out and rotation in this process drop it at
+// once; another replica's sign-out or a disabled account takes effect
+// within this time.
+const sessionCacheTTL = 5 * time.Second
+
+// cachedSession is a session as read from the store, with its limits.
+type cachedSession struct {
+	sess              session
+	disabled          bool
+	lastSeen, expires time.Time
+	readAt            time.Time
+}
+
+// sessionCache keeps recently read sessions: every page and every live
+// update needs one, and reading it from the database each time would cost
+// more than the page.
+type sessionCache struct {
+	mu sync.Mutex
+	m  map[string]cachedSession
+}
+
+func (c *sessionCache) get(hash string, now time.Time) (cachedSession, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cs, ok := c.m[hash]
+	if !ok || now.Sub(cs.readAt) >= sessionCacheTTL || now.Before(cs.readAt) {
+		return cachedSession{}, false
+	}
+	return cs, true
+}
+
+func (c *sessionCache) put(hash string, cs cachedSession) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]cachedSession{}
+	}
+	if len(c.m) > 10000 {
+		for k, v := range c.m {
+			if cs.readAt.Sub(v.readAt) >= sessionCacheTTL {
+				delete(c.m, k)
+			}
+		}
+	}
+	c.m[hash] = cs
+}
+
+func (c *sessionCache) drop(hash string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, hash)
+}
+
+// endSession ends a session in the store and in the cache.
+func (s *Server) endSession(ctx context.Context, hash string) error {
+	s.sessions.drop(hash)
+	return s.st.DeleteStaffSession(ctx, hash)
+}
+
 // currentSession returns the request's valid session, or nil.
 func (s *Server) currentSession(r *http.Request) *session {
 	c, err := r.Cookie(s.cookieName())
@@ -145,25 +206,34 @@ func (s *Server) currentSession(r *http.Request) *session {
 		return nil
 	}
 	h := tokenHash(c.Value)
-	ss, u, err := s.st.StaffSessionUser(r.Context(), h)
-	if err != nil {
-		if attendance.ErrorCode(err) != attendance.ENotFound {
-			s.log.Error("read session", "err", err)
-		}
-		return nil
-	}
 	now := s.cfg.Now()
-	if u.Disabled || !now.Before(ss.ExpiresAt) || now.Sub(ss.LastSeenAt) > s.cfg.IdleTimeout {
-		_ = s.st.DeleteStaffSession(r.Context(), h)
+	cs, ok := s.sessions.get(h, now)
+	if !ok {
+		ss, u, err := s.st.StaffSessionUser(r.Context(), h)
+		if err != nil {
+			if attendance.ErrorCode(err) != attendance.ENotFound {
+				s.log.Error("read session", "err", err)
+			}
+			return nil
+		}
+		cs = cachedSession{sess: session{tokenHash: h, csrf: ss.CSRFToken, userID: u.ID, email: u.Email, role: u.Role},
+			disabled: u.Disabled, lastSeen: ss.LastSeenAt, expires: ss.ExpiresAt, readAt: now}
+	}
+	if cs.disabled || !now.Before(cs.expires) || now.Sub(cs.lastSeen) > s.cfg.IdleTimeout {
+		_ = s.endSession(r.Context(), h)
 		return nil
 	}
 	// Touch at most once a minute: the idle clock needs no finer grain.
-	if now.Sub(ss.LastSeenAt) > time.Minute {
+	if now.Sub(cs.lastSeen) > time.Minute {
 		if err := s.st.TouchStaffSession(r.Context(), h, now); err != nil {
 			s.log.Warn("touch session", "err", err)
+		} else {
+			cs.lastSeen = now
 		}
 	}
-	return &session{tokenHash: h, csrf: ss.CSRFToken, userID: u.ID, email: u.Email, role: u.Role}
+	s.sessions.put(h, cs)
+	sess := cs.sess
+	return &sess
 }
 
 type staffHandler func(w http.ResponseWriter, r *http.Request, ss *session)
@@ -264,7 +334,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	// Rotation: a fresh token at every sign-in; an old cookie's session ends.
 	if old := s.currentSession(r); old != nil {
-		_ = s.st.DeleteStaffSession(ctx, old.tokenHash)
+		_ = s.endSession(ctx, old.tokenHash)
 	}
 	token := randomToken(32)
 	ss := store.StaffSession{TokenHash: tokenHash(token), UserID: u.ID, CSRFToken: randomToken(32), CreatedAt: now,
@@ -288,7 +358,7 @@ func (s *Server) signInFailed(w http.ResponseWriter, r *http.Request, email stri
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request, ss *session) {
-	if err := s.st.DeleteStaffSession(r.Context(), ss.tokenHash); err != nil {
+	if err := s.endSession(r.Context(), ss.tokenHash); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -652,3 +652,21 @@ func TestPasswordHash(t *testing.T) {
 		t.Errorf("short password: %v", err)
 	}
 }
+
+func TestSessionEndedElsewhere(t *testing.T) {
+	h := newHarness(t)
+	c := h.signIn(viewerEmail)
+	if res, _ := h.get(c, "/events"); res.StatusCode != http.StatusOK {
+		t.Fatal(res.StatusCode)
+	}
+	// Another replica signs the session out: this one trusts its read for
+	// at most a few seconds.
+	far := h.clock.Now().Add(365 * 24 * time.Hour)
+	if n, err := h.st.DeleteExpiredStaffSessions(context.Background(), far, far); err != nil || n == 0 {
+		t.Fatal(n, err)
+	}
+	h.clock.Add(sessionCacheTTL)
+	if res, _ := h.get(c, "/events"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("session ended elsewhere still works after %s: %d", sessionCacheTTL, res.StatusCode)
+	}
+}

@@ -488,9 +488,34 @@ func (s *Server) quota(ctx context.Context, now time.Time) (QuotaFigures, error)
 	return q, nil
 }
 
-// liveEvent loads the event named in the path.
+// liveEvent loads the event named in the path. Events change rarely (their
+// policy, from the command line); a read is reused for a few seconds.
 func (s *Server) liveEvent(r *http.Request) (attendance.Event, error) {
-	return s.st.Event(r.Context(), r.PathValue("slug"))
+	slug := r.PathValue("slug")
+	now := s.cfg.Now()
+	s.liveMu.Lock()
+	c, ok := s.events[slug]
+	s.liveMu.Unlock()
+	if ok && now.Sub(c.readAt) < sessionCacheTTL && !now.Before(c.readAt) {
+		return c.ev, nil
+	}
+	ev, err := s.st.Event(r.Context(), slug)
+	if err != nil {
+		return ev, err
+	}
+	s.liveMu.Lock()
+	if len(s.events) > 1000 {
+		clear(s.events)
+	}
+	s.events[slug] = cachedEvent{ev: ev, readAt: now}
+	s.liveMu.Unlock()
+	return ev, nil
+}
+
+// cachedEvent is an event as read from the store.
+type cachedEvent struct {
+	ev     attendance.Event
+	readAt time.Time
 }
 
 func (s *Server) liveJSON(w http.ResponseWriter, r *http.Request, ss *session) {

@@ -181,6 +181,9 @@ type Server struct {
 
 	liveMu sync.Mutex
 	live   map[int64]*liveEntry
+	events map[string]cachedEvent
+
+	sessions sessionCache
 
 	done     chan struct{} // closed when Serve begins shutting down: SSE streams end
 	doneOnce sync.Once
@@ -189,7 +192,7 @@ type Server struct {
 // New returns a dashboard over st and att.
 func New(cfg Config, st Store, att Attendance) (*Server, error) {
 	cfg.defaults()
-	s := &Server{cfg: cfg, st: st, att: att, log: cfg.Logger, live: map[int64]*liveEntry{}, done: make(chan struct{})}
+	s := &Server{cfg: cfg, st: st, att: att, log: cfg.Logger, live: map[int64]*liveEntry{}, events: map[string]cachedEvent{}, done: make(chan struct{})}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
