@@ -1,4 +1,58 @@
 // Package dashboard is rollcall's HTTP server: the staff web UI, the JSON API,
 // CSV downloads, staff sign-in and sessions, /metrics, /healthz and /readyz.
 // It holds no business rules; it asks package attendance and its store.
+//
+// # Pages
+//
+// Server-rendered with html/template; CSS, the one script and the icon are
+// embedded and served from /static/, so the dashboard works offline. The
+// live event page gets its figures as server-sent events
+// (GET /events/{slug}/live, one "snapshot" event every LiveInterval, a
+// comment line as heartbeat) and draws its charts as inline SVG.
+//
+// # Live figures at scale
+//
+// A snapshot of an event's figures is computed at most once per SnapshotTTL
+// and shared by every viewer: a stale one is served at once while a single
+// background computation replaces it, and it is encoded to JSON once (for
+// admins and for viewers). The queries read counters kept at ingest
+// (streams.chat_messages, chat_authors), stream_samples, and index ranges
+// (chat per minute reads only the newest minutes of the
+// (stream_id, published_at) index; older minutes are kept between
+// computations). The breakdown by country is recomputed every 10 s, or at
+// once after a change made by staff.
+//
+// # Who sees what
+//
+// Anonymous visitors reach the sign-in page, /static/, /healthz, /readyz,
+// /metrics (a bearer token when Config.MetricsToken is set) and
+// GET /verify/{id} (Config.Verify) — nothing that shows a person. Viewers
+// see aggregates: the live page without names or checkpoint words, the
+// reach report and certificate counts. Admins also see people (recent
+// check-ins, search, one person's evidence), import registrations and forms,
+// open and close checkpoints, link by hand, override decisions and download
+// exports; every export, override, manual link, import and checkpoint change
+// is written to the audit log.
+//
+// # Sessions and requests
+//
+// Passwords are Argon2id hashes. A session is a random 256-bit token in a
+// cookie; the store keeps only its SHA-256. The cookie is HttpOnly,
+// SameSite=Lax, Path=/; with Config.SecureCookies (TLS, directly or at a
+// proxy) it is Secure and named "__Host-rollcall_session", else — over plain
+// http, where browsers refuse a __Host- cookie — "rollcall_session". Sessions
+// rotate at sign-in and end after IdleTimeout without use, after
+// AbsoluteTimeout in any case, and at sign-out on the server. After
+// MaxSignInFailures wrong passwords an account is locked for LockDuration;
+// every refusal reads the same. State changes are POSTs that need the
+// session's CSRF token, and http.CrossOriginProtection refuses cross-site
+// requests besides. Every response carries a strict Content-Security-Policy
+// (no inline script or style), X-Content-Type-Options, Referrer-Policy and
+// X-Frame-Options.
+//
+// # Wording
+//
+// Figures rollcall computes itself are labelled "computed from chat"; counts
+// YouTube reports (concurrent viewers, views, likes) are labelled as
+// YouTube's. Nothing is called watch time or unique viewers.
 package dashboard

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// Gauge is one value of a database-derived metric: its label values in the
+// metric's label order, and the value. Labels are bounded (event slugs,
+// roles, checkpoint numbers, video ids, certificate types): never a person.
+type Gauge struct {
+	Labels []string
+	Value  float64
+}
+
+// AttendanceGauges holds the attendance figures /metrics exposes, computed
+// in one pass over small aggregate queries.
+type AttendanceGauges struct {
+	Registrations  []Gauge // event, role
+	Linked         []Gauge // event
+	CheckpointHits []Gauge // event, checkpoint number
+	Forms          []Gauge // event
+	Certificates   []Gauge // event, type (issued and not revoked)
+	ChatAuthors    []Gauge // event, video
+}
+
+// MetricGauges computes the attendance gauges of every event.
+func (s *Store) MetricGauges(ctx context.Context) (AttendanceGauges, error) {
+	var g AttendanceGauges
+	queries := []struct {
+		dst  *[]Gauge
+		n    int
+		name string
+		q    string
+	}{
+		{&g.Registrations, 2, "registrations", `SELECT e.slug, r.role, COUNT(*) FROM registrations r JOIN events e ON e.id = r.event_id GROUP BY e.slug, r.role ORDER BY e.slug, r.role`},
+		{&g.Linked, 1, "linked", `SELECT e.slug, COUNT(DISTINCT l.registration_id) FROM events e LEFT JOIN links l ON l.event_id = e.id GROUP BY e.slug ORDER BY e.slug`},
+		{&g.CheckpointHits, 2, "checkpoint hits", `SELECT e.slug, c.number, COUNT(h.registration_id) FROM checkpoints c JOIN events e ON e.id = c.event_id
+			LEFT JOIN checkpoint_hits h ON h.checkpoint_id = c.id GROUP BY e.slug, c.number ORDER BY e.slug, c.number`},
+		{&g.Forms, 1, "forms", `SELECT e.slug, COUNT(f.id) FROM events e LEFT JOIN form_responses f ON f.event_id = e.id GROUP BY e.slug ORDER BY e.slug`},
+		{&g.Certificates, 2, "certificates", `SELECT e.slug, c.type, COUNT(*) FROM certificates c JOIN events e ON e.id = c.event_id
+			WHERE c.revoked_at = 0 GROUP BY e.slug, c.type ORDER BY e.slug, c.type`},
+		{&g.ChatAuthors, 2, "chat authors", `SELECT e.slug, s.video_id, s.chat_authors FROM streams s JOIN events e ON e.id = s.event_id ORDER BY e.slug, s.video_id`},
+	}
+	for _, q := range queries {
+		rows, err := s.db.QueryContext(ctx, q.q)
+		if err != nil {
+			return g, fmt.Errorf("store: metric %s: %w", q.name, err)
+		}
+		for rows.Next() {
+			labels := make([]string, q.n)
+			dst := make([]any, q.n+1)
+			for i := range labels {
+				dst[i] = &labels[i]
+			}
+			var v float64
+			dst[q.n] = &v
+			if err := rows.Scan(dst...); err != nil {
+				rows.Close()
+				return g, fmt.Errorf("store: metric %s: %w", q.name, err)
+			}
+			*q.dst = append(*q.dst, Gauge{Labels: labels, Value: v})
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return g, fmt.Errorf("store: metric %s: %w", q.name, err)
+		}
+	}
+	return g, nil
+}
+
+// CertificateCounts returns an event's issued, unrevoked certificates per type.
+func (s *Store) CertificateCounts(ctx context.Context, eventID int64) ([]CertificateCount, error) {
+	var out []CertificateCount
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT type, COUNT(*) AS n FROM certificates WHERE event_id = ? AND revoked_at = 0
+		GROUP BY type ORDER BY type`), eventID)
+	if err != nil {
+		return nil, fmt.Errorf("store: certificate counts of event %d: %w", eventID, err)
+	}
+	return out, nil
+}

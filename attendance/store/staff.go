@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/seameo/rollcall/attendance"
+)
+
+// Staff roles: an admin sees people, imports, exports and overrides; a
+// viewer sees aggregates only.
+const (
+	StaffAdmin  = "admin"
+	StaffViewer = "viewer"
+)
+
+// StaffUser is a member of staff who may sign in to the dashboard.
+type StaffUser struct {
+	ID           int64
+	Email        string
+	Role         string
+	PasswordHash string // a PHC-style Argon2id string; never logged
+	Disabled     bool
+	FailedLogins int
+	LockedUntil  time.Time
+	CreatedAt    time.Time
+}
+
+type staffRow struct {
+	ID           int64  `db:"id"`
+	Email        string `db:"email"`
+	PasswordHash string `db:"password_hash"`
+	Role         string `db:"role"`
+	Disabled     bool   `db:"disabled"`
+	FailedLogins int    `db:"failed_logins"`
+	LockedUntil  int64  `db:"locked_until"`
+	CreatedAt    int64  `db:"created_at"`
+}
+
+const staffColumns = `id, email, password_hash, role, disabled, failed_logins, locked_until, created_at`
+
+func (r staffRow) user() StaffUser {
+	return StaffUser{ID: r.ID, Email: r.Email, Role: r.Role, PasswordHash: r.PasswordHash, Disabled: r.Disabled,
+		FailedLogins: r.FailedLogins, LockedUntil: fromUS(r.LockedUntil), CreatedAt: fromUS(r.CreatedAt)}
+}
+
+// ValidateStaffRole checks a staff role name.
+func ValidateStaffRole(role string) error {
+	if role != StaffAdmin && role != StaffViewer {
+		return attendance.Errorf(attendance.EInvalid, "staff role %q: expected admin or viewer", role)
+	}
+	return nil
+}
+
+// PutStaffUser adds a staff member, or replaces the role and password of an
+// existing one (same email, compared case-insensitively), and unlocks them.
+func (s *Store) PutStaffUser(ctx context.Context, email, role, passwordHash string) (StaffUser, error) {
+	email = attendance.NormalizeEmail(email)
+	if err := attendance.ValidateEmail(email); err != nil {
+		return StaffUser{}, attendance.Errorf(attendance.EInvalid, "staff email: %v", err)
+	}
+	if err := ValidateStaffRole(role); err != nil {
+		return StaffUser{}, err
+	}
+	var r staffRow
+	err := s.db.GetContext(ctx, &r, s.db.Rebind(`INSERT INTO staff_users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role,
+		failed_logins = 0, locked_until = 0, disabled = ?
+		RETURNING `+staffColumns), email, passwordHash, role, us(s.now()), false)
+	if err != nil {
+		return StaffUser{}, fmt.Errorf("store: put staff user: %w", err)
+	}
+	return r.user(), nil
+}
+
+// StaffUserByEmail returns a staff member by email.
+func (s *Store) StaffUserByEmail(ctx context.Context, email string) (StaffUser, error) {
+	var r staffRow
+	err := s.db.GetContext(ctx, &r, s.db.Rebind(`SELECT `+staffColumns+` FROM staff_users WHERE email = ?`), attendance.NormalizeEmail(email))
+	if err != nil {
+		return StaffUser{}, fmt.Errorf("store: staff user: %w", notFound(err, "no staff user with that email"))
+	}
+	return r.user(), nil
+}
+
+// StaffUserCount returns how many staff accounts exist.
+func (s *Store) StaffUserCount(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM staff_users`); err != nil {
+		return 0, fmt.Errorf("store: count staff users: %w", err)
+	}
+	return n, nil
+}
+
+// RecordSignInFailure counts a failed sign-in of a staff member and locks
+// the account until lockUntil once failures reach maxFailures (the count
+// then starts again).
+func (s *Store) RecordSignInFailure(ctx context.Context, userID int64, maxFailures int, lockUntil time.Time) error {
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		var n int
+		err := tx.GetContext(ctx, &n, tx.Rebind(`UPDATE staff_users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins`), userID)
+		if err != nil {
+			return err
+		}
+		if n >= maxFailures {
+			_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE staff_users SET failed_logins = 0, locked_until = ? WHERE id = ?`), us(lockUntil), userID)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: record sign-in failure of staff user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// RecordSignInSuccess clears a staff member's failure count and lock.
+func (s *Store) RecordSignInSuccess(ctx context.Context, userID int64) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE staff_users SET failed_logins = 0, locked_until = 0 WHERE id = ?`), userID)
+	if err != nil {
+		return fmt.Errorf("store: record sign-in of staff user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// StaffSession is a signed-in browser. Only a hash of its token is stored.
+type StaffSession struct {
+	TokenHash  string
+	UserID     int64
+	CSRFToken  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute end
+}
+
+// CreateStaffSession stores a new session.
+func (s *Store) CreateStaffSession(ctx context.Context, ss StaffSession) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO staff_sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?)`), ss.TokenHash, ss.UserID, ss.CSRFToken, us(ss.CreatedAt), us(ss.LastSeenAt), us(ss.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("store: create staff session: %w", err)
+	}
+	return nil
+}
+
+// StaffSessionUser returns a session by token hash with its staff member.
+func (s *Store) StaffSessionUser(ctx context.Context, tokenHash string) (StaffSession, StaffUser, error) {
+	var r struct {
+		staffRow
+		TokenHash  string `db:"token_hash"`
+		CSRFToken  string `db:"csrf_token"`
+		SCreatedAt int64  `db:"s_created_at"`
+		LastSeenAt int64  `db:"last_seen_at"`
+		ExpiresAt  int64  `db:"expires_at"`
+	}
+	cols := "u." + strings.ReplaceAll(staffColumns, ", ", ", u.")
+	err := s.db.GetContext(ctx, &r, s.db.Rebind(`SELECT `+cols+`, s.token_hash, s.csrf_token, s.created_at AS s_created_at,
+		s.last_seen_at, s.expires_at FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id WHERE s.token_hash = ?`), tokenHash)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return StaffSession{}, StaffUser{}, fmt.Errorf("store: staff session: %w", attendance.Errorf(attendance.ENotFound, "no such session"))
+		}
+		return StaffSession{}, StaffUser{}, fmt.Errorf("store: staff session: %w", err)
+	}
+	return StaffSession{TokenHash: r.TokenHash, UserID: r.ID, CSRFToken: r.CSRFToken, CreatedAt: fromUS(r.SCreatedAt),
+		LastSeenAt: fromUS(r.LastSeenAt), ExpiresAt: fromUS(r.ExpiresAt)}, r.staffRow.user(), nil
+}
+
+// TouchStaffSession records that a session was used at t.
+func (s *Store) TouchStaffSession(ctx context.Context, tokenHash string, t time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE staff_sessions SET last_seen_at = ? WHERE token_hash = ?`), us(t), tokenHash)
+	if err != nil {
+		return fmt.Errorf("store: touch staff session: %w", err)
+	}
+	return nil
+}
+
+// DeleteStaffSession ends a session (sign-out).
+func (s *Store) DeleteStaffSession(ctx context.Context, tokenHash string) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM staff_sessions WHERE token_hash = ?`), tokenHash)
+	if err != nil {
+		return fmt.Errorf("store: delete staff session: %w", err)
+	}
+	return nil
+}
+
+// DeleteExpiredStaffSessions removes sessions past their absolute end or
+// idle since before idleBefore.
+func (s *Store) DeleteExpiredStaffSessions(ctx context.Context, now, idleBefore time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM staff_sessions WHERE expires_at <= ? OR last_seen_at < ?`), us(now), us(idleBefore))
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired staff sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

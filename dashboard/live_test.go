@@ -1,0 +1,132 @@
+package dashboard
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seameo/rollcall/attendance/store"
+)
+
+// countingStore counts live computations and can hold them.
+type countingStore struct {
+	Store
+	n    atomic.Int64
+	gate chan struct{}
+}
+
+func (c *countingStore) LiveStreams(ctx context.Context, eventID int64) ([]store.LiveStream, error) {
+	c.n.Add(1)
+	if c.gate != nil {
+		<-c.gate
+	}
+	return c.Store.LiveStreams(ctx, eventID)
+}
+
+func TestSnapshotIsShared(t *testing.T) {
+	h := newHarness(t)
+	cs := &countingStore{Store: h.st, gate: make(chan struct{})}
+	srv, err := New(Config{Now: h.clock.Now, SnapshotTTL: time.Second}, cs, h.att)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// 50 viewers arrive before the first snapshot: one computation.
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := srv.snapshot(ctx, h.ev); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	for cs.n.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	close(cs.gate)
+	wg.Wait()
+	if n := cs.n.Load(); n != 1 {
+		t.Fatalf("%d computations for 50 viewers, want 1", n)
+	}
+	// Fresh: served from the cache.
+	first, _ := srv.snapshot(ctx, h.ev)
+	if n := cs.n.Load(); n != 1 {
+		t.Fatalf("fresh snapshot recomputed: %d", n)
+	}
+	// Stale: served at once, replaced in the background.
+	cs.gate = make(chan struct{})
+	h.clock.Add(2 * time.Second)
+	got, err := srv.snapshot(ctx, h.ev)
+	if err != nil || got != first {
+		t.Fatalf("stale snapshot not served at once: %v", err)
+	}
+	close(cs.gate)
+	for {
+		e := srv.entry(h.ev.ID)
+		e.mu.Lock()
+		done := e.snap != first
+		e.mu.Unlock()
+		if done {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := cs.n.Load(); n != 2 {
+		t.Fatalf("%d computations, want 2", n)
+	}
+	// A change by staff: the next viewer gets a new snapshot right away.
+	srv.forget(h.ev.ID)
+	before, _ := srv.snapshot(ctx, h.ev)
+	if n := cs.n.Load(); n != 3 || before == first {
+		t.Fatalf("after a change: %d computations", n)
+	}
+}
+
+func TestDownsample(t *testing.T) {
+	var pts []Point
+	for i := 0; i < 1081; i++ {
+		pts = append(pts, Point{T: int64(i), V: int64(i % 100)})
+	}
+	pts[500].V = 9999
+	got := downsample(pts, 480)
+	if len(got) > 480 || got[0].T != 0 || got[len(got)-1] != pts[1080] {
+		t.Fatalf("%d points, first %v, last %v", len(got), got[0], got[len(got)-1])
+	}
+	peak := false
+	for _, p := range got {
+		peak = peak || p.V == 9999
+	}
+	if !peak {
+		t.Fatal("the peak was lost")
+	}
+	if short := pts[:10]; len(downsample(short, 480)) != 10 {
+		t.Fatal("short series changed")
+	}
+}
+
+func TestProjectExhaustion(t *testing.T) {
+	la := pacific()
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 28, h, m, 0, 0, la) }
+	tests := []struct {
+		name        string
+		now         time.Time
+		used, limit int64
+		want        time.Time
+	}{
+		{"nothing used", at(10, 0), 0, 10000, time.Time{}},
+		{"lasts the day", at(12, 0), 4000, 10000, time.Time{}},
+		{"runs out in the evening", at(12, 0), 6000, 10000, at(20, 0)},
+		{"already spent", at(9, 0), 10000, 10000, at(9, 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := projectExhaustion(tt.now, tt.used, tt.limit); !got.Equal(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

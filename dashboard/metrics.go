@@ -1,0 +1,114 @@
+package dashboard
+
+import (
+	"context"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/seameo/rollcall/attendance/store"
+)
+
+// GaugeSource computes the attendance gauges; *store.Store satisfies it.
+type GaugeSource interface {
+	Ping(ctx context.Context) error
+	MetricGauges(ctx context.Context) (store.AttendanceGauges, error)
+}
+
+// AttendanceCollector is a prometheus.Collector that reads the attendance
+// gauges from the store at scrape time, under a timeout. Labels hold event
+// slugs, roles, checkpoint numbers, video ids and certificate types only.
+type AttendanceCollector struct {
+	src     GaugeSource
+	timeout time.Duration
+	log     *slog.Logger
+
+	registrations, linked, checkpointHits, forms, certificates, chatAuthors, up *prometheus.Desc
+}
+
+// NewAttendanceCollector returns a collector over src; each scrape gets at
+// most timeout (default 5 s) of database time.
+func NewAttendanceCollector(src GaugeSource, timeout time.Duration, log *slog.Logger) *AttendanceCollector {
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &AttendanceCollector{src: src, timeout: timeout, log: log,
+		registrations:  prometheus.NewDesc("rollcall_registrations", "People registered for an event, by role.", []string{"event", "role"}, nil),
+		linked:         prometheus.NewDesc("rollcall_attendance_linked", "Registrations linked to a chat channel.", []string{"event"}, nil),
+		checkpointHits: prometheus.NewDesc("rollcall_checkpoint_hits", "Registrations that hit a checkpoint, by checkpoint number.", []string{"event", "checkpoint"}, nil),
+		forms:          prometheus.NewDesc("rollcall_forms_submitted", "Assessment form responses imported.", []string{"event"}, nil),
+		certificates:   prometheus.NewDesc("rollcall_certificates_eligible", "Certificates issued and not revoked, by type.", []string{"event", "type"}, nil),
+		chatAuthors:    prometheus.NewDesc("rollcall_chat_authors", "Distinct chat channels that wrote in a stream.", []string{"event", "video"}, nil),
+		up:             prometheus.NewDesc("rollcall_store_up", "Whether the database answered the last scrape (1) or not (0).", nil, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *AttendanceCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.registrations, c.linked, c.checkpointHits, c.forms, c.certificates, c.chatAuthors, c.up} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *AttendanceCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	if err := c.src.Ping(ctx); err != nil {
+		c.log.Warn("metrics: database unreachable", "err", err)
+		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0)
+		return
+	}
+	g, err := c.src.MetricGauges(ctx)
+	if err != nil {
+		c.log.Warn("metrics: attendance gauges", "err", err)
+		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
+	for _, set := range []struct {
+		d  *prometheus.Desc
+		gs []store.Gauge
+	}{{c.registrations, g.Registrations}, {c.linked, g.Linked}, {c.checkpointHits, g.CheckpointHits}, {c.forms, g.Forms},
+		{c.certificates, g.Certificates}, {c.chatAuthors, g.ChatAuthors}} {
+		for _, v := range set.gs {
+			ch <- prometheus.MustNewConstMetric(set.d, prometheus.GaugeValue, v.Value, v.Labels...)
+		}
+	}
+}
+
+// RegisterMetrics registers the dashboard's metrics on reg: the attendance
+// gauges computed from src at scrape time, and rollcall_build_info.
+func RegisterMetrics(reg prometheus.Registerer, src GaugeSource, version string, log *slog.Logger) error {
+	bi := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rollcall_build_info", Help: "The version rollcall was built from (always 1)."},
+		[]string{"version", "goversion"})
+	bi.WithLabelValues(version, runtime.Version()).Set(1)
+	if err := reg.Register(bi); err != nil {
+		return err
+	}
+	return reg.Register(NewAttendanceCollector(src, 5*time.Second, log))
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	if tok := s.cfg.MetricsToken; tok != "" {
+		got := r.Header.Get("Authorization")
+		if subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+tok)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need a bearer token", http.StatusUnauthorized)
+			return
+		}
+	}
+	g := s.cfg.Gatherer
+	if g == nil {
+		g = prometheus.NewRegistry()
+	}
+	promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn), Timeout: 10 * time.Second}).ServeHTTP(w, r)
+}

@@ -1,0 +1,652 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/roster"
+)
+
+var funcs = template.FuncMap{
+	"num": func(v any) string {
+		switch n := v.(type) {
+		case *int64:
+			if n == nil {
+				return "—"
+			}
+			return group(*n)
+		case int64:
+			return group(n)
+		case int:
+			return group(int64(n))
+		}
+		return fmt.Sprint(v)
+	},
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"clock": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("15:04:05")
+	},
+}
+
+// group writes n with thin thousands separators: 12 345.
+func group(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteRune(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// parsePages parses every page with the layout.
+func parsePages() (map[string]*template.Template, error) {
+	names, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimSuffix(path.Base(n), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("dashboard: template %s: %w", n, err)
+		}
+		out[base] = t
+	}
+	return out, nil
+}
+
+// pageData is what every page gets.
+type pageData struct {
+	Title string
+	Staff *session
+	CSRF  string
+	Event *attendance.Event
+	Data  any
+	Nav   string
+
+	StaffEmail, StaffRole string
+	Admin                 bool
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, ss *session, data any) {
+	pd := pageData{Staff: ss, Data: data, Nav: page}
+	if ss != nil {
+		pd.CSRF, pd.StaffEmail, pd.StaffRole, pd.Admin = ss.csrf, ss.email, ss.role, ss.admin()
+	}
+	if ev, ok := data.(interface{ event() *attendance.Event }); ok {
+		pd.Event = ev.event()
+	}
+	var buf bytes.Buffer
+	t := s.pages[page]
+	if t == nil {
+		s.fail(w, r, fmt.Errorf("dashboard: no page %q", page))
+		return
+	}
+	if err := t.Execute(&buf, pd); err != nil {
+		s.fail(w, r, fmt.Errorf("dashboard: render %s: %w", page, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+type eventPage struct{ Ev attendance.Event }
+
+func (p eventPage) event() *attendance.Event { return &p.Ev }
+
+// --- events ---
+
+type eventsData struct {
+	Events []attendance.Event
+	Error  string
+	Form   map[string]string
+}
+
+func (s *Server) eventsPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	s.renderEvents(w, r, ss, http.StatusOK, "", nil)
+}
+
+func (s *Server) renderEvents(w http.ResponseWriter, r *http.Request, ss *session, status int, msg string, form map[string]string) {
+	evs, err := s.st.Events(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, status, "events", ss, eventsData{Events: evs, Error: msg, Form: form})
+}
+
+func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, ss *session) {
+	form := map[string]string{"slug": strings.TrimSpace(r.PostFormValue("slug")), "title": strings.TrimSpace(r.PostFormValue("title")),
+		"video": strings.TrimSpace(r.PostFormValue("video"))}
+	ev := attendance.Event{Slug: form["slug"], Title: form["title"], Policy: attendance.DefaultPolicy()}
+	if ev.Title == "" {
+		ev.Title = ev.Slug
+	}
+	for _, v := range strings.Fields(strings.ReplaceAll(form["video"], ",", " ")) {
+		id, err := attendance.ParseVideoRef(v)
+		if err != nil {
+			s.renderEvents(w, r, ss, http.StatusBadRequest, err.Error(), form)
+			return
+		}
+		ev.VideoIDs = append(ev.VideoIDs, id)
+	}
+	if len(ev.VideoIDs) == 0 {
+		s.renderEvents(w, r, ss, http.StatusBadRequest, "Give the YouTube link or video id of the stream.", form)
+		return
+	}
+	if _, err := s.st.CreateEvent(r.Context(), ev); err != nil {
+		if code := httpStatus(err); code != http.StatusInternalServerError {
+			s.renderEvents(w, r, ss, code, userMessage(err), form)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/events/"+ev.Slug, http.StatusSeeOther)
+}
+
+// userMessage is the part of an error safe to show.
+func userMessage(err error) string {
+	var ie *attendance.InputError
+	var ae *attendance.Error
+	switch {
+	case asErr(err, &ie):
+		return ie.Error()
+	case asErr(err, &ae):
+		return ae.Message
+	}
+	return err.Error()
+}
+
+// --- live page ---
+
+type liveData struct {
+	eventPage
+	Snap  *Snapshot
+	Admin bool
+	Msg   string
+}
+
+func (s *Server) livePage(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sn, err := s.snapshot(r.Context(), ev)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !ss.admin() {
+		sn = sn.forViewer()
+	}
+	s.render(w, r, http.StatusOK, "live", ss, liveData{eventPage: eventPage{ev}, Snap: sn, Admin: ss.admin(), Msg: r.URL.Query().Get("msg")})
+}
+
+// forget drops an event's cached snapshot after a change staff made.
+func (s *Server) forget(eventID int64) {
+	e := s.entry(eventID)
+	e.mu.Lock()
+	e.gen++ // a computation already running is too old now
+	e.mu.Unlock()
+}
+
+func (s *Server) openCheckpoint(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	word := strings.TrimSpace(r.PostFormValue("word"))
+	minutes, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("minutes")))
+	if word == "" || err != nil || minutes < 1 || minutes > 24*60 {
+		http.Error(w, "give a word and a number of minutes (1 to 1440)", http.StatusBadRequest)
+		return
+	}
+	now := s.cfg.Now()
+	cp, err := s.att.AddCheckpoint(r.Context(), ev.ID, word, now, now.Add(time.Duration(minutes)*time.Minute))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.audit(r.Context(), ss, "checkpoint.open", ev.ID, fmt.Sprintf("checkpoint %d", cp.Number), fmt.Sprintf("%d minutes", minutes)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.forget(ev.ID)
+	http.Redirect(w, r, fmt.Sprintf("/events/%s?msg=checkpoint+%d+open", ev.Slug, cp.Number), http.StatusSeeOther)
+}
+
+func (s *Server) closeCheckpoint(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	n, err := strconv.Atoi(r.PathValue("number"))
+	if err != nil {
+		http.Error(w, "bad checkpoint number", http.StatusBadRequest)
+		return
+	}
+	if err := s.att.CloseCheckpoint(r.Context(), ev.ID, n, s.cfg.Now()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.audit(r.Context(), ss, "checkpoint.close", ev.ID, fmt.Sprintf("checkpoint %d", n), ""); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.forget(ev.ID)
+	http.Redirect(w, r, fmt.Sprintf("/events/%s?msg=checkpoint+%d+closed", ev.Slug, n), http.StatusSeeOther)
+}
+
+// --- registrations ---
+
+type registrationsData struct {
+	eventPage
+	Count   int64
+	Query   string
+	Results []attendance.Registration
+	Error   string
+	Summary string
+}
+
+func (s *Server) registrationsPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := registrationsData{eventPage: eventPage{ev}, Query: strings.TrimSpace(r.URL.Query().Get("q")), Summary: r.URL.Query().Get("msg")}
+	s.renderRegistrations(w, r, ss, http.StatusOK, d)
+}
+
+func (s *Server) renderRegistrations(w http.ResponseWriter, r *http.Request, ss *session, status int, d registrationsData) {
+	var err error
+	if d.Count, err = s.st.RegistrationCount(r.Context(), d.Ev.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if d.Query != "" {
+		if d.Results, err = s.att.SearchRegistrations(r.Context(), d.Ev.ID, d.Query, 50); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.render(w, r, status, "registrations", ss, d)
+}
+
+func (s *Server) importRegistrations(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := registrationsData{eventPage: eventPage{ev}}
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		d.Error = "Choose a CSV file to import."
+		s.renderRegistrations(w, r, ss, http.StatusBadRequest, d)
+		return
+	}
+	defer f.Close()
+	ros, err := roster.Read(f, path.Base(hdr.Filename), nil)
+	if err != nil {
+		d.Error = userMessage(err)
+		s.renderRegistrations(w, r, ss, http.StatusBadRequest, d)
+		return
+	}
+	res, err := s.st.ImportRegistrations(r.Context(), ev.ID, ros.Registrations, false)
+	if err != nil {
+		if httpStatus(err) != http.StatusInternalServerError {
+			d.Error = userMessage(err)
+			s.renderRegistrations(w, r, ss, httpStatus(err), d)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	summary := fmt.Sprintf("%d rows read: %d added, %d updated, %d unchanged", ros.Rows, res.Added, res.Updated, res.Unchanged)
+	if err := s.audit(r.Context(), ss, "registrations.import", ev.ID, path.Base(hdr.Filename), summary); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.forget(ev.ID)
+	http.Redirect(w, r, "/events/"+ev.Slug+"/registrations?msg="+urlQuery(summary), http.StatusSeeOther)
+}
+
+type personData struct {
+	eventPage
+	Decision attendance.Decision
+	Timeline []attendance.TimelineEntry
+	Msg      string
+}
+
+func (s *Server) person(r *http.Request) (attendance.Event, int64, error) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		return ev, 0, err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return ev, 0, attendance.Errorf(attendance.ENotFound, "no such registration")
+	}
+	return ev, id, nil
+}
+
+func (s *Server) personPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, id, err := s.person(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := personData{eventPage: eventPage{ev}, Msg: r.URL.Query().Get("msg")}
+	if d.Decision, err = s.att.Decision(r.Context(), ev.ID, id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if d.Timeline, err = s.att.Timeline(r.Context(), ev.ID, id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "person", ss, d)
+}
+
+func (s *Server) linkPerson(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, id, err := s.person(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	channel := strings.TrimSpace(r.PostFormValue("channel"))
+	note := strings.TrimSpace(r.PostFormValue("note"))
+	if channel == "" || note == "" {
+		http.Error(w, "give the chat channel id and why you link it", http.StatusBadRequest)
+		return
+	}
+	if err := s.att.LinkManually(r.Context(), ev.ID, id, channel, ss.email, note); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// LinkManually writes the audit log itself (the contract), with ss.email.
+	s.forget(ev.ID)
+	http.Redirect(w, r, fmt.Sprintf("/events/%s/registrations/%d?msg=linked", ev.Slug, id), http.StatusSeeOther)
+}
+
+func (s *Server) overridePerson(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, id, err := s.person(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cert := attendance.CertificateType(r.PostFormValue("certificate"))
+	why := strings.TrimSpace(r.PostFormValue("why"))
+	switch {
+	case cert != attendance.CertAppreciation && cert != attendance.CertParticipation && r.PostFormValue("certificate") != "none":
+		http.Error(w, "choose appreciation, participation or none", http.StatusBadRequest)
+		return
+	case why == "":
+		http.Error(w, "an override needs a reason", http.StatusBadRequest)
+		return
+	}
+	if err := s.att.AddOverride(r.Context(), ev.ID, id, cert, why, ss.email); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// AddOverride writes the audit log itself (the contract), with ss.email.
+	http.Redirect(w, r, fmt.Sprintf("/events/%s/registrations/%d?msg=override+saved", ev.Slug, id), http.StatusSeeOther)
+}
+
+// --- forms ---
+
+type formsData struct {
+	eventPage
+	Unmatched []attendance.FormResponse
+	CanImport bool
+	Error     string
+	Summary   string
+}
+
+func (s *Server) formsPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.renderForms(w, r, ss, http.StatusOK, formsData{eventPage: eventPage{ev}, Summary: r.URL.Query().Get("msg")})
+}
+
+func (s *Server) renderForms(w http.ResponseWriter, r *http.Request, ss *session, status int, d formsData) {
+	var err error
+	if d.Unmatched, err = s.att.UnmatchedForms(r.Context(), d.Ev.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.CanImport = s.cfg.ImportForms != nil
+	s.render(w, r, status, "forms", ss, d)
+}
+
+func (s *Server) importForms(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := formsData{eventPage: eventPage{ev}}
+	if s.cfg.ImportForms == nil {
+		s.fail(w, r, errNoAttendance)
+		return
+	}
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		d.Error = "Choose the form's CSV export to import."
+		s.renderForms(w, r, ss, http.StatusBadRequest, d)
+		return
+	}
+	defer f.Close()
+	summary, err := s.cfg.ImportForms(r.Context(), ev.ID, f, path.Base(hdr.Filename))
+	if err != nil {
+		if httpStatus(err) != http.StatusInternalServerError {
+			d.Error = userMessage(err)
+			s.renderForms(w, r, ss, httpStatus(err), d)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.audit(r.Context(), ss, "forms.import", ev.ID, path.Base(hdr.Filename), summary); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/events/"+ev.Slug+"/forms?msg="+urlQuery(summary), http.StatusSeeOther)
+}
+
+// --- certificates and exports ---
+
+// ReasonCount is how many decisions carry one reason.
+type ReasonCount struct {
+	Reason string
+	N      int64
+}
+
+// certificateFigures counts decisions by certificate type and by reason.
+type certificateFigures struct {
+	Total   int64
+	ByType  []ReasonCount
+	Reasons []ReasonCount
+}
+
+func (s *Server) certificateFigures(ctx context.Context, eventID int64) (certificateFigures, error) {
+	var f certificateFigures
+	types := map[string]int64{}
+	reasons := map[string]int64{}
+	err := s.att.Decisions(ctx, eventID, func(d attendance.Decision) error {
+		f.Total++
+		t := string(d.Certificate)
+		if t == "" {
+			t = "none"
+		}
+		types[t]++
+		for _, rs := range d.Reasons {
+			// "checkpoints 1/3" and "override: why" group by their kind.
+			k, _, _ := strings.Cut(rs, ":")
+			if strings.HasPrefix(k, "checkpoints ") {
+				k = rs
+			}
+			reasons[k]++
+		}
+		return nil
+	})
+	if err != nil {
+		return f, err
+	}
+	f.ByType = sortedCounts(types)
+	f.Reasons = sortedCounts(reasons)
+	return f, nil
+}
+
+func sortedCounts(m map[string]int64) []ReasonCount {
+	out := make([]ReasonCount, 0, len(m))
+	for k, v := range m {
+		out = append(out, ReasonCount{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].N != out[j].N {
+			return out[i].N > out[j].N
+		}
+		return out[i].Reason < out[j].Reason
+	})
+	return out
+}
+
+type certificatesData struct {
+	eventPage
+	Figures certificateFigures
+	Admin   bool
+}
+
+func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, err := s.certificateFigures(r.Context(), ev.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "certificates", ss, certificatesData{eventPage: eventPage{ev}, Figures: f, Admin: ss.admin()})
+}
+
+func (s *Server) exportAttendance(w http.ResponseWriter, r *http.Request, ss *session) {
+	s.export(w, r, ss, "attendance", func(ctx context.Context, id int64, buf *bytes.Buffer) error {
+		if s.cfg.ExportAttendance == nil {
+			return errNoAttendance
+		}
+		return s.cfg.ExportAttendance(ctx, id, buf)
+	})
+}
+
+func (s *Server) exportCertificates(w http.ResponseWriter, r *http.Request, ss *session) {
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "autocrat" {
+		http.Error(w, "format: expected autocrat or nothing", http.StatusBadRequest)
+		return
+	}
+	s.export(w, r, ss, "certificates", func(ctx context.Context, id int64, buf *bytes.Buffer) error {
+		if s.cfg.ExportCertificates == nil {
+			return errNoAttendance
+		}
+		return s.cfg.ExportCertificates(ctx, id, buf, format)
+	})
+}
+
+// export writes an export to a buffer first, so that a failure halfway
+// answers with an error rather than a truncated file, and audits it.
+func (s *Server) export(w http.ResponseWriter, r *http.Request, ss *session, kind string, write func(context.Context, int64, *bytes.Buffer) error) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := write(r.Context(), ev.ID, &buf); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.audit(r.Context(), ss, "export."+kind, ev.ID, kind+".csv", r.URL.RawQuery); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	name := fmt.Sprintf("%s-%s-%s.csv", ev.Slug, kind, s.cfg.Now().UTC().Format("20060102-1504"))
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	_, _ = buf.WriteTo(w)
+}
+
+// --- reach report ---
+
+type reportData struct {
+	eventPage
+	Snap        *Snapshot
+	AvgViewers  int64
+	Countries   []CountryRow
+	Certs       certificateFigures
+	GeneratedAt time.Time
+}
+
+func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sn, err := s.snapshot(r.Context(), ev)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sn = sn.forViewer()
+	d := reportData{eventPage: eventPage{ev}, Snap: sn, Countries: sortedCountries(sn.Countries), GeneratedAt: s.cfg.Now()}
+	if n := len(sn.ViewerSeries); n > 0 {
+		var sum int64
+		for _, p := range sn.ViewerSeries {
+			sum += p.V
+		}
+		d.AvgViewers = sum / int64(n)
+	}
+	s.render(w, r, http.StatusOK, "report", ss, d)
+}

@@ -1,0 +1,195 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seameo/rollcall/attendance"
+)
+
+func TestSignInRefusesCrossSite(t *testing.T) {
+	h := newHarness(t)
+	req, _ := http.NewRequest("POST", h.ts.URL+"/signin", strings.NewReader(url.Values{"email": {adminEmail}, "password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	res, err := h.anon().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-origin sign-in: %d, want 403", res.StatusCode)
+	}
+}
+
+func TestCheckpointOpenAndClose(t *testing.T) {
+	h := newHarness(t)
+	admin := h.signIn(adminEmail)
+	tok := h.csrf(admin)
+	for _, bad := range []url.Values{{"word": {""}, "minutes": {"5"}}, {"word": {"x"}, "minutes": {"0"}}, {"word": {"x"}, "minutes": {"many"}}} {
+		bad.Set("csrf", tok)
+		if res := h.post(admin, "/events/dialogue/checkpoints", bad); res.StatusCode != http.StatusBadRequest {
+			t.Errorf("%v: %d", bad, res.StatusCode)
+		}
+	}
+	res := h.post(admin, "/events/dialogue/checkpoints", url.Values{"csrf": {tok}, "word": {"rambutan"}, "minutes": {"10"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("open: %d", res.StatusCode)
+	}
+	cps, _ := h.att.Checkpoints(context.Background(), h.ev.ID)
+	if len(cps) != 1 || !cps[0].OpensAt.Equal(h.clock.Now()) || !cps[0].ClosesAt.Equal(h.clock.Now().Add(10*time.Minute)) {
+		t.Fatalf("checkpoint %+v", cps)
+	}
+	_, body := h.get(admin, "/events/dialogue")
+	if !strings.Contains(body, "rambutan") || !strings.Contains(body, `<span class="pill open">open</span>`) {
+		t.Fatal("open checkpoint not on the live page")
+	}
+	h.clock.Add(time.Minute)
+	if res := h.post(admin, "/events/dialogue/checkpoints/1/close", url.Values{"csrf": {tok}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("close: %d", res.StatusCode)
+	}
+	if res := h.post(admin, "/events/dialogue/checkpoints/7/close", url.Values{"csrf": {tok}}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("close unknown: %d", res.StatusCode)
+	}
+	_, body = h.get(admin, "/events/dialogue")
+	if strings.Contains(body, `<span class="pill open">open</span>`) {
+		t.Fatal("closed checkpoint still open on the page")
+	}
+	if got := strings.Join(h.att.auditLog(), "|"); got != "admin@seameo.test checkpoint.close checkpoint 1|admin@seameo.test checkpoint.open checkpoint 1" {
+		t.Fatalf("audit %s", got)
+	}
+}
+
+func TestPersonPageAndManualLink(t *testing.T) {
+	h := newHarness(t)
+	var linked []string
+	h.att.DecisionFn = func(ctx context.Context, eventID, regID int64) (attendance.Decision, error) {
+		if regID != 7 {
+			return attendance.Decision{}, attendance.Errorf(attendance.ENotFound, "no registration %d", regID)
+		}
+		return attendance.Decision{Registration: attendance.Registration{ID: 7, FullName: "Trần Văn Bình", Email: "binh@example.org", Country: "Viet Nam"},
+			Evidence: attendance.Evidence{CheckpointsHit: 1, CheckpointsTotal: 3, PresenceMinutes: 42}, Reasons: []string{"checkpoints 1/3", "no_form"}}, nil
+	}
+	h.att.TimelineFn = func(ctx context.Context, eventID, regID int64) ([]attendance.TimelineEntry, error) {
+		return []attendance.TimelineEntry{{At: h.clock.Now(), Kind: "message", Stream: "dQw4w9WgXcQ", Text: "K7QM-4X2P"}}, nil
+	}
+	h.att.LinkFn = func(ctx context.Context, eventID, regID int64, channel, staff, note string) error {
+		linked = append(linked, fmt.Sprintf("%d %s %s %s", regID, channel, staff, note))
+		return nil
+	}
+	admin := h.signIn(adminEmail)
+	res, body := h.get(admin, "/events/dialogue/registrations/7")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("person: %d", res.StatusCode)
+	}
+	for _, want := range []string{"Trần Văn Bình", "checkpoints 1/3, no_form", "1 / 3", "42", "K7QM-4X2P"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("person page lacks %q", want)
+		}
+	}
+	if res, _ := h.get(admin, "/events/dialogue/registrations/8"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown person: %d", res.StatusCode)
+	}
+	if res, _ := h.get(admin, "/events/dialogue/registrations/x"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("bad id: %d", res.StatusCode)
+	}
+	tok := h.csrf(admin)
+	if res := h.post(admin, "/events/dialogue/registrations/7/link", url.Values{"csrf": {tok}, "channel": {"UCabc"}}); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("link without a note: %d", res.StatusCode)
+	}
+	if res := h.post(admin, "/events/dialogue/registrations/7/link", url.Values{"csrf": {tok}, "channel": {"UCabc"}, "note": {"asked by email"}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("link: %d", res.StatusCode)
+	}
+	if len(linked) != 1 || linked[0] != "7 UCabc admin@seameo.test asked by email" {
+		t.Fatalf("linked %v", linked)
+	}
+}
+
+func TestCertificatesPage(t *testing.T) {
+	h := newHarness(t)
+	h.att.DecisionsFn = func(ctx context.Context, eventID int64, fn func(attendance.Decision) error) error {
+		ds := []attendance.Decision{
+			{Certificate: attendance.CertParticipation},
+			{Certificate: attendance.CertParticipation},
+			{Certificate: attendance.CertAppreciation},
+			{Reasons: []string{"not_linked", "no_form"}},
+			{Reasons: []string{"checkpoints 1/3"}},
+			{Certificate: attendance.CertParticipation, Reasons: []string{"override: was in the venue"}},
+		}
+		for _, d := range ds {
+			if err := fn(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, who := range []string{adminEmail, viewerEmail} {
+		c := h.signIn(who)
+		res, body := h.get(c, "/events/dialogue/certificates")
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", who, res.StatusCode)
+		}
+		for _, want := range []string{">participation</span><span class=\"value\">3<", ">appreciation</span><span class=\"value\">1<", ">none</span><span class=\"value\">2<",
+			"<td>override</td>", "<td>checkpoints 1/3</td>"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: certificates page lacks %q", who, want)
+			}
+		}
+		if strings.Contains(body, "was in the venue") {
+			t.Errorf("%s: an override's reason shows in the counts", who)
+		}
+		if hasDownloads := strings.Contains(body, "exports/certificates.csv"); hasDownloads != (who == adminEmail) {
+			t.Errorf("%s: downloads shown = %v", who, hasDownloads)
+		}
+	}
+}
+
+func TestForms(t *testing.T) {
+	var imported []string
+	h := newHarness(t, func(c *Config) {
+		c.ImportForms = func(ctx context.Context, eventID int64, r io.Reader, name string) (string, error) {
+			b, _ := io.ReadAll(r)
+			if strings.Contains(string(b), "bad") {
+				return "", &attendance.InputError{File: name, Row: 4, Line: 5, Column: "Email", Msg: "expected an email"}
+			}
+			imported = append(imported, name)
+			return "3 responses: 2 matched, 1 new", nil
+		}
+	})
+	h.att.UnmatchedFn = func(ctx context.Context, eventID int64) ([]attendance.FormResponse, error) {
+		return []attendance.FormResponse{{Email: "walkin@example.org", CertificateName: xss, SubmittedAt: h.clock.Now()}}, nil
+	}
+	admin := h.signIn(adminEmail)
+	_, body := h.get(admin, "/events/dialogue/forms")
+	if !strings.Contains(body, "walkin@example.org") || strings.Contains(body, xss) {
+		t.Fatal("unmatched submissions not shown, or not inert")
+	}
+	tok := h.csrf(admin)
+	res, body := h.upload(admin, "/events/dialogue/forms", tok, "form.csv", "bad")
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "form.csv: row 4 (line 5), column &#34;Email&#34;: expected an email") {
+		t.Fatalf("bad form: %d\n%s", res.StatusCode, body)
+	}
+	res, _ = h.upload(admin, "/events/dialogue/forms", tok, "form.csv", "good")
+	if res.StatusCode != http.StatusSeeOther || len(imported) != 1 {
+		t.Fatalf("good form: %d %v", res.StatusCode, imported)
+	}
+	if res, _ := h.upload(admin, "/events/dialogue/forms", "wrong", "form.csv", "good"); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("upload without the CSRF token: %d", res.StatusCode)
+	}
+}
+
+func TestUnknownEvent(t *testing.T) {
+	h := newHarness(t)
+	admin := h.signIn(adminEmail)
+	for _, p := range []string{"/events/nope", "/events/nope/live.json", "/events/nope/report", "/events/nope/registrations"} {
+		if res, _ := h.get(admin, p); res.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d", p, res.StatusCode)
+		}
+	}
+}

@@ -1,0 +1,379 @@
+package dashboard
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/store"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// Store is what the dashboard reads and writes in the store beyond the
+// attendance rules: events, registrations import, live figures, staff and
+// sessions. *store.Store satisfies it.
+type Store interface {
+	Ping(ctx context.Context) error
+	Events(ctx context.Context) ([]attendance.Event, error)
+	Event(ctx context.Context, slug string) (attendance.Event, error)
+	CreateEvent(ctx context.Context, e attendance.Event) (attendance.Event, error)
+	ImportRegistrations(ctx context.Context, eventID int64, regs []attendance.Registration, dryRun bool) (store.ImportResult, error)
+	RegistrationCount(ctx context.Context, eventID int64) (int64, error)
+	LinkedCount(ctx context.Context, eventID int64) (int64, error)
+
+	LiveStreams(ctx context.Context, eventID int64) ([]store.LiveStream, error)
+	ViewerSamples(ctx context.Context, eventID int64, since time.Time, limit int) ([]store.ViewerSample, error)
+	ChatPerMinute(ctx context.Context, eventID, fromMinute int64) ([]store.MinuteCount, error)
+	DistinctChatters(ctx context.Context, eventID int64) (int64, error)
+	LinkedByCountry(ctx context.Context, eventID int64) ([]store.CountryFigures, error)
+	RecentCheckIns(ctx context.Context, eventID int64, limit int) ([]store.CheckIn, error)
+	QuotaByMethod(ctx context.Context, day string) ([]store.QuotaMethod, error)
+	CertificateCounts(ctx context.Context, eventID int64) ([]store.CertificateCount, error)
+
+	StaffUserByEmail(ctx context.Context, email string) (store.StaffUser, error)
+	RecordSignInFailure(ctx context.Context, userID int64, maxFailures int, lockUntil time.Time) error
+	RecordSignInSuccess(ctx context.Context, userID int64) error
+	CreateStaffSession(ctx context.Context, ss store.StaffSession) error
+	StaffSessionUser(ctx context.Context, tokenHash string) (store.StaffSession, store.StaffUser, error)
+	TouchStaffSession(ctx context.Context, tokenHash string, t time.Time) error
+	DeleteStaffSession(ctx context.Context, tokenHash string) error
+	DeleteExpiredStaffSessions(ctx context.Context, now, idleBefore time.Time) (int64, error)
+}
+
+// Attendance is the part of the attendance store the dashboard asks for
+// checkpoints, decisions, evidence, links, overrides and the audit log
+// (the contract in notes/contract.md). *store.Store satisfies it once the
+// attendance branch is merged.
+type Attendance interface {
+	AddCheckpoint(ctx context.Context, eventID int64, word string, opensAt, closesAt time.Time) (attendance.Checkpoint, error)
+	Checkpoints(ctx context.Context, eventID int64) ([]attendance.Checkpoint, error)
+	CloseCheckpoint(ctx context.Context, eventID int64, number int, at time.Time) error
+	UnmatchedForms(ctx context.Context, eventID int64) ([]attendance.FormResponse, error)
+	LinkManually(ctx context.Context, eventID, registrationID int64, channelID, staff, note string) error
+	AddOverride(ctx context.Context, eventID, registrationID int64, cert attendance.CertificateType, why, staff string) error
+	Decisions(ctx context.Context, eventID int64, fn func(attendance.Decision) error) error
+	Decision(ctx context.Context, eventID, registrationID int64) (attendance.Decision, error)
+	Timeline(ctx context.Context, eventID, registrationID int64) ([]attendance.TimelineEntry, error)
+	SearchRegistrations(ctx context.Context, eventID int64, query string, limit int) ([]attendance.Registration, error)
+	Audit(ctx context.Context, actor, action string, eventID int64, subject, detail string) error
+}
+
+// CollectorHealth is what the collector reports about itself.
+type CollectorHealth struct {
+	Running     bool
+	LastPoll    time.Time
+	Errors      int64  // errors since start
+	LastError   string // short, with no secret in it
+	Backoff     time.Duration
+	QuotaPaused bool
+	PausedUntil time.Time
+}
+
+// QuotaStatus is the collector's view of today's YouTube API quota.
+type QuotaStatus struct {
+	Used, Limit         int64
+	ProjectedExhaustion time.Time // zero when the quota lasts the day
+}
+
+// Config configures a Server. Zero values are sensible defaults; only the
+// store and attendance parts passed to New are required.
+type Config struct {
+	Logger *slog.Logger
+	// Gatherer is served at /metrics (a registry built in cmd, never the
+	// default one); nil serves an empty exposition.
+	Gatherer prometheus.Gatherer
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+	// SecureCookies marks cookies Secure and names the session cookie
+	// "__Host-rollcall_session"; set it when served over TLS (directly or
+	// behind a TLS proxy). Over plain http the cookie is "rollcall_session".
+	SecureCookies bool
+	// Ready reports whether the collectors run (for /readyz); nil means ready.
+	Ready func() error
+	// Health returns the collector's health for the live page; optional.
+	Health func(ctx context.Context) CollectorHealth
+	// QuotaStatus returns the collector's live quota figures; optional (the
+	// dashboard then reads the quota ledger, with DailyQuota as the limit).
+	QuotaStatus func(ctx context.Context) QuotaStatus
+	// DailyQuota is the daily quota in units (default 10000).
+	DailyQuota int64
+	// ExportAttendance and ExportCertificates write the CSV exports
+	// (export.Attendance and export.Certificates bound to the store).
+	ExportAttendance   func(ctx context.Context, eventID int64, w io.Writer) error
+	ExportCertificates func(ctx context.Context, eventID int64, w io.Writer, format string) error
+	// ImportForms reads an assessment form export and imports it, returning
+	// a one-line summary; optional.
+	ImportForms func(ctx context.Context, eventID int64, r io.Reader, name string) (string, error)
+	// Verify serves GET /verify/{id} to anyone (the certificate check page);
+	// nil answers 404.
+	Verify http.Handler
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// LiveInterval is the time between server-sent updates (default 2 s).
+	LiveInterval time.Duration
+	// SnapshotTTL is how long a computed live snapshot is shared (default 1 s).
+	SnapshotTTL time.Duration
+	// IdleTimeout and AbsoluteTimeout bound sessions (default 12 h, 7 days).
+	IdleTimeout, AbsoluteTimeout time.Duration
+	// MaxSignInFailures failures lock an account for LockDuration (5, 15 min).
+	MaxSignInFailures int
+	LockDuration      time.Duration
+	// MaxUpload is the largest upload accepted (default 32 MiB).
+	MaxUpload int64
+}
+
+func (c *Config) defaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.DailyQuota == 0 {
+		c.DailyQuota = 10000
+	}
+	if c.LiveInterval == 0 {
+		c.LiveInterval = 2 * time.Second
+	}
+	if c.SnapshotTTL == 0 {
+		c.SnapshotTTL = time.Second
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 12 * time.Hour
+	}
+	if c.AbsoluteTimeout == 0 {
+		c.AbsoluteTimeout = 7 * 24 * time.Hour
+	}
+	if c.MaxSignInFailures == 0 {
+		c.MaxSignInFailures = 5
+	}
+	if c.LockDuration == 0 {
+		c.LockDuration = 15 * time.Minute
+	}
+	if c.MaxUpload == 0 {
+		c.MaxUpload = 32 << 20
+	}
+}
+
+// Server is the dashboard. Create it with New; it is safe for concurrent use.
+type Server struct {
+	cfg   Config
+	st    Store
+	att   Attendance
+	log   *slog.Logger
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+	h     http.Handler
+
+	liveMu sync.Mutex
+	live   map[int64]*liveEntry
+	events map[string]cachedEvent
+
+	sessions sessionCache
+
+	done     chan struct{} // closed when Serve begins shutting down: SSE streams end
+	doneOnce sync.Once
+}
+
+// New returns a dashboard over st and att.
+func New(cfg Config, st Store, att Attendance) (*Server, error) {
+	cfg.defaults()
+	s := &Server{cfg: cfg, st: st, att: att, log: cfg.Logger, live: map[int64]*liveEntry{}, events: map[string]cachedEvent{}, done: make(chan struct{})}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	s.pages = pages
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the dashboard's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.h }
+
+// Serve serves the dashboard on ln until ctx is done, then shuts down
+// gracefully: live streams end, requests in flight get up to 3 s (the
+// daemon stops within 5 s of SIGTERM).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("dashboard listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("dashboard: serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.doneOnce.Do(func() { close(s.done) })
+	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("dashboard: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("dashboard: serve: %w", err)
+	}
+	return nil
+}
+
+// Run is Serve under the name the other components use.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error { return s.Serve(ctx, ln) }
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	static, _ := fs.Sub(assets, "static")
+	m.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(static)))
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /readyz", s.readyz)
+	m.HandleFunc("GET /metrics", s.metrics)
+	m.HandleFunc("GET /verify/{id}", s.verify)
+	m.HandleFunc("GET /signin", s.signInPage)
+	m.HandleFunc("POST /signin", s.signIn)
+	m.HandleFunc("POST /signout", s.staff(s.signOut))
+
+	m.HandleFunc("GET /{$}", s.staff(func(w http.ResponseWriter, r *http.Request, _ *session) {
+		http.Redirect(w, r, "/events", http.StatusSeeOther)
+	}))
+	m.HandleFunc("GET /events", s.staff(s.eventsPage))
+	m.HandleFunc("POST /events", s.admin(s.createEvent))
+	m.HandleFunc("GET /events/{slug}", s.staff(s.livePage))
+	m.HandleFunc("GET /events/{slug}/live", s.staff(s.liveStream))
+	m.HandleFunc("GET /events/{slug}/live.json", s.staff(s.liveJSON))
+	m.HandleFunc("POST /events/{slug}/checkpoints", s.admin(s.openCheckpoint))
+	m.HandleFunc("POST /events/{slug}/checkpoints/{number}/close", s.admin(s.closeCheckpoint))
+	m.HandleFunc("GET /events/{slug}/registrations", s.admin(s.registrationsPage))
+	m.HandleFunc("POST /events/{slug}/registrations", s.admin(s.importRegistrations))
+	m.HandleFunc("GET /events/{slug}/registrations/{id}", s.admin(s.personPage))
+	m.HandleFunc("POST /events/{slug}/registrations/{id}/link", s.admin(s.linkPerson))
+	m.HandleFunc("POST /events/{slug}/registrations/{id}/override", s.admin(s.overridePerson))
+	m.HandleFunc("GET /events/{slug}/forms", s.admin(s.formsPage))
+	m.HandleFunc("POST /events/{slug}/forms", s.admin(s.importForms))
+	m.HandleFunc("GET /events/{slug}/certificates", s.staff(s.certificatesPage))
+	m.HandleFunc("GET /events/{slug}/exports/attendance.csv", s.admin(s.exportAttendance))
+	m.HandleFunc("GET /events/{slug}/exports/certificates.csv", s.admin(s.exportCertificates))
+	m.HandleFunc("GET /events/{slug}/report", s.staff(s.reportPage))
+	m.HandleFunc("/", s.notFound)
+	s.mux = m
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+	}))
+	s.h = securityHeaders(cop.Handler(m))
+}
+
+// contentSecurityPolicy allows only the dashboard's own scripts, styles,
+// images and connections, and no framing.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func staticHandler(fsys fs.FS) http.Handler {
+	fh := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		fh.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.st.Ping(ctx); err != nil {
+		s.log.Warn("readiness: database unreachable", "err", err)
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	io.WriteString(w, "ready\n")
+}
+
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Verify == nil {
+		s.notFound(w, r)
+		return
+	}
+	s.cfg.Verify.ServeHTTP(w, r)
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	http.Error(w, "not found", http.StatusNotFound)
+}
+
+// httpStatus maps an error's code to an HTTP status, in this one place.
+func httpStatus(err error) int {
+	switch attendance.ErrorCode(err) {
+	case attendance.EInvalid:
+		return http.StatusBadRequest
+	case attendance.ENotFound:
+		return http.StatusNotFound
+	case attendance.EConflict:
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers a request that went wrong: users see the safe message of a
+// domain error, or a generic one (the details go to the log).
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := httpStatus(err)
+	msg := http.StatusText(code)
+	var ae *attendance.Error
+	var ie *attendance.InputError
+	switch {
+	case errors.As(err, &ie):
+		msg = ie.Error()
+	case errors.As(err, &ae) && code != http.StatusInternalServerError:
+		msg = ae.Message
+	}
+	if code == http.StatusInternalServerError {
+		if r.Context().Err() == nil {
+			s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+	}
+	http.Error(w, msg, code)
+}
