@@ -29,7 +29,23 @@ type Metrics struct {
 	quotaRemaining    prometheus.Gauge
 	quotaPaused       prometheus.Gauge
 	quotaExhaustionAt prometheus.Gauge
+	storeErrors       *prometheus.CounterVec
 }
+
+// Store operations counted by rollcall_store_errors_total.
+const (
+	OpCommitChatPage = "commit_chat_page"
+	OpRecordSample   = "record_sample"
+	OpTrackedStreams = "tracked_streams"
+	OpQuotaLedger    = "quota_ledger"
+	OpSetChatState   = "set_chat_state"
+	OpLease          = "lease"
+)
+
+// errorReasons are the reason labels of rollcall_youtube_errors_total,
+// created at zero so that rates and alerts see them before the first error.
+var errorReasons = []string{"quota_exceeded", "rate_limited", "chat_ended", "chat_disabled", "chat_not_found",
+	"forbidden", "key_invalid", "page_token_invalid", "transient", "other"}
 
 // NewMetrics creates the collector's metrics and registers them on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
@@ -83,8 +99,19 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "rollcall_youtube_quota_exhaustion_timestamp_seconds", Help: "Projected time the day's budget runs out at the current spend rate (unix seconds); 0 when not projected.",
 		}),
 	}
+	m.storeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rollcall_store_errors_total", Help: "Failed database operations of the collector, by operation.",
+	}, []string{"operation"})
+	for _, op := range []string{OpCommitChatPage, OpRecordSample, OpTrackedStreams, OpQuotaLedger, OpSetChatState, OpLease} {
+		m.storeErrors.WithLabelValues(op)
+	}
+	for _, method := range []string{MethodVideosList, MethodChatList} {
+		for _, reason := range errorReasons {
+			m.errors.WithLabelValues(method, reason)
+		}
+	}
 	for _, c := range []prometheus.Collector{
-		m.streamLive, m.viewers, m.views, m.likes, m.expectedEnd, m.messages, m.pollLag, m.lastCommit,
+		m.storeErrors, m.streamLive, m.viewers, m.views, m.likes, m.expectedEnd, m.messages, m.pollLag, m.lastCommit,
 		m.backoff, m.requests, m.errors, m.quotaUsed, m.quotaRemaining, m.quotaPaused, m.quotaExhaustionAt,
 	} {
 		if err := reg.Register(c); err != nil {
@@ -92,6 +119,13 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// countStoreError counts a failed database operation.
+func (m *Metrics) countStoreError(op string) {
+	if m != nil {
+		m.storeErrors.WithLabelValues(op).Inc()
+	}
 }
 
 func (m *Metrics) countRequest(method, code string) {

@@ -159,6 +159,7 @@ func (p *Poller) Step(ctx context.Context) (wait time.Duration, done bool) {
 	read, err := p.cfg.Source.ReadChat(ctx, p.stream.ChatID, p.token)
 	// The call may have reached YouTube even if ctx ended meanwhile: count it.
 	if serr := q.Spend(context.WithoutCancel(ctx), MethodChatList, ChatReadCost); serr != nil {
+		p.cfg.Metrics.countStoreError(OpQuotaLedger)
 		p.log.Warn("quota ledger write failed", "err", serr)
 	}
 	if ctx.Err() != nil {
@@ -187,6 +188,7 @@ func (p *Poller) commit(ctx context.Context, read ChatRead) (time.Duration, bool
 			p.log.Warn("chat lease lost: stopping this poller", "messages_not_committed", len(read.Messages))
 			return 0, true
 		}
+		p.cfg.Metrics.countStoreError(OpCommitChatPage)
 		p.log.Error("commit chat page failed", "err", err, "messages", len(read.Messages))
 		return p.backoff(p.cfg.Clock.Now(), err, 0), false
 	}
@@ -328,6 +330,7 @@ func (p *Poller) setState(ctx context.Context, st attendance.ChatState, detail s
 	p.final = st
 	p.mu.Unlock()
 	if err := p.cfg.Store.SetChatState(ctx, p.stream.ID, st, detail); err != nil {
+		p.cfg.Metrics.countStoreError(OpSetChatState)
 		p.log.Error("record chat state failed", "state", string(st), "err", err)
 	}
 }

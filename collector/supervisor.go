@@ -171,6 +171,7 @@ func (c *Collector) round(ctx context.Context, wg *sync.WaitGroup, ended chan<- 
 	streams, err := c.store.TrackedStreams(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
+			c.metrics.countStoreError(OpTrackedStreams)
 			c.log.Error("list tracked streams failed", "err", err)
 			c.mu.Lock()
 			c.listErrors++
@@ -224,6 +225,7 @@ func (c *Collector) startLocked(ctx context.Context, s attendance.Stream, wg *sy
 	lease, ok, err := c.store.AcquireLease(ctx, s.ID, c.cfg.Holder, c.cfg.LeaseTTL)
 	if err != nil {
 		if ctx.Err() == nil {
+			c.metrics.countStoreError(OpLease)
 			c.log.Error("acquire chat lease failed", "event", s.EventSlug, "video", s.VideoID, "err", err)
 		}
 		return false
@@ -289,6 +291,7 @@ func (c *Collector) keepLease(ctx context.Context, lost context.CancelFunc, l at
 			lost()
 			return l
 		default:
+			c.metrics.countStoreError(OpLease)
 			c.log.Warn("renew chat lease failed", "stream_id", l.StreamID, "err", err)
 			if !c.cfg.Clock.Now().Before(l.Expires.Add(-c.cfg.LeaseTTL / 3)) {
 				lost() // better to stop than to write past the lease

@@ -157,6 +157,7 @@ func (w *Watcher) sampleBatch(ctx context.Context, streams []attendance.Stream, 
 			continue
 		}
 		if err := w.store.RecordStreamSample(ctx, s.ID, sample); err != nil {
+			w.metrics.countStoreError(OpRecordSample)
 			w.log.Error("record stream sample failed", "event", s.EventSlug, "video", s.VideoID, "err", err)
 			w.next[s.ID] = now.Add(NextDelay(1, 0, w.rnd))
 			continue
