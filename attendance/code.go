@@ -92,7 +92,9 @@ func isDash(r rune) bool {
 // order of appearance and without repeats. A code may stand inside a
 // sentence, in lower case, without its dash or with spaces around it, and in
 // full-width forms; it must not be glued to other letters or digits ("XK7QM4X2P"
-// is no code), so that ordinary words are not read as codes.
+// is no code), so that ordinary words are not read as codes. Where a word
+// before a code could be read as its first half, both readings are returned:
+// the caller keeps the one that is a registered code.
 func ExtractCodes(text string) []string {
 	folded := []rune(width.Fold.String(text))
 	var out []string
@@ -125,7 +127,8 @@ func ExtractCodes(text string) []string {
 			seen[c] = true
 			out = append(out, c)
 		}
-		start = i - 1
+		// No skipping past the match: in "Penh K7QM-4X2P" both "PENHK7QM"
+		// and "K7QM4X2P" are candidates, and only a registered code links.
 	}
 	return out
 }

@@ -109,6 +109,9 @@ func (s *Store) ingestChat(ctx context.Context, tx *sqlx.Tx, streamID int64, msg
 	if err := recordActivity(ctx, tx, streamID, fresh); err != nil {
 		return nil, err
 	}
+	if err := s.linkAndHit(ctx, tx, streamID, fresh); err != nil {
+		return nil, err
+	}
 	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE streams SET chat_messages = chat_messages + ?, chat_authors = chat_authors + ? WHERE id = ?`),
 		len(fresh), newAuthors, streamID)
 	if err != nil {
