@@ -136,29 +136,15 @@ func Certificates(ctx context.Context, st *store.Store, eventID int64, w io.Writ
 	return nil
 }
 
-// eventDate is the day the event took place in its time zone: the first
-// stream's actual start, else its scheduled start, else when the event
-// was created.
+// eventDate is the day the event took place, in its time zone.
 func eventDate(ctx context.Context, st *store.Store, e attendance.Event) (time.Time, error) {
 	loc, err := time.LoadLocation(e.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}
-	streams, err := st.Streams(ctx, e.ID)
+	at, err := st.EventStart(ctx, e.ID)
 	if err != nil {
 		return time.Time{}, err
-	}
-	at := e.CreatedAt
-	for _, s := range streams {
-		for _, t := range []time.Time{s.ActualStart, s.ScheduledStart} {
-			if !t.IsZero() {
-				at = t
-				break
-			}
-		}
-		if at != e.CreatedAt {
-			break
-		}
 	}
 	return at.In(loc), nil
 }

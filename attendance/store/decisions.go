@@ -323,3 +323,19 @@ func (s *Store) CertificateByID(ctx context.Context, id string) (Certificate, er
 	return Certificate{ID: c.ID, EventID: c.EventID, EventTitle: c.Title, RegistrationID: c.RegID, Name: c.Name,
 		Type: attendance.CertificateType(c.Type), IssuedAt: fromUS(c.Issued), RevokedAt: fromUS(c.Revoked), RevokeReason: c.RevokeBy}, nil
 }
+
+// EventStart returns when an event took place: its first stream's actual
+// start, else the scheduled start, else its first chat message, else when
+// it was created.
+func (s *Store) EventStart(ctx context.Context, eventID int64) (time.Time, error) {
+	var at int64
+	err := s.db.GetContext(ctx, &at, s.db.Rebind(`SELECT COALESCE(
+		(SELECT MIN(actual_start) FROM streams WHERE event_id = ? AND actual_start > 0),
+		(SELECT MIN(scheduled_start) FROM streams WHERE event_id = ? AND scheduled_start > 0),
+		(SELECT MIN(ca.first_at) FROM chat_authors ca JOIN streams st ON st.id = ca.stream_id WHERE st.event_id = ?),
+		(SELECT created_at FROM events WHERE id = ?))`), eventID, eventID, eventID, eventID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: start of event %d: %w", eventID, err)
+	}
+	return fromUS(at), nil
+}
