@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -13,84 +11,30 @@ import (
 	"github.com/seameo/rollcall/attendance"
 )
 
-// decisionRow is one registration with its evidence aggregated in SQL.
+// decisionRow is one registration with its evidence.
 type decisionRow struct {
 	registrationRow
-	Channels  string         `db:"channels"`
-	Methods   string         `db:"methods"`
-	Shared    int64          `db:"shared"`
-	Conflicts int64          `db:"conflicts"`
-	HitsChat  int64          `db:"hits_chat"`
-	HitsForm  int64          `db:"hits_form"`
-	Minutes   int64          `db:"minutes"`
-	FirstSeen int64          `db:"first_seen"`
-	LastSeen  int64          `db:"last_seen"`
-	FormAt    int64          `db:"form_at"`
-	CertName  string         `db:"cert_name"`
-	OvCert    sql.NullString `db:"ov_cert"`
-	OvWhy     sql.NullString `db:"ov_why"`
-	OvStaff   sql.NullString `db:"ov_staff"`
-	OvAt      sql.NullInt64  `db:"ov_at"`
-	CertIDs   string         `db:"cert_ids"`
-}
-
-// agg returns the engine's string aggregate of expr, joined by sep.
-func (s *Store) agg(expr, sep string) string {
-	if s.engine == Postgres {
-		return "string_agg(" + expr + ", '" + sep + "')"
-	}
-	return "group_concat(" + expr + ", '" + sep + "')"
-}
-
-// decisionQuery reads registrations of an event with every piece of
-// evidence, in id order. Each aggregate is computed once for the whole
-// event and joined, so that 100,000 people take one pass.
-func (s *Store) decisionQuery(one bool) string {
-	q := `SELECT r.id, r.event_id, r.email, r.full_name, r.country, r.organisation, r.role, r.youtube, r.code, r.source, r.extra,
-		r.created_at, r.updated_at,
-		COALESCE(lk.channels, '') AS channels, COALESCE(lk.methods, '') AS methods,
-		COALESCE(sh.shared, 0) AS shared, COALESCE(cf.n, 0) AS conflicts,
-		COALESCE(h.chat, 0) AS hits_chat, COALESCE(h.form, 0) AS hits_form,
-		COALESCE(pr.minutes, 0) AS minutes, COALESCE(seen.first_seen, 0) AS first_seen, COALESCE(seen.last_seen, 0) AS last_seen,
-		COALESCE(f.submitted_at, 0) AS form_at, COALESCE(f.certificate_name, '') AS cert_name,
-		o.certificate AS ov_cert, o.reason AS ov_why, o.staff AS ov_staff, o.created_at AS ov_at,
-		COALESCE(c.ids, '') AS cert_ids
-	FROM registrations r
-	LEFT JOIN (SELECT registration_id, ` + s.agg("channel_id", " ") + ` AS channels, ` + s.agg("method", " ") + ` AS methods
-		FROM links WHERE event_id = ? GROUP BY registration_id) lk ON lk.registration_id = r.id
-	LEFT JOIN (SELECT l.registration_id, 1 AS shared FROM links l JOIN links l2 ON l2.event_id = l.event_id AND l2.channel_id = l.channel_id
-		AND l2.registration_id <> l.registration_id WHERE l.event_id = ? GROUP BY l.registration_id) sh ON sh.registration_id = r.id
-	LEFT JOIN (SELECT registration_id, COUNT(*) AS n FROM link_conflicts WHERE event_id = ? AND resolved = ? GROUP BY registration_id) cf
-		ON cf.registration_id = r.id
-	LEFT JOIN (SELECT h.registration_id, SUM(CASE WHEN h.source = 'chat' THEN 1 ELSE 0 END) AS chat,
-		SUM(CASE WHEN h.source = 'form' THEN 1 ELSE 0 END) AS form
-		FROM checkpoint_hits h JOIN checkpoints cp ON cp.id = h.checkpoint_id WHERE cp.event_id = ? GROUP BY h.registration_id) h
-		ON h.registration_id = r.id
-	LEFT JOIN (SELECT registration_id, COUNT(*) AS minutes FROM (SELECT DISTINCT l.registration_id, a.stream_id, a.minute
-		FROM links l JOIN streams st ON st.event_id = l.event_id JOIN chat_activity a ON a.stream_id = st.id AND a.channel_id = l.channel_id
-		WHERE l.event_id = ?) x GROUP BY registration_id) pr ON pr.registration_id = r.id
-	LEFT JOIN (SELECT l.registration_id, MIN(ca.first_at) AS first_seen, MAX(ca.last_at) AS last_seen
-		FROM links l JOIN streams st ON st.event_id = l.event_id JOIN chat_authors ca ON ca.stream_id = st.id AND ca.channel_id = l.channel_id
-		WHERE l.event_id = ? GROUP BY l.registration_id) seen ON seen.registration_id = r.id
-	LEFT JOIN form_responses f ON f.event_id = r.event_id AND f.registration_id = r.id
-	LEFT JOIN overrides o ON o.registration_id = r.id AND o.id = (SELECT MAX(o2.id) FROM overrides o2 WHERE o2.registration_id = r.id)
-	LEFT JOIN (SELECT registration_id, ` + s.agg("type || ':' || id", " ") + ` AS ids FROM certificates
-		WHERE event_id = ? AND revoked_at = 0 GROUP BY registration_id) c ON c.registration_id = r.id
-	WHERE r.event_id = ?`
-	if one {
-		q += ` AND r.id = ?`
-	}
-	return q + ` ORDER BY r.id`
-}
-
-func decisionArgs(eventID int64) []any {
-	return []any{eventID, eventID, eventID, false, eventID, eventID, eventID, eventID, eventID}
+	channels  []string
+	methods   []string
+	Shared    int64
+	Conflicts int64
+	HitsChat  int64
+	HitsForm  int64
+	Minutes   int64
+	FirstSeen int64
+	LastSeen  int64
+	FormAt    int64
+	CertName  string
+	ov        *attendance.Override
+	certIDs   map[string]string // type → id
 }
 
 // evaluate turns a row into a decision, without its certificate id.
 func (r decisionRow) decision(p attendance.Policy, total int) attendance.Decision {
 	ev := attendance.Evidence{
-		Linked:           r.Channels != "",
+		Linked:           len(r.channels) > 0,
+		Channels:         r.channels,
+		LinkMethods:      r.methods,
 		Conflict:         r.Conflicts > 0,
 		SharedChannel:    r.Shared > 0,
 		CheckpointsHit:   int(r.HitsChat),
@@ -99,26 +43,10 @@ func (r decisionRow) decision(p attendance.Policy, total int) attendance.Decisio
 		FirstSeen:        fromUS(r.FirstSeen),
 		LastSeen:         fromUS(r.LastSeen),
 		FormSubmitted:    r.FormAt != 0,
-	}
-	if r.Channels != "" {
-		ev.Channels = strings.Fields(r.Channels)
-		ev.LinkMethods = strings.Fields(r.Methods)
-		// the aggregate's order is the engine's: sort pairs for stable output
-		type pair struct{ ch, m string }
-		ps := make([]pair, len(ev.Channels))
-		for i := range ps {
-			ps[i] = pair{ev.Channels[i], ev.LinkMethods[min(i, len(ev.LinkMethods)-1)]}
-		}
-		sort.Slice(ps, func(i, j int) bool { return ps[i].ch < ps[j].ch })
-		for i, p := range ps {
-			ev.Channels[i], ev.LinkMethods[i] = p.ch, p.m
-		}
+		Override:         r.ov,
 	}
 	if p.FormCheckpointAnswersCount {
 		ev.CheckpointsHit += int(r.HitsForm)
-	}
-	if r.OvCert.Valid {
-		ev.Override = &attendance.Override{Certificate: storedCert(r.OvCert.String), Why: r.OvWhy.String, Staff: r.OvStaff.String, At: fromUS(r.OvAt.Int64)}
 	}
 	reg := r.registration()
 	d := attendance.Decision{Registration: reg, Evidence: ev, CertificateName: reg.FullName}
@@ -127,11 +55,7 @@ func (r decisionRow) decision(p attendance.Policy, total int) attendance.Decisio
 	}
 	d.Certificate, d.Reasons = attendance.Evaluate(p, reg.Role, ev)
 	if d.Certificate != attendance.CertNone {
-		for _, tid := range strings.Fields(r.CertIDs) {
-			if t, id, ok := strings.Cut(tid, ":"); ok && t == string(d.Certificate) {
-				d.CertificateID = id
-			}
-		}
+		d.CertificateID = r.certIDs[string(d.Certificate)]
 	}
 	return d
 }
@@ -179,6 +103,11 @@ func (s *Store) Decision(ctx context.Context, eventID, registrationID int64) (at
 	return out, nil
 }
 
+// decisionChunk is how many registrations are judged per round of queries:
+// memory stays flat however large the event, and no read cursor stays
+// open while certificates are issued.
+const decisionChunk = 5000
+
 func (s *Store) decisions(ctx context.Context, eventID, regID int64, fn func(attendance.Decision) error) error {
 	e, err := s.EventByID(ctx, eventID)
 	if err != nil {
@@ -188,45 +117,173 @@ func (s *Store) decisions(ctx context.Context, eventID, regID int64, fn func(att
 	if err := s.db.GetContext(ctx, &total, s.db.Rebind(`SELECT COUNT(*) FROM checkpoints WHERE event_id = ?`), eventID); err != nil {
 		return err
 	}
-	args := decisionArgs(eventID)
-	if regID != 0 {
-		args = append(args, regID)
-	}
-	rows, err := s.db.QueryxContext(ctx, s.db.Rebind(s.decisionQuery(regID != 0)), args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	const group = 1000
-	pending := make([]attendance.Decision, 0, group)
-	flush := func() error {
-		if err := s.issueCertificates(ctx, eventID, pending); err != nil {
+	var after int64
+	for {
+		var regs []registrationRow
+		q := `SELECT ` + registrationColumns + ` FROM registrations WHERE event_id = ? AND id > ?`
+		args := []any{eventID, after}
+		if regID != 0 {
+			q += ` AND id = ?`
+			args = append(args, regID)
+		}
+		q += ` ORDER BY id LIMIT ?`
+		args = append(args, decisionChunk)
+		if err := s.db.SelectContext(ctx, &regs, s.db.Rebind(q), args...); err != nil {
 			return err
 		}
-		for _, d := range pending {
+		if len(regs) == 0 {
+			return nil
+		}
+		rows, err := s.evidence(ctx, eventID, regs)
+		if err != nil {
+			return err
+		}
+		ds := make([]attendance.Decision, len(rows))
+		for i, r := range rows {
+			ds[i] = r.decision(e.Policy, total)
+		}
+		if err := s.issueCertificates(ctx, eventID, ds); err != nil {
+			return err
+		}
+		for _, d := range ds {
 			if err := fn(d); err != nil {
 				return err
 			}
 		}
-		pending = pending[:0]
-		return nil
-	}
-	for rows.Next() {
-		var r decisionRow
-		if err := rows.StructScan(&r); err != nil {
-			return err
+		after = regs[len(regs)-1].ID
+		if len(regs) < decisionChunk {
+			return nil
 		}
-		pending = append(pending, r.decision(e.Policy, total))
-		if len(pending) == group {
-			if err := flush(); err != nil {
-				return err
+	}
+}
+
+// evidence reads the evidence of a run of registrations (in id order),
+// one query per kind over their id range.
+func (s *Store) evidence(ctx context.Context, eventID int64, regs []registrationRow) ([]decisionRow, error) {
+	lo, hi := regs[0].ID, regs[len(regs)-1].ID
+	out := make([]decisionRow, len(regs))
+	idx := make(map[int64]*decisionRow, len(regs))
+	for i, r := range regs {
+		out[i].registrationRow = r
+		idx[r.ID] = &out[i]
+	}
+	var err error
+	sel := func(dest any, q string, args ...any) {
+		if err == nil {
+			err = s.db.SelectContext(ctx, dest, s.db.Rebind(q), args...)
+		}
+	}
+	var links []struct {
+		Reg     int64  `db:"registration_id"`
+		Channel string `db:"channel_id"`
+		Method  string `db:"method"`
+	}
+	sel(&links, `SELECT registration_id, channel_id, method FROM links WHERE event_id = ? AND registration_id BETWEEN ? AND ?
+		ORDER BY registration_id, channel_id`, eventID, lo, hi)
+	var shared []int64
+	sel(&shared, `SELECT DISTINCT l.registration_id FROM links l JOIN links l2 ON l2.event_id = l.event_id AND l2.channel_id = l.channel_id
+		AND l2.registration_id <> l.registration_id WHERE l.event_id = ? AND l.registration_id BETWEEN ? AND ?`, eventID, lo, hi)
+	type count struct {
+		Reg int64  `db:"registration_id"`
+		Key string `db:"k"`
+		N   int64  `db:"n"`
+	}
+	var conflicts, hits, minutes []count
+	sel(&conflicts, `SELECT registration_id, '' AS k, COUNT(*) AS n FROM link_conflicts WHERE event_id = ? AND resolved = ?
+		AND registration_id BETWEEN ? AND ? GROUP BY registration_id`, eventID, false, lo, hi)
+	sel(&hits, `SELECT h.registration_id, h.source AS k, COUNT(*) AS n FROM checkpoint_hits h JOIN checkpoints c ON c.id = h.checkpoint_id
+		WHERE c.event_id = ? AND h.registration_id BETWEEN ? AND ? GROUP BY h.registration_id, h.source`, eventID, lo, hi)
+	sel(&minutes, `SELECT registration_id, '' AS k, COUNT(*) AS n FROM (SELECT DISTINCT l.registration_id, a.stream_id, a.minute
+		FROM links l JOIN streams st ON st.event_id = l.event_id JOIN chat_activity a ON a.stream_id = st.id AND a.channel_id = l.channel_id
+		WHERE l.event_id = ? AND l.registration_id BETWEEN ? AND ?) x GROUP BY registration_id`, eventID, lo, hi)
+	var seen []struct {
+		Reg   int64 `db:"registration_id"`
+		First int64 `db:"first_seen"`
+		Last  int64 `db:"last_seen"`
+	}
+	sel(&seen, `SELECT l.registration_id, MIN(ca.first_at) AS first_seen, MAX(ca.last_at) AS last_seen
+		FROM links l JOIN streams st ON st.event_id = l.event_id JOIN chat_authors ca ON ca.stream_id = st.id AND ca.channel_id = l.channel_id
+		WHERE l.event_id = ? AND l.registration_id BETWEEN ? AND ? GROUP BY l.registration_id`, eventID, lo, hi)
+	var forms []struct {
+		Reg  int64  `db:"registration_id"`
+		At   int64  `db:"submitted_at"`
+		Name string `db:"certificate_name"`
+	}
+	sel(&forms, `SELECT registration_id, submitted_at, certificate_name FROM form_responses WHERE event_id = ?
+		AND registration_id BETWEEN ? AND ?`, eventID, lo, hi)
+	var ovs []struct {
+		Reg   int64  `db:"registration_id"`
+		Cert  string `db:"certificate"`
+		Why   string `db:"reason"`
+		Staff string `db:"staff"`
+		At    int64  `db:"created_at"`
+	}
+	sel(&ovs, `SELECT registration_id, certificate, reason, staff, created_at FROM overrides WHERE event_id = ?
+		AND registration_id BETWEEN ? AND ? ORDER BY id`, eventID, lo, hi)
+	var certs []struct {
+		Reg  int64  `db:"registration_id"`
+		Type string `db:"type"`
+		ID   string `db:"id"`
+	}
+	sel(&certs, `SELECT registration_id, type, id FROM certificates WHERE event_id = ? AND revoked_at = 0
+		AND registration_id BETWEEN ? AND ?`, eventID, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range links {
+		if r := idx[l.Reg]; r != nil {
+			r.channels = append(r.channels, l.Channel)
+			r.methods = append(r.methods, l.Method)
+		}
+	}
+	for _, id := range shared {
+		if r := idx[id]; r != nil {
+			r.Shared = 1
+		}
+	}
+	for _, c := range conflicts {
+		if r := idx[c.Reg]; r != nil {
+			r.Conflicts = c.N
+		}
+	}
+	for _, c := range hits {
+		if r := idx[c.Reg]; r != nil {
+			if c.Key == attendance.HitForm {
+				r.HitsForm = c.N
+			} else {
+				r.HitsChat += c.N
 			}
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
+	for _, c := range minutes {
+		if r := idx[c.Reg]; r != nil {
+			r.Minutes = c.N
+		}
 	}
-	return flush()
+	for _, x := range seen {
+		if r := idx[x.Reg]; r != nil {
+			r.FirstSeen, r.LastSeen = x.First, x.Last
+		}
+	}
+	for _, f := range forms {
+		if r := idx[f.Reg]; r != nil {
+			r.FormAt, r.CertName = f.At, f.Name
+		}
+	}
+	for _, o := range ovs {
+		if r := idx[o.Reg]; r != nil {
+			r.ov = &attendance.Override{Certificate: storedCert(o.Cert), Why: o.Why, Staff: o.Staff, At: fromUS(o.At)}
+		}
+	}
+	for _, c := range certs {
+		if r := idx[c.Reg]; r != nil {
+			if r.certIDs == nil {
+				r.certIDs = map[string]string{}
+			}
+			r.certIDs[c.Type] = c.ID
+		}
+	}
+	return out, nil
 }
 
 // issueCertificates gives an id to every decision with a certificate and
