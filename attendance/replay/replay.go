@@ -7,6 +7,7 @@ package replay
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,11 +68,11 @@ func (r *Reader) Next() ([]attendance.ChatMessage, error) {
 			break
 		}
 		r.line++
-		line := strings.TrimSpace(string(r.buf))
-		if line == "" {
+		line := bytes.TrimSpace(r.buf)
+		if len(line) == 0 {
 			continue
 		}
-		msgs, err := ParseLine([]byte(line))
+		msgs, err := ParseLine(line)
 		if err != nil {
 			return nil, &LineError{Line: r.line, Err: err}
 		}
@@ -121,7 +122,7 @@ type renderer struct {
 
 type action struct {
 	AddChatItemAction *struct {
-		Item map[string]json.RawMessage `json:"item"`
+		Item item `json:"item"`
 	} `json:"addChatItemAction"`
 	MarkChatItemAsDeletedAction *struct {
 		TargetItemID string `json:"targetItemId"`
@@ -136,13 +137,13 @@ type line struct {
 	Actions []action `json:"actions"`
 }
 
-// renderers maps yt-dlp item keys to message types; items of other kinds
-// (system notices, placeholders) carry no author and are skipped.
-var renderers = map[string]string{
-	"liveChatTextMessageRenderer":    attendance.MsgText,
-	"liveChatPaidMessageRenderer":    attendance.MsgSuperChat,
-	"liveChatPaidStickerRenderer":    attendance.MsgSuperSticker,
-	"liveChatMembershipItemRenderer": attendance.MsgNewSponsor,
+// item holds the renderers of chat items with an author; items of other
+// kinds (system notices, placeholders, tickers) are skipped.
+type item struct {
+	Text       *renderer `json:"liveChatTextMessageRenderer"`
+	Paid       *renderer `json:"liveChatPaidMessageRenderer"`
+	Sticker    *renderer `json:"liveChatPaidStickerRenderer"`
+	Membership *renderer `json:"liveChatMembershipItemRenderer"`
 }
 
 // ParseLine reads the chat messages of one line of a live_chat.json file.
@@ -168,25 +169,31 @@ func ParseLine(b []byte) ([]attendance.ChatMessage, error) {
 		if a.AddChatItemAction == nil {
 			continue
 		}
-		for key, raw := range a.AddChatItemAction.Item {
-			typ, ok := renderers[key]
-			if !ok {
+		it := a.AddChatItemAction.Item
+		for _, k := range []struct {
+			name string
+			typ  string
+			r    *renderer
+		}{
+			{"liveChatTextMessageRenderer", attendance.MsgText, it.Text},
+			{"liveChatPaidMessageRenderer", attendance.MsgSuperChat, it.Paid},
+			{"liveChatPaidStickerRenderer", attendance.MsgSuperSticker, it.Sticker},
+			{"liveChatMembershipItemRenderer", attendance.MsgNewSponsor, it.Membership},
+		} {
+			r := k.r
+			if r == nil {
 				continue
 			}
-			var r renderer
-			if err := json.Unmarshal(raw, &r); err != nil {
-				return nil, fmt.Errorf("%s: %w", key, err)
-			}
 			if r.ID == "" {
-				return nil, fmt.Errorf("%s without an id", key)
+				return nil, fmt.Errorf("%s without an id", k.name)
 			}
 			usec, err := strconv.ParseInt(r.TimestampUsec, 10, 64)
 			if err != nil || usec <= 0 {
-				return nil, fmt.Errorf("%s %s: timestampUsec %q is not microseconds since the epoch", key, r.ID, r.TimestampUsec)
+				return nil, fmt.Errorf("%s %s: timestampUsec %q is not microseconds since the epoch", k.name, r.ID, r.TimestampUsec)
 			}
-			m := attendance.ChatMessage{ID: r.ID, Type: typ, AuthorChannelID: r.AuthorExternalChannelID,
+			m := attendance.ChatMessage{ID: r.ID, Type: k.typ, AuthorChannelID: r.AuthorExternalChannelID,
 				AuthorName: r.AuthorName.String(), Text: r.Message.String(), PublishedAt: time.UnixMicro(usec).UTC()}
-			if typ == attendance.MsgNewSponsor && m.Text != "" {
+			if k.typ == attendance.MsgNewSponsor && m.Text != "" {
 				m.Type = attendance.MsgMemberMilestone
 			}
 			out = append(out, m)
