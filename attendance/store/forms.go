@@ -177,7 +177,7 @@ func insertRegistration(ctx context.Context, tx *sqlx.Tx, eventID int64, reg att
 	err := tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO registrations (event_id, email, full_name, role, code, source, extra, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), eventID, reg.Email, reg.FullName, string(reg.Role), code, reg.Source, extraJSON(reg.Extra), now, now)
 	if err != nil {
-		return 0, fmt.Errorf("register %s from the form: %w", "a new person", err)
+		return 0, fmt.Errorf("register a new person from the form: %w", err)
 	}
 	codes[code] = id
 	return id, nil
