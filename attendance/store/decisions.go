@@ -117,30 +117,52 @@ func (s *Store) decisions(ctx context.Context, eventID, regID int64, fn func(att
 	if err := s.db.GetContext(ctx, &total, s.db.Rebind(`SELECT COUNT(*) FROM checkpoints WHERE event_id = ?`), eventID); err != nil {
 		return err
 	}
-	var after int64
-	for {
-		var regs []registrationRow
-		q := `SELECT ` + registrationColumns + ` FROM registrations WHERE event_id = ? AND id > ?`
-		args := []any{eventID, after}
-		if regID != 0 {
-			q += ` AND id = ?`
-			args = append(args, regID)
+	// Reading the next run overlaps with judging and writing this one.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type run struct {
+		rows []decisionRow
+		err  error
+	}
+	runs := make(chan run, 1)
+	go func() {
+		defer close(runs)
+		var after int64
+		for {
+			var regs []registrationRow
+			q := `SELECT ` + registrationColumns + ` FROM registrations WHERE event_id = ? AND id > ?`
+			args := []any{eventID, after}
+			if regID != 0 {
+				q += ` AND id = ?`
+				args = append(args, regID)
+			}
+			q += ` ORDER BY id LIMIT ?`
+			args = append(args, decisionChunk)
+			var r run
+			if r.err = s.db.SelectContext(ctx, &regs, s.db.Rebind(q), args...); r.err == nil && len(regs) > 0 {
+				r.rows, r.err = s.evidence(ctx, eventID, regs)
+			}
+			if r.err == nil && len(regs) == 0 {
+				return
+			}
+			select {
+			case runs <- r:
+			case <-ctx.Done():
+				return
+			}
+			if r.err != nil || len(regs) < decisionChunk {
+				return
+			}
+			after = regs[len(regs)-1].ID
 		}
-		q += ` ORDER BY id LIMIT ?`
-		args = append(args, decisionChunk)
-		if err := s.db.SelectContext(ctx, &regs, s.db.Rebind(q), args...); err != nil {
-			return err
+	}()
+	for r := range runs {
+		if r.err != nil {
+			return r.err
 		}
-		if len(regs) == 0 {
-			return nil
-		}
-		rows, err := s.evidence(ctx, eventID, regs)
-		if err != nil {
-			return err
-		}
-		ds := make([]attendance.Decision, len(rows))
-		for i, r := range rows {
-			ds[i] = r.decision(e.Policy, total)
+		ds := make([]attendance.Decision, len(r.rows))
+		for i, row := range r.rows {
+			ds[i] = row.decision(e.Policy, total)
 		}
 		if err := s.issueCertificates(ctx, eventID, ds); err != nil {
 			return err
@@ -150,11 +172,8 @@ func (s *Store) decisions(ctx context.Context, eventID, regID int64, fn func(att
 				return err
 			}
 		}
-		after = regs[len(regs)-1].ID
-		if len(regs) < decisionChunk {
-			return nil
-		}
 	}
+	return ctx.Err()
 }
 
 // evidence reads the evidence of a run of registrations (in id order),
