@@ -337,8 +337,9 @@ func TestManualLinkTimelineSearch(t *testing.T) {
 		if err := s.LinkManually(ctx, f.ev.ID, f.people["anh"].ID, ch(2), "mai", "phone and laptop"); err != nil {
 			t.Fatal(err)
 		}
+		f.page(f.msg(2, 1.2, "same minute as channel 1"))
 		d := f.decisions()
-		if x := d["anh"].Evidence; x.Conflict || len(x.Channels) != 2 || x.CheckpointsHit != 1 {
+		if x := d["anh"].Evidence; x.Conflict || len(x.Channels) != 2 || x.CheckpointsHit != 1 || x.PresenceMinutes != 2 {
 			t.Fatalf("after manual link: %+v", x)
 		}
 		tl, err := s.Timeline(ctx, f.ev.ID, f.people["anh"].ID)
@@ -352,7 +353,7 @@ func TestManualLinkTimelineSearch(t *testing.T) {
 				t.Errorf("timeline shows the word: %+v", e)
 			}
 		}
-		if kinds["link"] != 2 || kinds["message"] != 2 || kinds["checkpoint"] != 1 || kinds["conflict"] != 1 {
+		if kinds["link"] != 2 || kinds["message"] != 3 || kinds["checkpoint"] != 1 || kinds["conflict"] != 1 {
 			t.Fatalf("timeline kinds %v", kinds)
 		}
 		for q, want := range map[string]int{"anh": 1, "EXAMPLE.org": 2, f.code("bo"): 1, "nobody": 0, "%": 0} {
