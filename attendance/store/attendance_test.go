@@ -333,11 +333,20 @@ func TestManualLinkTimelineSearch(t *testing.T) {
 		if d := f.decisions(); !d["anh"].Evidence.Conflict {
 			t.Fatal("no conflict")
 		}
+		if cs, err := s.Conflicts(ctx, f.ev.ID, false); err != nil || len(cs) != 1 || cs[0].Kind != store.ConflictCodeTaken || cs[0].ChannelID != ch(2) || cs[0].Email != "anh@example.org" {
+			t.Fatalf("conflicts %+v %v", cs, err)
+		}
 		// staff decide that channel 2 is really anh's second device
 		if err := s.LinkManually(ctx, f.ev.ID, f.people["anh"].ID, ch(2), "mai", "phone and laptop"); err != nil {
 			t.Fatal(err)
 		}
 		f.page(f.msg(2, 1.2, "same minute as channel 1"))
+		if cs, _ := s.Conflicts(ctx, f.ev.ID, false); len(cs) != 0 {
+			t.Fatalf("open conflicts after the manual link: %+v", cs)
+		}
+		if cs, _ := s.Conflicts(ctx, f.ev.ID, true); len(cs) != 1 || !cs[0].Resolved || cs[0].Resolution != "linked by mai" {
+			t.Fatalf("all conflicts: %+v", cs)
+		}
 		d := f.decisions()
 		if x := d["anh"].Evidence; x.Conflict || len(x.Channels) != 2 || x.CheckpointsHit != 1 || x.PresenceMinutes != 2 {
 			t.Fatalf("after manual link: %+v", x)

@@ -220,3 +220,32 @@ func (s *Store) Timeline(ctx context.Context, eventID, registrationID int64) ([]
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out, nil
 }
+
+// Conflict is a link conflict for staff to review.
+type Conflict struct {
+	ID             int64  `db:"id"`
+	RegistrationID int64  `db:"registration_id"`
+	Email          string `db:"email"`
+	ChannelID      string `db:"channel_id"`
+	Kind           string `db:"kind"` // code_taken, too_many_codes, too_many_registrations
+	MessageID      string `db:"message_id"`
+	AtUS           int64  `db:"at"`
+	Resolved       bool   `db:"resolved"`
+	Resolution     string `db:"resolution"`
+}
+
+// Conflicts lists an event's link conflicts, open ones only unless all.
+func (s *Store) Conflicts(ctx context.Context, eventID int64, all bool) ([]Conflict, error) {
+	q := `SELECT c.id, c.registration_id, r.email, c.channel_id, c.kind, c.message_id, c.at, c.resolved, c.resolution
+		FROM link_conflicts c JOIN registrations r ON r.id = c.registration_id WHERE c.event_id = ?`
+	args := []any{eventID}
+	if !all {
+		q += ` AND c.resolved = ?`
+		args = append(args, false)
+	}
+	var out []Conflict
+	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(q+` ORDER BY c.id`), args...); err != nil {
+		return nil, fmt.Errorf("store: conflicts of event %d: %w", eventID, err)
+	}
+	return out, nil
+}

@@ -25,7 +25,7 @@ import (
 // attendanceCommands returns the commands of the attendance area.
 func (a *app) attendanceCommands() []*cobra.Command {
 	return []*cobra.Command{a.checkpointCommand(), a.formsCommand(), a.overrideCommand(), a.exportCommand(),
-		a.replayCommand(), a.personCommand(), a.purgeCommand()}
+		a.replayCommand(), a.personCommand(), a.purgeCommand(), a.linkCommand(), a.conflictsCommand()}
 }
 
 // withEvent opens the store, finds the event and runs fn.
@@ -95,6 +95,12 @@ func (a *app) checkpointAddCommand() *cobra.Command {
 			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
 				cp, err := s.AddCheckpoint(cmd.Context(), e.ID, word, from, to)
 				if err != nil {
+					return err
+				}
+				who, _ := a.staffName("")
+				// the word is the answer: the audit names the checkpoint by number
+				if err := s.Audit(cmd.Context(), who, "checkpoint add", e.ID, fmt.Sprintf("checkpoint %d", cp.Number),
+					cp.OpensAt.Format(time.RFC3339)+" – "+cp.ClosesAt.Format(time.RFC3339)); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "checkpoint %d added: open %s – %s, %d hits so far\n", cp.Number,

@@ -92,6 +92,21 @@ func TestAttendanceCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(c.ok("person", "export", "--event", "pd", "--email", "anh@example.org")), &rec); err != nil || rec["chat_messages"] == nil {
 		t.Fatalf("person export: %v %v", rec, err)
 	}
+	thief := write("thief.live_chat.json", line("t", "UC0000000000000000000009", anhCode, base+40*60e6)+"\n")
+	c.ok("replay", "import", "--event", "pd", "--video", "dQw4w9WgXcQ", thief)
+	if out := c.ok("conflicts", "list", "--event", "pd"); !strings.Contains(out, "anh@example.org  UC0000000000000000000009  code_taken") {
+		t.Fatalf("conflicts:\n%s", out)
+	}
+	if _, errs, _ := c.run("conflicts", "resolve", "--event", "pd", "--email", "anh@example.org", "--why", "a colleague typed it"); !strings.Contains(errs, "1 conflicts resolved") {
+		t.Fatalf("resolve: %s", errs)
+	}
+	if out := c.ok("conflicts", "list", "--event", "pd"); strings.Contains(out, "code_taken") {
+		t.Fatalf("resolved conflict still listed:\n%s", out)
+	}
+	c.ok("link", "--event", "pd", "--email", "kim@example.org", "--channel", "https://www.youtube.com/channel/UC0000000000000000000009", "--note", "asked by email")
+	if _, errs, code := c.run("link", "--event", "pd", "--email", "kim@example.org", "--channel", "@kim"); code != 2 {
+		t.Fatalf("link to a handle: %d %s", code, errs)
+	}
 	c.ok("purge", "--event", "pd")
 	c.ok("checkpoint", "close", "--event", "pd", "--number", "1")
 	c.ok("person", "delete", "--event", "pd", "--email", "anh@example.org")
