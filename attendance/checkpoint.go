@@ -40,32 +40,7 @@ const (
 // a word written in a script without spaces between words (Thai, Lao,
 // Khmer, Burmese, Chinese, Japanese) matches anywhere in the text.
 func MatchesWord(text, word string) bool {
-	w := foldText(word)
-	if w == "" {
-		return false
-	}
-	t := foldText(text)
-	if unspaced(w) {
-		return strings.Contains(squeeze(t), squeeze(w))
-	}
-	wt := tokens(w)
-	if len(wt) == 0 {
-		return false
-	}
-	tt := tokens(t)
-	for i := 0; i+len(wt) <= len(tt); i++ {
-		ok := true
-		for j := range wt {
-			if tt[i+j] != wt[j] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
+	return NewText(text).Contains(NewWord(word))
 }
 
 // foldText returns s in the form words are compared in: half-width, lower
@@ -128,4 +103,62 @@ func tokens(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.M, r)
 	})
+}
+
+// Word is a checkpoint word prepared for matching many messages.
+type Word struct {
+	unspaced bool
+	squeezed string
+	tokens   []string
+}
+
+// NewWord prepares a checkpoint word; Text.Contains(w) then gives what
+// MatchesWord gives, folding each message once however many words there are.
+func NewWord(word string) Word {
+	w := foldText(word)
+	return Word{unspaced: unspaced(w), squeezed: squeeze(w), tokens: tokens(w)}
+}
+
+// Text is a message folded for matching checkpoint words.
+type Text struct {
+	folded   string
+	squeezed *string
+	tokens   []string
+	split    bool
+}
+
+// NewText folds a message for matching.
+func NewText(text string) *Text { return &Text{folded: foldText(text)} }
+
+// Contains reports whether the message contains the word.
+func (t *Text) Contains(w Word) bool {
+	if w.unspaced {
+		if w.squeezed == "" {
+			return false
+		}
+		if t.squeezed == nil {
+			s := squeeze(t.folded)
+			t.squeezed = &s
+		}
+		return strings.Contains(*t.squeezed, w.squeezed)
+	}
+	if len(w.tokens) == 0 {
+		return false
+	}
+	if !t.split {
+		t.tokens, t.split = tokens(t.folded), true
+	}
+	for i := 0; i+len(w.tokens) <= len(t.tokens); i++ {
+		ok := true
+		for j := range w.tokens {
+			if t.tokens[i+j] != w.tokens[j] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }

@@ -96,6 +96,9 @@ func isDash(r rune) bool {
 // before a code could be read as its first half, both readings are returned:
 // the caller keeps the one that is a registered code.
 func ExtractCodes(text string) []string {
+	if !enoughCodeSymbols(text) {
+		return nil // most chat lines: no folding, no allocation
+	}
 	folded := []rune(width.Fold.String(text))
 	var out []string
 	seen := map[string]bool{}
@@ -131,6 +134,23 @@ func ExtractCodes(text string) []string {
 		// and "K7QM4X2P" are candidates, and only a registered code links.
 	}
 	return out
+}
+
+// enoughCodeSymbols reports whether text holds at least CodeLength symbols
+// that could belong to a code, half- or full-width.
+func enoughCodeSymbols(text string) bool {
+	n := 0
+	for _, r := range text {
+		if r >= 0xFF10 && r <= 0xFF5A { // full-width digits and letters
+			r = r - 0xFF10 + '0'
+		}
+		if isCodeSymbol(r) {
+			if n++; n >= CodeLength {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isCodeSymbol(r rune) bool {

@@ -91,6 +91,7 @@ func rescanCheckpoint(ctx context.Context, tx *sqlx.Tx, cp attendance.Checkpoint
 		return fmt.Errorf("messages in checkpoint window: %w", err)
 	}
 	var hits []newHit
+	word := attendance.NewWord(cp.Word)
 	for rows.Next() {
 		var h newHit
 		var text string
@@ -98,7 +99,7 @@ func rescanCheckpoint(ctx context.Context, tx *sqlx.Tx, cp attendance.Checkpoint
 			rows.Close()
 			return err
 		}
-		if attendance.MatchesWord(text, cp.Word) {
+		if attendance.NewText(text).Contains(word) {
 			h.cpID = cp.ID
 			hits = append(hits, h)
 		}

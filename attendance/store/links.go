@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/seameo/rollcall/attendance"
 )
@@ -56,12 +57,15 @@ type newHit struct {
 // ingestState is what one ingest transaction learns about the event, so
 // that each fact is read at most once per page.
 type ingestState struct {
-	eventID    int64
-	maxPerChan int
-	byChannel  map[string]map[int64]bool // links of channels looked up so far
-	byReg      map[int64]map[string]bool // links of registrations looked up so far
-	cps        []attendance.Checkpoint
-	cpsLoaded  bool
+	engine      Engine
+	eventID     int64
+	maxPerChan  int
+	byChannel   map[string]map[int64]bool // links of channels looked up so far
+	byReg       map[int64]map[string]bool // links of registrations looked up so far
+	hasAccounts bool                      // some registration gave a channel or handle
+	cps         []attendance.Checkpoint
+	words       []attendance.Word // cps' words, prepared
+	cpsLoaded   bool
 }
 
 func (st *ingestState) addLink(reg int64, ch string) {
@@ -84,14 +88,11 @@ func (st *ingestState) loadChannelLinks(ctx context.Context, tx *sqlx.Tx, chans 
 			st.byChannel[c] = map[int64]bool{}
 		}
 	}
-	for i := 0; i < len(want); i += 500 {
-		chunk := want[i:min(i+500, len(want))]
-		args := []any{st.eventID}
-		for _, c := range chunk {
-			args = append(args, c)
-		}
+	for i := 0; i < len(want); i += inChunk {
+		chunk := want[i:min(i+inChunk, len(want))]
+		in, inArgs := inStrings(st.engine, "channel_id", chunk)
 		var rows []linkRow
-		if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT registration_id, channel_id FROM links WHERE event_id = ? AND channel_id IN (`+inClause(len(chunk))+`)`), args...); err != nil {
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT registration_id, channel_id FROM links WHERE event_id = ? AND `+in), append([]any{st.eventID}, inArgs...)...); err != nil {
 			return fmt.Errorf("links of channels: %w", err)
 		}
 		for _, r := range rows {
@@ -110,14 +111,11 @@ func (st *ingestState) loadRegLinks(ctx context.Context, tx *sqlx.Tx, regs []int
 			st.byReg[r] = map[string]bool{}
 		}
 	}
-	for i := 0; i < len(want); i += 500 {
-		chunk := want[i:min(i+500, len(want))]
-		args := make([]any, len(chunk))
-		for j, r := range chunk {
-			args[j] = r
-		}
+	for i := 0; i < len(want); i += inChunk {
+		chunk := want[i:min(i+inChunk, len(want))]
+		in, args := inInts(st.engine, "registration_id", chunk)
 		var rows []linkRow
-		if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT registration_id, channel_id FROM links WHERE registration_id IN (`+inClause(len(chunk))+`)`), args...); err != nil {
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT registration_id, channel_id FROM links WHERE `+in), args...); err != nil {
 			return fmt.Errorf("links of registrations: %w", err)
 		}
 		for _, r := range rows {
@@ -136,15 +134,18 @@ func (st *ingestState) checkpoints(ctx context.Context, tx *sqlx.Tx) ([]attendan
 		return nil, err
 	}
 	st.cps, st.cpsLoaded = cps, true
+	st.words = prepareWords(cps)
 	return cps, nil
 }
 
 // linkAndHit turns the new messages of a page into links (by code, by the
 // channel given at registration), conflicts and checkpoint hits.
 func (s *Store) linkAndHit(ctx context.Context, tx *sqlx.Tx, streamID int64, fresh []attendance.ChatMessage) error {
-	st := &ingestState{byChannel: map[string]map[int64]bool{}, byReg: map[int64]map[string]bool{}}
-	err := tx.QueryRowxContext(ctx, tx.Rebind(`SELECT e.id, e.max_registrations_per_channel FROM streams s JOIN events e ON e.id = s.event_id WHERE s.id = ?`), streamID).
-		Scan(&st.eventID, &st.maxPerChan)
+	st := &ingestState{engine: s.engine, byChannel: map[string]map[int64]bool{}, byReg: map[int64]map[string]bool{}}
+	err := tx.QueryRowxContext(ctx, tx.Rebind(`SELECT e.id, e.max_registrations_per_channel,
+		EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id AND r.youtube <> '') AS has_accounts
+		FROM streams s JOIN events e ON e.id = s.event_id WHERE s.id = ?`), streamID).
+		Scan(&st.eventID, &st.maxPerChan, &st.hasAccounts)
 	if err != nil {
 		return fmt.Errorf("event of stream: %w", err)
 	}
@@ -171,8 +172,15 @@ func (s *Store) linkAndHit(ctx context.Context, tx *sqlx.Tx, streamID int64, fre
 		if m.AuthorChannelID == "" || m.Text == "" || !presenceTypes[m.Type] {
 			continue
 		}
-		for _, cp := range cps {
-			if cp.Open(m.PublishedAt) && attendance.MatchesWord(m.Text, cp.Word) {
+		var text *attendance.Text
+		for k, cp := range cps {
+			if !cp.Open(m.PublishedAt) {
+				continue
+			}
+			if text == nil {
+				text = attendance.NewText(m.Text)
+			}
+			if text.Contains(st.words[k]) {
 				cands = append(cands, cand{cp, m})
 				chans = append(chans, m.AuthorChannelID)
 			}
@@ -192,7 +200,7 @@ func (s *Store) linkAndHit(ctx context.Context, tx *sqlx.Tx, streamID int64, fre
 	// Hits of channels linked by this page, judged on all their messages so
 	// far: people answer a checkpoint first and type their code later.
 	if len(links) > 0 {
-		earlier, err := earlierHits(ctx, tx, st.eventID, cps, links)
+		earlier, err := earlierHits(ctx, tx, st.engine, st.eventID, cps, st.words, links)
 		if err != nil {
 			return err
 		}
@@ -208,16 +216,16 @@ func (s *Store) findLinks(ctx context.Context, tx *sqlx.Tx, st *ingestState, fre
 		codes []string
 	}
 	var codedMsgs []coded
-	var codeArgs []any
+	var codeArgs []string
 	codeSeen := map[string]bool{}
 	authorSeen := map[string]bool{}
-	var accountArgs []any
+	var accountArgs []string
 	for i := range fresh {
 		m := &fresh[i]
 		if m.AuthorChannelID == "" || !presenceTypes[m.Type] {
 			continue
 		}
-		if !authorSeen[m.AuthorChannelID] {
+		if st.hasAccounts && !authorSeen[m.AuthorChannelID] {
 			authorSeen[m.AuthorChannelID] = true
 			accountArgs = append(accountArgs, m.AuthorChannelID)
 			if strings.HasPrefix(m.AuthorName, "@") {
@@ -245,11 +253,11 @@ func (s *Store) findLinks(ctx context.Context, tx *sqlx.Tx, st *ingestState, fre
 		YouTube string `db:"youtube"`
 	}
 	byCode := map[string]int64{}
-	for i := 0; i < len(codeArgs); i += 500 {
-		chunk := codeArgs[i:min(i+500, len(codeArgs))]
+	for i := 0; i < len(codeArgs); i += inChunk {
+		in, args := inStrings(st.engine, "code", codeArgs[i:min(i+inChunk, len(codeArgs))])
 		var rows []regRef
-		if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT id, code, youtube FROM registrations WHERE event_id = ? AND code IN (`+inClause(len(chunk))+`)`),
-			append([]any{st.eventID}, chunk...)...); err != nil {
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT id, code, youtube FROM registrations WHERE event_id = ? AND `+in),
+			append([]any{st.eventID}, args...)...); err != nil {
 			return nil, nil, fmt.Errorf("registrations by code: %w", err)
 		}
 		for _, r := range rows {
@@ -257,11 +265,11 @@ func (s *Store) findLinks(ctx context.Context, tx *sqlx.Tx, st *ingestState, fre
 		}
 	}
 	byAccount := map[string][]int64{}
-	for i := 0; i < len(accountArgs); i += 500 {
-		chunk := accountArgs[i:min(i+500, len(accountArgs))]
+	for i := 0; i < len(accountArgs); i += inChunk {
+		in, args := inStrings(st.engine, "youtube", accountArgs[i:min(i+inChunk, len(accountArgs))])
 		var rows []regRef
-		if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT id, code, youtube FROM registrations WHERE event_id = ? AND youtube <> '' AND youtube IN (`+inClause(len(chunk))+`) ORDER BY id`),
-			append([]any{st.eventID}, chunk...)...); err != nil {
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT id, code, youtube FROM registrations WHERE event_id = ? AND youtube <> '' AND `+in+` ORDER BY id`),
+			append([]any{st.eventID}, args...)...); err != nil {
 			return nil, nil, fmt.Errorf("registrations by channel: %w", err)
 		}
 		for _, r := range rows {
@@ -371,7 +379,7 @@ func insertLinks(ctx context.Context, tx *sqlx.Tx, eventID int64, links []newLin
 
 // earlierHits judges every stored message of newly linked channels in the
 // event's streams against the checkpoints.
-func earlierHits(ctx context.Context, tx *sqlx.Tx, eventID int64, cps []attendance.Checkpoint, links []newLink) ([]newHit, error) {
+func earlierHits(ctx context.Context, tx *sqlx.Tx, engine Engine, eventID int64, cps []attendance.Checkpoint, words []attendance.Word, links []newLink) ([]newHit, error) {
 	lo, hi := cps[0].OpensAt, cps[0].ClosesAt
 	for _, cp := range cps[1:] {
 		if cp.OpensAt.Before(lo) {
@@ -382,7 +390,7 @@ func earlierHits(ctx context.Context, tx *sqlx.Tx, eventID int64, cps []attendan
 		}
 	}
 	regsOf := map[string][]int64{}
-	var chans []any
+	var chans []string
 	for _, l := range links {
 		if regsOf[l.channel] == nil {
 			chans = append(chans, l.channel)
@@ -390,12 +398,12 @@ func earlierHits(ctx context.Context, tx *sqlx.Tx, eventID int64, cps []attendan
 		regsOf[l.channel] = append(regsOf[l.channel], l.regID)
 	}
 	var hits []newHit
-	for i := 0; i < len(chans); i += 400 {
-		chunk := chans[i:min(i+400, len(chans))]
-		args := append([]any{eventID}, chunk...)
+	for i := 0; i < len(chans); i += inChunk {
+		in, inArgs := inStrings(engine, "m.author_channel_id", chans[i:min(i+inChunk, len(chans))])
+		args := append([]any{eventID}, inArgs...)
 		args = append(args, us(lo), us(hi))
 		rows, err := tx.QueryxContext(ctx, tx.Rebind(`SELECT m.message_id, m.author_channel_id, m.text, m.published_at FROM chat_messages m
-			WHERE m.stream_id IN (SELECT id FROM streams WHERE event_id = ?) AND m.author_channel_id IN (`+inClause(len(chunk))+`)
+			WHERE m.stream_id IN (SELECT id FROM streams WHERE event_id = ?) AND `+in+`
 			AND m.published_at BETWEEN ? AND ? AND m.text <> ''`), args...)
 		if err != nil {
 			return nil, fmt.Errorf("earlier messages of linked channels: %w", err)
@@ -408,8 +416,9 @@ func earlierHits(ctx context.Context, tx *sqlx.Tx, eventID int64, cps []attendan
 				return nil, fmt.Errorf("earlier messages of linked channels: %w", err)
 			}
 			t := fromUS(at)
-			for _, cp := range cps {
-				if cp.Open(t) && attendance.MatchesWord(text, cp.Word) {
+			folded := attendance.NewText(text)
+			for k, cp := range cps {
+				if cp.Open(t) && folded.Contains(words[k]) {
 					for _, reg := range regsOf[ch] {
 						hits = append(hits, newHit{cp.ID, reg, ch, id, at})
 					}
@@ -424,6 +433,43 @@ func earlierHits(ctx context.Context, tx *sqlx.Tx, eventID int64, cps []attendan
 		}
 	}
 	return hits, nil
+}
+
+// inChunk bounds the values of one IN list on SQLite.
+const inChunk = 500
+
+// inStrings returns "col IN (?,…)" with its arguments, or on PostgreSQL
+// "col = ANY(?)" with one array argument: an IN list of a new length costs
+// PostgreSQL a new plan, for every page.
+func inStrings(engine Engine, col string, vals []string) (string, []any) {
+	if engine == Postgres {
+		return col + " = ANY(?)", []any{pq.Array(vals)}
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return col + " IN (" + inClause(len(vals)) + ")", args
+}
+
+// inInts is inStrings for integers.
+func inInts(engine Engine, col string, vals []int64) (string, []any) {
+	if engine == Postgres {
+		return col + " = ANY(?)", []any{pq.Array(vals)}
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return col + " IN (" + inClause(len(vals)) + ")", args
+}
+
+func prepareWords(cps []attendance.Checkpoint) []attendance.Word {
+	ws := make([]attendance.Word, len(cps))
+	for i, cp := range cps {
+		ws[i] = attendance.NewWord(cp.Word)
+	}
+	return ws
 }
 
 // insertHits records chat hits; the earliest message of a person for a
