@@ -19,8 +19,8 @@ xin chào สวัสดีครับ ជំរាបសួរ terima kasih s
 
 // BenchmarkCommitChatPage commits pages of 2,000 realistic messages (5%
 // with attendance codes in the forms people type them, some checkpoint
-// answers) from 5,000 channels into an event of 10,000 registrations with
-// 3 checkpoints, as the collector does.
+// answers) from 5,000 channels into an event of 10,000 registrations (one
+// in ten with a handle) with 3 checkpoints, as the collector does.
 func BenchmarkCommitChatPage(b *testing.B) {
 	for _, e := range storetest.Engines() {
 		b.Run(e.Name, func(b *testing.B) {
@@ -35,6 +35,9 @@ func BenchmarkCommitChatPage(b *testing.B) {
 			regs := make([]attendance.Registration, 10_000)
 			for i := range regs {
 				regs[i] = attendance.Registration{FullName: fmt.Sprintf("Person %d", i), Email: fmt.Sprintf("p%d@example.org", i), Role: attendance.RoleParticipant}
+				if i%10 == 0 { // one in ten gives a handle; half of those chat under it
+					regs[i].YouTube = fmt.Sprintf("@viewer%d", i/2)
+				}
 			}
 			if _, err := s.ImportRegistrations(ctx, ev.ID, regs, false); err != nil {
 				b.Fatal(err)
@@ -82,7 +85,7 @@ func BenchmarkCommitChatPage(b *testing.B) {
 						text = sb.String()
 					}
 					ms[i] = attendance.ChatMessage{ID: fmt.Sprintf("LCC.%012d", n), Type: attendance.MsgText,
-						AuthorChannelID: fmt.Sprintf("UC%022d", c), AuthorName: fmt.Sprintf("Viewer %d", c), Text: text,
+						AuthorChannelID: fmt.Sprintf("UC%022d", c), AuthorName: fmt.Sprintf("@viewer%d", c), Text: text,
 						PublishedAt: start.Add(time.Duration(n) * 30 * time.Millisecond)}
 				}
 				return attendance.ChatPage{StreamID: streams[0].ID, Messages: ms, NextPageToken: fmt.Sprint(n)}
