@@ -424,3 +424,47 @@ func TestPrivacy(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentStreamsShareCodes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		ev, err := s.CreateEvent(ctx, attendance.Event{Slug: "two", Title: "Two streams", Policy: attendance.DefaultPolicy(),
+			VideoIDs: []string{"aaaaaaaaaaa", "bbbbbbbbbbb"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var regs []attendance.Registration
+		for i := 0; i < 400; i++ {
+			regs = append(regs, attendance.Registration{FullName: fmt.Sprintf("P %d", i), Email: fmt.Sprintf("p%d@example.org", i), Role: attendance.RoleParticipant})
+		}
+		if _, err := s.ImportRegistrations(ctx, ev.ID, regs, false); err != nil {
+			t.Fatal(err)
+		}
+		var codes []string
+		_ = s.EachRegistration(ctx, ev.ID, func(r attendance.Registration) error { codes = append(codes, r.Code); return nil })
+		streams, _ := s.Streams(ctx, ev.ID)
+		errs := make(chan error, 2)
+		for k, st := range streams {
+			go func() {
+				// every code typed once on each stream, by a different channel
+				var ms []attendance.ChatMessage
+				for i, c := range codes {
+					ms = append(ms, attendance.ChatMessage{ID: fmt.Sprintf("s%d-%d", k, i), Type: attendance.MsgText,
+						AuthorChannelID: ch(1000*k + i), Text: c, PublishedAt: t0.Add(time.Duration(i) * time.Second)})
+				}
+				errs <- s.CommitChatPage(ctx, attendance.ChatPage{StreamID: st.ID, Messages: ms, NextPageToken: "x"})
+			}()
+		}
+		for range streams {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		var links, conflicts int
+		_ = s.DB().GetContext(ctx, &links, `SELECT COUNT(*) FROM links`)
+		_ = s.DB().GetContext(ctx, &conflicts, `SELECT COUNT(*) FROM link_conflicts`)
+		if links != len(codes) || conflicts != len(codes) {
+			t.Fatalf("%d links and %d conflicts, want %d each", links, conflicts, len(codes))
+		}
+	})
+}

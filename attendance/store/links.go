@@ -298,6 +298,14 @@ func (s *Store) findLinks(ctx context.Context, tx *sqlx.Tx, st *ingestState, fre
 			regs = append(regs, ids...)
 		}
 	}
+	if st.engine == Postgres {
+		// Two streams of one event may be ingested at once: take turns from
+		// reading the links to writing new ones, so that one code cannot go
+		// to two channels. (SQLite write transactions are serial already.)
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, linkLockSpace, int32(st.eventID)); err != nil {
+			return nil, nil, fmt.Errorf("lock links of event: %w", err)
+		}
+	}
 	if err := st.loadChannelLinks(ctx, tx, chans); err != nil {
 		return nil, nil, err
 	}
@@ -434,6 +442,10 @@ func earlierHits(ctx context.Context, tx *sqlx.Tx, engine Engine, eventID int64,
 	}
 	return hits, nil
 }
+
+// linkLockSpace is the first key of the PostgreSQL advisory lock that
+// serialises linking within an event ("rl").
+const linkLockSpace = 0x726c
 
 // inChunk bounds the values of one IN list on SQLite.
 const inChunk = 500
