@@ -88,8 +88,9 @@ type text struct {
 type run struct {
 	Text  *string `json:"text"`
 	Emoji *struct {
-		EmojiID   string   `json:"emojiId"`
-		Shortcuts []string `json:"shortcuts"`
+		EmojiID       string   `json:"emojiId"`
+		Shortcuts     []string `json:"shortcuts"`
+		IsCustomEmoji bool     `json:"isCustomEmoji"`
 	} `json:"emoji"`
 }
 
@@ -102,10 +103,14 @@ func (t text) String() string {
 		switch {
 		case r.Text != nil:
 			b.WriteString(*r.Text)
+		// Standard emoji are their own id (as the Data API shows them);
+		// channel emoji are written as their shortcut.
+		case r.Emoji != nil && r.Emoji.IsCustomEmoji && len(r.Emoji.Shortcuts) > 0:
+			b.WriteString(r.Emoji.Shortcuts[0])
+		case r.Emoji != nil && r.Emoji.EmojiID != "":
+			b.WriteString(r.Emoji.EmojiID)
 		case r.Emoji != nil && len(r.Emoji.Shortcuts) > 0:
 			b.WriteString(r.Emoji.Shortcuts[0])
-		case r.Emoji != nil:
-			b.WriteString(r.Emoji.EmojiID)
 		}
 	}
 	return b.String()

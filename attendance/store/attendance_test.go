@@ -468,3 +468,33 @@ func TestConcurrentStreamsShareCodes(t *testing.T) {
 		}
 	})
 }
+
+func TestReplayAfterAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s, attendance.DefaultPolicy(), person("Anh Nguyen", "participant", ""))
+		api1 := f.msg(1, 1, "Hello  everyone 👋")
+		api2 := f.msg(2, 2, "question for the panel")
+		api1.PublishedAt = api1.PublishedAt.Add(123456 * time.Microsecond).Truncate(time.Millisecond) // the API gave 3 digits
+		f.page(api1, api2)
+		replayed := []attendance.ChatMessage{api1, api2, f.msg(1, 3, "missed by the daemon "+f.code("anh")), f.msg(2, 2, "another message")}
+		replayed[0].ID, replayed[0].Text = "ChwKGkNPX1", "hello everyone👋"
+		replayed[0].PublishedAt = api1.PublishedAt.Add(456 * time.Microsecond)
+		replayed[1].ID = "ChwKGkNPX2"
+		replayed[3].PublishedAt = api2.PublishedAt.Add(500 * time.Millisecond)
+		n, err := s.IngestMessages(ctx, f.stream, replayed, "replay")
+		if err != nil || n != 2 {
+			t.Fatalf("replay added %d, %v; want the missed message and the different one", n, err)
+		}
+		if n, err := s.IngestMessages(ctx, f.stream, replayed, "replay"); err != nil || n != 0 {
+			t.Fatalf("replay again added %d, %v", n, err)
+		}
+		sum, _ := s.Summary(ctx, "pd")
+		if sum.Streams[0].ChatMessages != 4 {
+			t.Fatalf("%d messages stored, want 4", sum.Streams[0].ChatMessages)
+		}
+		if d := f.decisions(); !d["anh"].Evidence.Linked {
+			t.Fatal("the replayed code did not link")
+		}
+	})
+}
