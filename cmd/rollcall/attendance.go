@@ -354,6 +354,10 @@ func (a *app) exportCommand() *cobra.Command {
 			}
 			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
 				cw := &countingWriter{}
+				if interactive(a.stderr) {
+					cw.bar = progressbar.Default(-1, "exporting rows")
+					defer cw.bar.Close()
+				}
 				err := a.writeOutput(out, func(w io.Writer) error {
 					cw.w = w
 					return fn(cmd.Context(), s, e, cw, who)
@@ -393,17 +397,23 @@ func (a *app) exportCommand() *cobra.Command {
 	return cmd
 }
 
-// countingWriter counts CSV lines for the summary.
+// countingWriter counts CSV lines for the summary and the progress bar.
 type countingWriter struct {
 	w     io.Writer
 	lines int
+	bar   *progressbar.ProgressBar // nil unless stderr is a terminal
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	n := 0
 	for _, b := range p {
 		if b == '\n' {
-			c.lines++
+			n++
 		}
+	}
+	c.lines += n
+	if c.bar != nil && n > 0 {
+		_ = c.bar.Add(n)
 	}
 	return c.w.Write(p)
 }
