@@ -114,6 +114,20 @@ func Read(r io.Reader, name string, mapping map[string]Field, loc *time.Location
 				extra = append(extra, i)
 			}
 		default:
+			if f == FieldCertificateName && len(cols[f]) > 0 && !ok {
+				// "Full Name" and "Name as it should appear on your
+				// certificate": the certificate question wins.
+				prev := cols[f][0]
+				switch {
+				case strings.Contains(key(h), "certificate") && !strings.Contains(key(sr.Header[prev]), "certificate"):
+					extra = append(extra, prev)
+					cols[f] = []int{i}
+					continue
+				case strings.Contains(key(sr.Header[prev]), "certificate") && !strings.Contains(key(h), "certificate"):
+					extra = append(extra, i)
+					continue
+				}
+			}
 			if f != FieldCheckpoint && len(cols[f]) > 0 {
 				if !ok {
 					return nil, &attendance.InputError{File: name, Row: 1, Column: h,

@@ -90,3 +90,14 @@ func TestParseTimestamp(t *testing.T) {
 		})
 	}
 }
+
+func TestCertificateQuestionWins(t *testing.T) {
+	csv := "Timestamp,Full Name,Email Address,Name as it should appear on your certificate\n2026-11-20 10:00:00,Ana,a@example.org,Dr. Ana Reyes\n"
+	res, err := Read(strings.NewReader(csv), "f.csv", nil, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.Responses[0]; r.CertificateName != "Dr. Ana Reyes" || r.Answers["Full Name"] != "Ana" {
+		t.Fatalf("%+v", r)
+	}
+}
