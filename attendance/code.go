@@ -94,8 +94,13 @@ func isDash(r rune) bool {
 // read as a code ("STRENGTH") costs nothing. A code may stand inside a
 // sentence, in lower case, without its dash or with spaces around it, and in
 // full-width forms; it must not be glued to other letters or digits ("XK7QM4X2P"
-// is no code), so that ordinary words are not read as codes.
+// is no code), so that ordinary words are not read as codes. Where a word
+// before a code could be read as its first half, both readings are returned:
+// the caller keeps the one that is a registered code.
 func ExtractCodes(text string) []string {
+	if !enoughCodeSymbols(text) {
+		return nil // most chat lines: no folding, no allocation
+	}
 	folded := []rune(width.Fold.String(text))
 	var out []string
 	seen := map[string]bool{}
@@ -127,10 +132,27 @@ func ExtractCodes(text string) []string {
 			seen[c] = true
 			out = append(out, c)
 		}
-		// Go on from the next symbol, not past this candidate: in
-		// "WHAT K7QM-4X2P" the candidate WHATK7QM must not hide the code.
+		// No skipping past the match: in "Penh K7QM-4X2P" both "PENHK7QM"
+		// and "K7QM4X2P" are candidates, and only a registered code links.
 	}
 	return out
+}
+
+// enoughCodeSymbols reports whether text holds at least CodeLength symbols
+// that could belong to a code, half- or full-width.
+func enoughCodeSymbols(text string) bool {
+	n := 0
+	for _, r := range text {
+		if r >= 0xFF10 && r <= 0xFF5A { // full-width digits and letters
+			r = r - 0xFF10 + '0'
+		}
+		if isCodeSymbol(r) {
+			if n++; n >= CodeLength {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isCodeSymbol(r rune) bool {

@@ -77,7 +77,7 @@ func TestPersonPageAndManualLink(t *testing.T) {
 			Evidence: attendance.Evidence{CheckpointsHit: 1, CheckpointsTotal: 3, PresenceMinutes: 42}, Reasons: []string{"checkpoints 1/3", "no_form"}}, nil
 	}
 	h.att.TimelineFn = func(ctx context.Context, eventID, regID int64) ([]attendance.TimelineEntry, error) {
-		return []attendance.TimelineEntry{{At: h.clock.Now(), Kind: "message", Stream: "dQw4w9WgXcQ", Text: "K7QM-4X2P"}}, nil
+		return []attendance.TimelineEntry{{At: h.clock.Now(), Kind: "message", VideoID: "dQw4w9WgXcQ", Text: "K7QM-4X2P"}}, nil
 	}
 	h.att.LinkFn = func(ctx context.Context, eventID, regID int64, channel, staff, note string) error {
 		linked = append(linked, fmt.Sprintf("%d %s %s %s", regID, channel, staff, note))

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
+	"strings"
+	"unicode"
 
 	"github.com/jmoiron/sqlx"
 
@@ -69,6 +72,15 @@ func (s *Store) ingestChat(ctx context.Context, tx *sqlx.Tx, streamID int64, msg
 		seen[m.ID] = true
 		uniq = append(uniq, m)
 	}
+	if source == "replay" {
+		var err error
+		if uniq, err = s.withoutAPICopies(ctx, tx, streamID, uniq); err != nil {
+			return nil, err
+		}
+		if len(uniq) == 0 {
+			return nil, nil
+		}
+	}
 	const cols = 11
 	const batch = 500
 	inserted := make(map[string]bool, len(uniq))
@@ -106,6 +118,9 @@ func (s *Store) ingestChat(ctx context.Context, tx *sqlx.Tx, streamID int64, msg
 		return nil, err
 	}
 	if err := recordActivity(ctx, tx, streamID, fresh); err != nil {
+		return nil, err
+	}
+	if err := s.linkAndHit(ctx, tx, streamID, fresh); err != nil {
 		return nil, err
 	}
 	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE streams SET chat_messages = chat_messages + ?, chat_authors = chat_authors + ? WHERE id = ?`),
@@ -236,4 +251,76 @@ func recordActivity(ctx context.Context, tx *sqlx.Tx, streamID int64, msgs []att
 		}
 	}
 	return nil
+}
+
+// withoutAPICopies drops replayed messages that the Data API already gave:
+// their ids differ, so a message is the same when its author matches, its
+// time is within a second (the API gives 0, 3 or 6 fractional digits) and
+// its letters and digits match (or the stored text was blanked).
+func (s *Store) withoutAPICopies(ctx context.Context, tx *sqlx.Tx, streamID int64, msgs []attendance.ChatMessage) ([]attendance.ChatMessage, error) {
+	var authors []string
+	seenAuthor := map[string]bool{}
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, m := range msgs {
+		if m.AuthorChannelID == "" {
+			continue
+		}
+		if !seenAuthor[m.AuthorChannelID] {
+			seenAuthor[m.AuthorChannelID] = true
+			authors = append(authors, m.AuthorChannelID)
+		}
+		t := us(m.PublishedAt)
+		lo, hi = min(lo, t), max(hi, t)
+	}
+	if len(authors) == 0 {
+		return msgs, nil
+	}
+	type stored struct {
+		Author string `db:"author_channel_id"`
+		At     int64  `db:"published_at"`
+		Text   string `db:"text"`
+	}
+	byAuthor := map[string][]stored{}
+	for i := 0; i < len(authors); i += inChunk {
+		in, args := inStrings(s.engine, "author_channel_id", authors[i:min(i+inChunk, len(authors))])
+		var rows []stored
+		err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT author_channel_id, published_at, text FROM chat_messages
+			WHERE stream_id = ? AND source = 'api' AND published_at BETWEEN ? AND ? AND `+in),
+			append([]any{streamID, lo - 1_000_000, hi + 1_000_000}, args...)...)
+		if err != nil {
+			return nil, fmt.Errorf("find messages the api gave: %w", err)
+		}
+		for _, r := range rows {
+			byAuthor[r.Author] = append(byAuthor[r.Author], r)
+		}
+	}
+	if len(byAuthor) == 0 {
+		return msgs, nil
+	}
+	out := msgs[:0:0]
+	for _, m := range msgs {
+		dup := false
+		t, key := us(m.PublishedAt), textKey(m.Text)
+		for _, r := range byAuthor[m.AuthorChannelID] {
+			if d := t - r.At; d > -1_000_000 && d < 1_000_000 && (r.Text == "" || textKey(r.Text) == key) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// textKey is a message's letters and digits, lower case: the API's
+// displayMessage and a replay's runs differ in spacing and emoji.
+func textKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, s)
 }

@@ -33,7 +33,9 @@ func (r registrationRow) registration() attendance.Registration {
 	reg := attendance.Registration{ID: r.ID, EventID: r.EventID, Email: r.Email, FullName: r.FullName, Country: r.Country,
 		Org: r.Org, Role: attendance.Role(r.Role), YouTube: r.YouTube, Code: r.Code, Source: r.Source,
 		CreatedAt: fromUS(r.CreatedAt), UpdatedAt: fromUS(r.UpdatedAt), Extra: map[string]string{}}
-	_ = json.Unmarshal([]byte(r.Extra), &reg.Extra) // written by us; a bad value reads as no extras
+	if r.Extra != "{}" && r.Extra != "" {
+		_ = json.Unmarshal([]byte(r.Extra), &reg.Extra) // written by us; a bad value reads as no extras
+	}
 	return reg
 }
 

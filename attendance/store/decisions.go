@@ -1,0 +1,440 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/seameo/rollcall/attendance"
+)
+
+// decisionRow is one registration with its evidence.
+type decisionRow struct {
+	registrationRow
+	channels  []string
+	methods   []string
+	Shared    int64
+	Conflicts int64
+	HitsChat  int64
+	HitsForm  int64
+	Minutes   int64
+	FirstSeen int64
+	LastSeen  int64
+	FormAt    int64
+	CertName  string
+	ov        *attendance.Override
+	certIDs   map[string]string // type → id
+}
+
+// evaluate turns a row into a decision, without its certificate id.
+func (r decisionRow) decision(p attendance.Policy, total int) attendance.Decision {
+	ev := attendance.Evidence{
+		Linked:           len(r.channels) > 0,
+		Channels:         r.channels,
+		LinkMethods:      r.methods,
+		Conflict:         r.Conflicts > 0,
+		SharedChannel:    r.Shared > 0,
+		CheckpointsHit:   int(r.HitsChat),
+		CheckpointsTotal: total,
+		PresenceMinutes:  int(r.Minutes),
+		FirstSeen:        fromUS(r.FirstSeen),
+		LastSeen:         fromUS(r.LastSeen),
+		FormSubmitted:    r.FormAt != 0,
+		Override:         r.ov,
+	}
+	if p.FormCheckpointAnswersCount {
+		ev.CheckpointsHit += int(r.HitsForm)
+	}
+	reg := r.registration()
+	d := attendance.Decision{Registration: reg, Evidence: ev, CertificateName: reg.FullName}
+	if r.CertName != "" {
+		d.CertificateName = r.CertName
+	}
+	d.Certificate, d.Reasons = attendance.Evaluate(p, reg.Role, ev)
+	if d.Certificate != attendance.CertNone {
+		d.CertificateID = r.certIDs[string(d.Certificate)]
+	}
+	return d
+}
+
+// storedCert reads a certificate type as stored in overrides ("none" is none).
+func storedCert(s string) attendance.CertificateType {
+	if s == "none" {
+		return attendance.CertNone
+	}
+	return attendance.CertificateType(s)
+}
+
+// EventByID returns an event by id, with its video ids.
+func (s *Store) EventByID(ctx context.Context, eventID int64) (attendance.Event, error) {
+	var slug string
+	if err := s.db.GetContext(ctx, &slug, s.db.Rebind(`SELECT slug FROM events WHERE id = ?`), eventID); err != nil {
+		return attendance.Event{}, fmt.Errorf("store: event %d: %w", eventID, notFound(err, "no event %d", eventID))
+	}
+	return s.Event(ctx, slug)
+}
+
+// Decisions streams every registration's decision in id order, with its
+// evidence and reasons. A certificate to issue gets its id here the first
+// time, and keeps it: re-running gives the same ids. Decisions are handed
+// out in groups after their new ids are committed, so memory stays small
+// and no id is shown that is not stored.
+func (s *Store) Decisions(ctx context.Context, eventID int64, fn func(attendance.Decision) error) error {
+	if err := s.decisions(ctx, eventID, 0, fn); err != nil {
+		return fmt.Errorf("store: decisions of event %d: %w", eventID, err)
+	}
+	return nil
+}
+
+// Decision returns one registration's decision.
+func (s *Store) Decision(ctx context.Context, eventID, registrationID int64) (attendance.Decision, error) {
+	var out attendance.Decision
+	found := false
+	err := s.decisions(ctx, eventID, registrationID, func(d attendance.Decision) error { out, found = d, true; return nil })
+	if err == nil && !found {
+		err = attendance.Errorf(attendance.ENotFound, "no registration %d in this event", registrationID)
+	}
+	if err != nil {
+		return out, fmt.Errorf("store: decision of registration %d: %w", registrationID, err)
+	}
+	return out, nil
+}
+
+// decisionChunk is how many registrations are judged per round of queries:
+// memory stays flat however large the event, and no read cursor stays
+// open while certificates are issued.
+const decisionChunk = 5000
+
+func (s *Store) decisions(ctx context.Context, eventID, regID int64, fn func(attendance.Decision) error) error {
+	e, err := s.EventByID(ctx, eventID)
+	if err != nil {
+		return err
+	}
+	var total int
+	if err := s.db.GetContext(ctx, &total, s.db.Rebind(`SELECT COUNT(*) FROM checkpoints WHERE event_id = ?`), eventID); err != nil {
+		return err
+	}
+	// Reading the next run overlaps with judging and writing this one.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type run struct {
+		rows []decisionRow
+		err  error
+	}
+	runs := make(chan run, 1)
+	go func() {
+		defer close(runs)
+		var after int64
+		for {
+			var regs []registrationRow
+			q := `SELECT ` + registrationColumns + ` FROM registrations WHERE event_id = ? AND id > ?`
+			args := []any{eventID, after}
+			if regID != 0 {
+				q += ` AND id = ?`
+				args = append(args, regID)
+			}
+			q += ` ORDER BY id LIMIT ?`
+			args = append(args, decisionChunk)
+			var r run
+			if r.err = s.db.SelectContext(ctx, &regs, s.db.Rebind(q), args...); r.err == nil && len(regs) > 0 {
+				r.rows, r.err = s.evidence(ctx, eventID, regs)
+			}
+			if r.err == nil && len(regs) == 0 {
+				return
+			}
+			select {
+			case runs <- r:
+			case <-ctx.Done():
+				return
+			}
+			if r.err != nil || len(regs) < decisionChunk {
+				return
+			}
+			after = regs[len(regs)-1].ID
+		}
+	}()
+	for r := range runs {
+		if r.err != nil {
+			return r.err
+		}
+		ds := make([]attendance.Decision, len(r.rows))
+		for i, row := range r.rows {
+			ds[i] = row.decision(e.Policy, total)
+		}
+		if err := s.issueCertificates(ctx, eventID, ds); err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if err := fn(d); err != nil {
+				return err
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+// evidence reads the evidence of a run of registrations (in id order),
+// one query per kind over their id range.
+func (s *Store) evidence(ctx context.Context, eventID int64, regs []registrationRow) ([]decisionRow, error) {
+	lo, hi := regs[0].ID, regs[len(regs)-1].ID
+	out := make([]decisionRow, len(regs))
+	idx := make(map[int64]*decisionRow, len(regs))
+	for i, r := range regs {
+		out[i].registrationRow = r
+		idx[r.ID] = &out[i]
+	}
+	var err error
+	sel := func(dest any, q string, args ...any) {
+		if err == nil {
+			err = s.db.SelectContext(ctx, dest, s.db.Rebind(q), args...)
+		}
+	}
+	var links []struct {
+		Reg     int64  `db:"registration_id"`
+		Channel string `db:"channel_id"`
+		Method  string `db:"method"`
+	}
+	sel(&links, `SELECT registration_id, channel_id, method FROM links WHERE event_id = ? AND registration_id BETWEEN ? AND ?
+		ORDER BY registration_id, channel_id`, eventID, lo, hi)
+	var shared []int64
+	sel(&shared, `SELECT DISTINCT l.registration_id FROM links l JOIN links l2 ON l2.event_id = l.event_id AND l2.channel_id = l.channel_id
+		AND l2.registration_id <> l.registration_id WHERE l.event_id = ? AND l.registration_id BETWEEN ? AND ?`, eventID, lo, hi)
+	type count struct {
+		Reg int64  `db:"registration_id"`
+		Key string `db:"k"`
+		N   int64  `db:"n"`
+	}
+	var conflicts, hits, minutes []count
+	sel(&conflicts, `SELECT registration_id, '' AS k, COUNT(*) AS n FROM link_conflicts WHERE event_id = ? AND resolved = ?
+		AND registration_id BETWEEN ? AND ? GROUP BY registration_id`, eventID, false, lo, hi)
+	sel(&hits, `SELECT h.registration_id, h.source AS k, COUNT(*) AS n FROM checkpoint_hits h JOIN checkpoints c ON c.id = h.checkpoint_id
+		WHERE c.event_id = ? AND h.registration_id BETWEEN ? AND ? GROUP BY h.registration_id, h.source`, eventID, lo, hi)
+	// Minutes per linked channel by index lookups (a join over the whole
+	// activity table per run costs PostgreSQL a sequential scan); people
+	// with several channels are counted exactly, without double minutes.
+	sel(&minutes, `SELECT l.registration_id, l.channel_id AS k, (SELECT COUNT(*) FROM chat_activity a
+		WHERE a.stream_id = st.id AND a.channel_id = l.channel_id) AS n
+		FROM links l JOIN streams st ON st.event_id = l.event_id WHERE l.event_id = ? AND l.registration_id BETWEEN ? AND ?`, eventID, lo, hi)
+	var seen []struct {
+		Reg   int64 `db:"registration_id"`
+		First int64 `db:"first_seen"`
+		Last  int64 `db:"last_seen"`
+	}
+	sel(&seen, `SELECT l.registration_id, MIN(ca.first_at) AS first_seen, MAX(ca.last_at) AS last_seen
+		FROM links l JOIN streams st ON st.event_id = l.event_id JOIN chat_authors ca ON ca.stream_id = st.id AND ca.channel_id = l.channel_id
+		WHERE l.event_id = ? AND l.registration_id BETWEEN ? AND ? GROUP BY l.registration_id`, eventID, lo, hi)
+	var forms []struct {
+		Reg  int64  `db:"registration_id"`
+		At   int64  `db:"submitted_at"`
+		Name string `db:"certificate_name"`
+	}
+	sel(&forms, `SELECT registration_id, submitted_at, certificate_name FROM form_responses WHERE event_id = ?
+		AND registration_id BETWEEN ? AND ?`, eventID, lo, hi)
+	var ovs []struct {
+		Reg   int64  `db:"registration_id"`
+		Cert  string `db:"certificate"`
+		Why   string `db:"reason"`
+		Staff string `db:"staff"`
+		At    int64  `db:"created_at"`
+	}
+	sel(&ovs, `SELECT registration_id, certificate, reason, staff, created_at FROM overrides WHERE event_id = ?
+		AND registration_id BETWEEN ? AND ? ORDER BY id`, eventID, lo, hi)
+	var certs []struct {
+		Reg  int64  `db:"registration_id"`
+		Type string `db:"type"`
+		ID   string `db:"id"`
+	}
+	sel(&certs, `SELECT registration_id, type, id FROM certificates WHERE event_id = ? AND revoked_at = 0
+		AND registration_id BETWEEN ? AND ?`, eventID, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range links {
+		if r := idx[l.Reg]; r != nil {
+			r.channels = append(r.channels, l.Channel)
+			r.methods = append(r.methods, l.Method)
+		}
+	}
+	for _, id := range shared {
+		if r := idx[id]; r != nil {
+			r.Shared = 1
+		}
+	}
+	for _, c := range conflicts {
+		if r := idx[c.Reg]; r != nil {
+			r.Conflicts = c.N
+		}
+	}
+	for _, c := range hits {
+		if r := idx[c.Reg]; r != nil {
+			if c.Key == attendance.HitForm {
+				r.HitsForm = c.N
+			} else {
+				r.HitsChat += c.N
+			}
+		}
+	}
+	for _, c := range minutes {
+		if r := idx[c.Reg]; r != nil {
+			r.Minutes += c.N
+		}
+	}
+	var several []any
+	for _, r := range out {
+		if len(r.channels) > 1 {
+			several = append(several, r.ID)
+		}
+	}
+	if len(several) > 0 {
+		var exact []count
+		err := s.db.SelectContext(ctx, &exact, s.db.Rebind(`SELECT registration_id, '' AS k, COUNT(*) AS n FROM (SELECT DISTINCT l.registration_id, a.stream_id, a.minute
+			FROM links l JOIN streams st ON st.event_id = l.event_id JOIN chat_activity a ON a.stream_id = st.id AND a.channel_id = l.channel_id
+			WHERE l.event_id = ? AND l.registration_id IN (`+inClause(len(several))+`)) x GROUP BY registration_id`), append([]any{eventID}, several...)...)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range exact {
+			if r := idx[c.Reg]; r != nil {
+				r.Minutes = c.N
+			}
+		}
+	}
+	for _, x := range seen {
+		if r := idx[x.Reg]; r != nil {
+			r.FirstSeen, r.LastSeen = x.First, x.Last
+		}
+	}
+	for _, f := range forms {
+		if r := idx[f.Reg]; r != nil {
+			r.FormAt, r.CertName = f.At, f.Name
+		}
+	}
+	for _, o := range ovs {
+		if r := idx[o.Reg]; r != nil {
+			r.ov = &attendance.Override{Certificate: storedCert(o.Cert), Why: o.Why, Staff: o.Staff, At: fromUS(o.At)}
+		}
+	}
+	for _, c := range certs {
+		if r := idx[c.Reg]; r != nil {
+			if r.certIDs == nil {
+				r.certIDs = map[string]string{}
+			}
+			r.certIDs[c.Type] = c.ID
+		}
+	}
+	return out, nil
+}
+
+// issueCertificates gives an id to every decision with a certificate and
+// none yet, storing it; when another writer got there first, its id wins.
+func (s *Store) issueCertificates(ctx context.Context, eventID int64, ds []attendance.Decision) error {
+	var need []int
+	for i, d := range ds {
+		if d.Certificate != attendance.CertNone && d.CertificateID == "" {
+			need = append(need, i)
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	now := us(s.now())
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		for i := 0; i < len(need); i += 400 {
+			chunk := need[i:min(i+400, len(need))]
+			args := make([]any, 0, len(chunk)*5)
+			for _, j := range chunk {
+				id, err := attendance.NewCertificateID()
+				if err != nil {
+					return err
+				}
+				ds[j].CertificateID = id
+				args = append(args, id, eventID, ds[j].Registration.ID, string(ds[j].Certificate), now)
+			}
+			var got []string
+			err := tx.SelectContext(ctx, &got, tx.Rebind(`INSERT INTO certificates (id, event_id, registration_id, type, issued_at)
+				VALUES `+placeholders(len(chunk), 5)+` ON CONFLICT (event_id, registration_id, type) DO NOTHING RETURNING id`), args...)
+			if err != nil {
+				return fmt.Errorf("issue certificates: %w", err)
+			}
+			if len(got) == len(chunk) {
+				continue
+			}
+			inserted := make(map[string]bool, len(got))
+			for _, id := range got {
+				inserted[id] = true
+			}
+			for _, j := range chunk {
+				if inserted[ds[j].CertificateID] {
+					continue
+				}
+				err := tx.GetContext(ctx, &ds[j].CertificateID, tx.Rebind(`SELECT id FROM certificates WHERE event_id = ? AND registration_id = ? AND type = ?`),
+					eventID, ds[j].Registration.ID, string(ds[j].Certificate))
+				if err != nil {
+					return fmt.Errorf("existing certificate: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Certificate is an issued certificate as the verification page shows it.
+type Certificate struct {
+	ID             string
+	EventID        int64
+	EventTitle     string
+	RegistrationID int64
+	Name           string // the certificate name
+	Type           attendance.CertificateType
+	IssuedAt       time.Time
+	RevokedAt      time.Time // zero while valid
+	RevokeReason   string
+}
+
+// CertificateByID looks a certificate up by its id as printed (dashes and
+// case do not matter), for the verification page.
+func (s *Store) CertificateByID(ctx context.Context, id string) (Certificate, error) {
+	var c struct {
+		ID       string `db:"id"`
+		EventID  int64  `db:"event_id"`
+		Title    string `db:"title"`
+		RegID    int64  `db:"registration_id"`
+		Name     string `db:"name"`
+		Type     string `db:"type"`
+		Issued   int64  `db:"issued_at"`
+		Revoked  int64  `db:"revoked_at"`
+		RevokeBy string `db:"revoke_reason"`
+	}
+	norm := attendance.NormalizeCertificateID(id)
+	err := s.db.GetContext(ctx, &c, s.db.Rebind(`SELECT c.id, c.event_id, e.title, c.registration_id,
+		COALESCE(NULLIF(f.certificate_name, ''), r.full_name) AS name, c.type, c.issued_at, c.revoked_at, c.revoke_reason
+		FROM certificates c JOIN events e ON e.id = c.event_id JOIN registrations r ON r.id = c.registration_id
+		LEFT JOIN form_responses f ON f.registration_id = r.id WHERE c.id = ?`), norm)
+	if err != nil || norm == "" {
+		if err == nil {
+			err = sql.ErrNoRows
+		}
+		return Certificate{}, fmt.Errorf("store: certificate: %w", notFound(err, "no such certificate"))
+	}
+	return Certificate{ID: c.ID, EventID: c.EventID, EventTitle: c.Title, RegistrationID: c.RegID, Name: c.Name,
+		Type: attendance.CertificateType(c.Type), IssuedAt: fromUS(c.Issued), RevokedAt: fromUS(c.Revoked), RevokeReason: c.RevokeBy}, nil
+}
+
+// EventStart returns when an event took place: its first stream's actual
+// start, else the scheduled start, else its first chat message, else when
+// it was created.
+func (s *Store) EventStart(ctx context.Context, eventID int64) (time.Time, error) {
+	var at int64
+	err := s.db.GetContext(ctx, &at, s.db.Rebind(`SELECT COALESCE(
+		(SELECT MIN(actual_start) FROM streams WHERE event_id = ? AND actual_start > 0),
+		(SELECT MIN(scheduled_start) FROM streams WHERE event_id = ? AND scheduled_start > 0),
+		(SELECT MIN(ca.first_at) FROM chat_authors ca JOIN streams st ON st.id = ca.stream_id WHERE st.event_id = ?),
+		(SELECT created_at FROM events WHERE id = ?))`), eventID, eventID, eventID, eventID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: start of event %d: %w", eventID, err)
+	}
+	return fromUS(at), nil
+}
