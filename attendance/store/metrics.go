@@ -38,8 +38,12 @@ func (s *Store) MetricGauges(ctx context.Context) (AttendanceGauges, error) {
 		{&g.CheckpointHits, 2, "checkpoint hits", `SELECT e.slug, c.number, COUNT(h.registration_id) FROM checkpoints c JOIN events e ON e.id = c.event_id
 			LEFT JOIN checkpoint_hits h ON h.checkpoint_id = c.id GROUP BY e.slug, c.number ORDER BY e.slug, c.number`},
 		{&g.Forms, 1, "forms", `SELECT e.slug, COUNT(f.id) FROM events e LEFT JOIN form_responses f ON f.event_id = e.id GROUP BY e.slug ORDER BY e.slug`},
-		{&g.Certificates, 2, "certificates", `SELECT e.slug, c.type, COUNT(*) FROM certificates c JOIN events e ON e.id = c.event_id
-			WHERE c.revoked_at = 0 GROUP BY e.slug, c.type ORDER BY e.slug, c.type`},
+		// Both types for every event, zero included, so that panels and alerts
+		// see the series before the first certificate is decided.
+		{&g.Certificates, 2, "certificates", `SELECT e.slug, t.type, COUNT(c.id) FROM events e
+			CROSS JOIN (SELECT 'appreciation' AS type UNION ALL SELECT 'participation') t
+			LEFT JOIN certificates c ON c.event_id = e.id AND c.type = t.type AND c.revoked_at = 0
+			GROUP BY e.slug, t.type ORDER BY e.slug, t.type`},
 		{&g.ChatAuthors, 2, "chat authors", `SELECT e.slug, s.video_id, s.chat_authors FROM streams s JOIN events e ON e.id = s.event_id ORDER BY e.slug, s.video_id`},
 	}
 	for _, q := range queries {

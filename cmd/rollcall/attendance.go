@@ -230,15 +230,7 @@ invalid row fails the whole import, and nothing is written.`,
 					return err
 				}
 				defer done()
-				loc, err := time.LoadLocation(e.TimeZone)
-				if err != nil {
-					loc = time.UTC
-				}
-				fr, err := forms.Read(r, filepath.Base(args[0]), mapping, loc)
-				if err != nil {
-					return err
-				}
-				res, err := s.ImportFormResponses(cmd.Context(), e.ID, fr.Responses, dryRun)
+				summary, err := importForms(cmd.Context(), s, e, r, filepath.Base(args[0]), mapping, dryRun)
 				if err != nil {
 					return err
 				}
@@ -246,10 +238,7 @@ invalid row fails the whole import, and nothing is written.`,
 				if dryRun {
 					what += " (dry run, nothing written)"
 				}
-				a.summary(what, start, fmt.Sprintf("%d rows read", fr.Rows), fmt.Sprintf("%d matched by email", res.Matched),
-					fmt.Sprintf("%d by code", res.MatchedByCode), fmt.Sprintf("%d new registrations", res.NewRegistrations),
-					fmt.Sprintf("%d replaced earlier submissions", res.Replaced+fr.Replaced), fmt.Sprintf("%d skipped as older", res.Older),
-					fmt.Sprintf("%d checkpoint answers", res.CheckpointAnswers))
+				a.summary(what, start, summary)
 				return nil
 			})
 		},
@@ -615,4 +604,25 @@ everything older than that, in every event (the daemon does this on its own).`,
 	cmd.Flags().StringVar(&event, "event", "", "blank all chat text of this event now")
 	cmd.Flags().DurationVar(&retain, "retain-chat-text", 720*time.Hour, "blank chat text older than this")
 	return cmd
+}
+
+// importForms reads an assessment form export and imports it into event e,
+// returning the one-line summary; the CLI and the dashboard share it.
+func importForms(ctx context.Context, s *store.Store, e attendance.Event, r io.Reader, name string, mapping map[string]forms.Field, dryRun bool) (string, error) {
+	loc, err := time.LoadLocation(e.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	fr, err := forms.Read(r, name, mapping, loc)
+	if err != nil {
+		return "", err
+	}
+	res, err := s.ImportFormResponses(ctx, e.ID, fr.Responses, dryRun)
+	if err != nil {
+		return "", err
+	}
+	return strings.Join([]string{fmt.Sprintf("%d rows read", fr.Rows), fmt.Sprintf("%d matched by email", res.Matched),
+		fmt.Sprintf("%d by code", res.MatchedByCode), fmt.Sprintf("%d new registrations", res.NewRegistrations),
+		fmt.Sprintf("%d replaced earlier submissions", res.Replaced+fr.Replaced), fmt.Sprintf("%d skipped as older", res.Older),
+		fmt.Sprintf("%d checkpoint answers", res.CheckpointAnswers)}, ", "), nil
 }

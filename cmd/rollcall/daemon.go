@@ -4,41 +4,96 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/seameo/rollcall/attendance/export"
 	"github.com/seameo/rollcall/attendance/store"
 	"github.com/seameo/rollcall/collector"
+	"github.com/seameo/rollcall/dashboard"
 )
 
-// daemon is what `serve` and `demo` run: the collector, and the HTTP server
-// with /metrics, /healthz and /readyz, joined by an errgroup and stopped by
-// cancelling ctx.
+// daemon is what `serve` and `demo` run: the collector, the dashboard (with
+// /metrics, /healthz and /readyz) and the chat-text retention sweep, joined
+// by an errgroup and stopped by cancelling ctx.
 type daemon struct {
-	listen       string
-	untilEnded   bool
-	metricsToken string
-	store        *store.Store
-	registry     *prometheus.Registry
-	collector    *collector.Collector
-	clock        collector.Clock
+	listen         string
+	untilEnded     bool
+	metricsToken   string
+	secureCookies  bool
+	retainChatText time.Duration
+
+	store     *store.Store
+	registry  *prometheus.Registry
+	collector *collector.Collector
 	// onListen is told the address once the server listens.
 	onListen func(addr string)
 	// whileRunning runs beside the collector until ctx ends (the demo's
 	// terminal figures).
 	whileRunning func(ctx context.Context)
+	// verify serves GET /verify/{id}, the public certificate check; nil
+	// answers 404.
+	verify http.Handler
 }
 
-// shutdownGrace bounds how long in-flight HTTP requests may take after a
-// SIGTERM; the whole process stops well within 5 s.
-const shutdownGrace = 3 * time.Second
+// retentionSweep is how often chat text past --retain-chat-text is blanked.
+const retentionSweep = time.Hour
+
+// bindDaemonFlags binds the flags serve and demo share.
+func (d *daemon) bindFlags(cmd interface {
+	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+}) {
+	cmd.StringVar(&d.listen, "listen", ":8080", "address of the dashboard and /metrics; 127.0.0.1:0 picks a free port and logs it")
+	cmd.BoolVar(&d.untilEnded, "until-ended", false, "exit 0 once every tracked stream has ended and its chat is drained")
+	cmd.StringVar(&d.metricsToken, "metrics-token", "", "require this bearer token on /metrics (secret: prefer ROLLCALL_METRICS_TOKEN_FILE)")
+	cmd.BoolVar(&d.secureCookies, "secure-cookies", false, "mark cookies Secure and use the __Host- session cookie: set it when served over TLS (directly or behind a proxy)")
+	cmd.DurationVar(&d.retainChatText, "retain-chat-text", 720*time.Hour, "blank chat text and display names older than this (links and checkpoint hits stay)")
+}
 
 func (d *daemon) run(ctx context.Context, a *app) error {
+	st, c := d.store, d.collector
+	if err := dashboard.RegisterMetrics(d.registry, st, version(), a.log.With("component", "metrics")); err != nil {
+		return err
+	}
+	srv, err := dashboard.New(dashboard.Config{
+		Logger:        a.log.With("component", "dashboard"),
+		Gatherer:      d.registry,
+		MetricsToken:  d.metricsToken,
+		SecureCookies: d.secureCookies,
+		Ready: func() error {
+			if !c.Ready() {
+				return errors.New("collector not running")
+			}
+			return nil
+		},
+		Health:      func(context.Context) dashboard.CollectorHealth { return collectorHealth(c.Health()) },
+		QuotaStatus: func(context.Context) dashboard.QuotaStatus { return quotaStatus(c.Health().Quota) },
+		DailyQuota:  c.Health().Quota.Daily,
+		ExportAttendance: func(ctx context.Context, eventID int64, w io.Writer) error {
+			return export.Attendance(ctx, st, eventID, w)
+		},
+		ExportCertificates: func(ctx context.Context, eventID int64, w io.Writer, format string) error {
+			return export.Certificates(ctx, st, eventID, w, format)
+		},
+		ImportForms: func(ctx context.Context, eventID int64, r io.Reader, name string) (string, error) {
+			e, err := st.EventByID(ctx, eventID)
+			if err != nil {
+				return "", err
+			}
+			return importForms(ctx, st, e, r, name, nil, false)
+		},
+		Verify: d.verify,
+	}, st, st)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", d.listen)
 	if err != nil {
 		return usagef("--listen %s: %v", d.listen, err)
@@ -48,37 +103,25 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 	if d.onListen != nil {
 		d.onListen(addr)
 	}
-	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		err := d.collector.Run(gctx)
-		if err != nil && !errors.Is(err, context.Canceled) {
+		if err := c.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
 			return fmt.Errorf("collector: %w", err)
 		}
 		return nil
 	})
-	g.Go(func() error {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("http: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		sctx, scancel := context.WithTimeout(context.WithoutCancel(gctx), shutdownGrace)
-		defer scancel()
-		return srv.Shutdown(sctx)
-	})
+	g.Go(func() error { return srv.Serve(gctx, ln) })
+	g.Go(func() error { d.sweepChatText(gctx, a); return nil })
 	if d.whileRunning != nil {
 		g.Go(func() error { d.whileRunning(gctx); return nil })
 	}
 	if d.untilEnded {
 		g.Go(func() error {
 			select {
-			case <-d.collector.Done():
+			case <-c.Done():
 				a.log.Info("every tracked stream has ended and its chat is drained")
 				cancel()
 			case <-gctx.Done():
@@ -87,39 +130,57 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 		})
 	}
 	err = g.Wait()
-	if ctx.Err() != nil && err == nil {
+	if err == nil {
 		a.log.Info("stopped")
 	}
 	return err
 }
 
-// handler serves /metrics, /healthz and /readyz.
-func (d *daemon) handler() http.Handler {
-	mux := http.NewServeMux()
-	metrics := promhttp.HandlerFor(d.registry, promhttp.HandlerOpts{Registry: d.registry})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		if d.metricsToken != "" && r.Header.Get("Authorization") != "Bearer "+d.metricsToken {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="rollcall metrics"`)
-			http.Error(w, "metrics need a bearer token", http.StatusUnauthorized)
+// sweepChatText blanks chat text past the retention period now and then
+// every retentionSweep, until ctx ends.
+func (d *daemon) sweepChatText(ctx context.Context, a *app) {
+	if d.retainChatText <= 0 {
+		return
+	}
+	t := time.NewTicker(retentionSweep)
+	defer t.Stop()
+	for {
+		n, err := d.store.PurgeChatText(ctx, time.Now().Add(-d.retainChatText))
+		switch {
+		case ctx.Err() != nil:
 			return
+		case err != nil:
+			a.log.Error("retention sweep failed", "component", "retention", "err", err)
+		case n > 0:
+			a.log.Info("chat text past retention blanked", "component", "retention", "messages", n)
 		}
-		metrics.ServeHTTP(w, r)
-	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := d.store.Ping(ctx); err != nil {
-			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		select {
+		case <-ctx.Done():
 			return
+		case <-t.C:
 		}
-		if !d.collector.Ready() {
-			http.Error(w, "collector not running", http.StatusServiceUnavailable)
-			return
+	}
+}
+
+// collectorHealth summarises the collector for the live page.
+func collectorHealth(h collector.Health) dashboard.CollectorHealth {
+	out := dashboard.CollectorHealth{Running: h.Running, Errors: int64(h.ListErrors), PausedUntil: h.Quota.PausedUntil,
+		QuotaPaused: !h.Quota.PausedUntil.IsZero()}
+	for _, p := range h.Pollers {
+		if p.LastPoll.After(out.LastPoll) {
+			out.LastPoll = p.LastPoll
 		}
-		fmt.Fprintln(w, "ready")
-	})
-	return mux
+		out.Errors += int64(p.ConsecutiveErrors)
+		if p.LastError != "" {
+			out.LastError = p.LastError
+		}
+		if p.BackingOff && !p.NextPoll.IsZero() {
+			out.Backoff = max(out.Backoff, time.Until(p.NextPoll))
+		}
+	}
+	return out
+}
+
+func quotaStatus(q collector.QuotaStatus) dashboard.QuotaStatus {
+	return dashboard.QuotaStatus{Used: q.Used, Limit: q.Daily, ProjectedExhaustion: q.ExhaustionAt}
 }

@@ -17,10 +17,14 @@ import (
 	"github.com/seameo/rollcall/attendance/store"
 	"github.com/seameo/rollcall/collector"
 	"github.com/seameo/rollcall/collector/fakeyoutube"
+	"github.com/seameo/rollcall/dashboard"
 )
 
 // demoVideoID is the fake stream's video id (11 characters, like YouTube's).
 const demoVideoID = "demoVideo01"
+
+// demoAdmin is the staff account demo creates, with a random password.
+const demoAdmin = "admin@demo.invalid"
 
 func (a *app) demoCommand() *cobra.Command {
 	var (
@@ -96,22 +100,31 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			if err != nil {
 				return err
 			}
-			d.clock = clock
 			d.collector, err = collector.New(collector.Config{Credential: "demo", QuotaDaily: 10000, EventDuration: script.Length, Clock: clock},
 				yt, st, metrics, a.log.With("component", "collector"))
 			if err != nil {
 				return err
 			}
-			d.onListen = func(addr string) { fmt.Fprintf(a.stderr, "rollcall demo: metrics at http://%s/metrics\n", addr) }
+			password, err := dashboard.CreateAdmin(ctx, st, demoAdmin)
+			if err != nil {
+				return err
+			}
+			d.onListen = func(addr string) {
+				host := addr
+				if h, p, err := net.SplitHostPort(addr); err == nil && (h == "" || h == "::" || h == "0.0.0.0") {
+					host = net.JoinHostPort("127.0.0.1", p)
+				}
+				fmt.Fprintf(a.stderr, "\nrollcall demo: dashboard at http://%s/events/%s\n  sign in as %s with password %s (shown once)\n  metrics at http://%s/metrics\n\n",
+					host, ev.Slug, demoAdmin, password, host)
+			}
 			d.whileRunning = func(ctx context.Context) { a.demoFigures(ctx, st, ev.Slug, clock, d.collector) }
 			return d.run(ctx, a)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&d.listen, "listen", ":8080", "address of the dashboard and /metrics; 127.0.0.1:0 picks a free port")
+	d.bindFlags(f)
 	f.Float64Var(&speed, "speed", 40, "how many times faster than real time the event plays (40: two hours in three minutes)")
 	f.IntVar(&people, "registrations", 400, "how many people register for the sample event")
-	f.BoolVar(&d.untilEnded, "until-ended", false, "exit 0 once the event has ended and its chat is drained")
 	return cmd
 }
 
@@ -195,6 +208,11 @@ func seedDemo(ctx context.Context, st *store.Store, now time.Time, people int) (
 			{Word: "Phở", OpensAt: start.Add(60 * time.Minute), ClosesAt: start.Add(70 * time.Minute)},
 			{Word: "sabai", OpensAt: start.Add(95 * time.Minute), ClosesAt: start.Add(105 * time.Minute)},
 		},
+	}
+	for _, c := range script.Checkpoints {
+		if _, err := st.AddCheckpoint(ctx, ev.ID, c.Word, c.OpensAt, c.ClosesAt); err != nil {
+			return script, ev, err
+		}
 	}
 	i := 0
 	err = st.EachRegistration(ctx, ev.ID, func(r attendance.Registration) error {

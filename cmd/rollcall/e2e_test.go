@@ -58,6 +58,13 @@ func startServe(t *testing.T, bin string, env []string, args ...string) *daemonP
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--log-json"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
+	return startProc(t, cmd)
+}
+
+// startProc starts a rollcall subprocess logging JSON on stderr and watches
+// for its listening address.
+func startProc(t *testing.T, cmd *exec.Cmd) *daemonProc {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

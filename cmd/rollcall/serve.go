@@ -144,9 +144,7 @@ once every tracked stream has ended and its chat is drained.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&d.listen, "listen", ":8080", "address of the dashboard and /metrics; 127.0.0.1:0 picks a free port and logs it")
-	f.BoolVar(&d.untilEnded, "until-ended", false, "exit 0 once every tracked stream has ended and its chat is drained")
-	f.StringVar(&d.metricsToken, "metrics-token", "", "require this bearer token on /metrics (secret: prefer ROLLCALL_METRICS_TOKEN_FILE)")
+	d.bindFlags(f)
 	yf.bind(f)
 	return cmd
 }

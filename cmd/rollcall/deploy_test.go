@@ -1,0 +1,100 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDeployMetricsAreExported starts `rollcall demo`, scrapes /metrics once
+// chat has flowed, and fails when a Grafana panel or a Prometheus alert rule
+// in deploy/ names a rollcall_ metric the binary does not export.
+func TestDeployMetricsAreExported(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the demo")
+	}
+	used := deployMetricNames(t)
+	if len(used) < 10 {
+		t.Fatalf("found only %d metric names in deploy/: the scan is broken", len(used))
+	}
+	bin := binary(t)
+	cmd := exec.Command(bin, "demo", "--listen", "127.0.0.1:0", "--speed", "200", "--log-json", "--db", filepath.Join(t.TempDir(), "demo.db"))
+	cmd.Env = os.Environ()
+	p := startProc(t, cmd)
+	var addr string
+	select {
+	case addr = <-p.addr:
+	case err := <-p.done:
+		t.Fatalf("demo exited: %v\n%s", err, p.log())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("demo did not listen\n%s", p.log())
+	}
+	var exposition string
+	waitFor(t, 90*time.Second, func() bool {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		exposition = string(b)
+		// chat messages counted and attendance gauges computed
+		return strings.Contains(exposition, "rollcall_chat_messages_total{") && strings.Contains(exposition, "rollcall_checkpoint_hits{")
+	})
+	exported := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^# TYPE (\S+) `).FindAllStringSubmatch(exposition, -1) {
+		exported[m[1]] = true
+	}
+	var missing []string
+	for name := range used {
+		if !exported[name] {
+			missing = append(missing, name)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Fatalf("deploy/ uses metrics that rollcall does not export: %s", strings.Join(missing, ", "))
+	}
+	t.Logf("all %d rollcall metrics used by deploy/ are exported", len(used))
+}
+
+// deployMetricNames returns every rollcall_ metric named in the Grafana
+// dashboards and Prometheus rules, with histogram suffixes folded.
+func deployMetricNames(t *testing.T) map[string]bool {
+	t.Helper()
+	var files []string
+	for _, glob := range []string{"../../deploy/grafana/dashboards/*.json", "../../deploy/prometheus/*.yml"} {
+		m, err := filepath.Glob(glob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	names := map[string]bool{}
+	re := regexp.MustCompile(`rollcall_[a-z_]+[a-z]`)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.yml") {
+			continue // test series may name metrics on purpose
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range re.FindAllString(string(b), -1) {
+			for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+				if strings.HasPrefix(n, "rollcall_chat_poll_lag_seconds") {
+					n = strings.TrimSuffix(n, suffix)
+				}
+			}
+			names[n] = true
+		}
+	}
+	return names
+}
