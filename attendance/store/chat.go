@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/seameo/rollcall/attendance"
 )
@@ -70,6 +71,7 @@ func (s *Store) ingestChat(ctx context.Context, tx *sqlx.Tx, streamID int64, msg
 			continue
 		}
 		seen[m.ID] = true
+		m.Text, m.AuthorName = withoutNUL(m.Text), withoutNUL(m.AuthorName)
 		uniq = append(uniq, m)
 	}
 	if source == "replay" {
@@ -81,25 +83,9 @@ func (s *Store) ingestChat(ctx context.Context, tx *sqlx.Tx, streamID int64, msg
 			return nil, nil
 		}
 	}
-	const cols = 11
-	const batch = 500
-	inserted := make(map[string]bool, len(uniq))
-	for i := 0; i < len(uniq); i += batch {
-		chunk := uniq[i:min(i+batch, len(uniq))]
-		args := make([]any, 0, len(chunk)*cols)
-		for _, m := range chunk {
-			args = append(args, streamID, m.ID, m.Type, m.AuthorChannelID, m.AuthorName, m.Text, us(m.PublishedAt), now, m.TargetID, false, source)
-		}
-		var ids []string
-		err := tx.SelectContext(ctx, &ids, tx.Rebind(`INSERT INTO chat_messages (stream_id, message_id, type, author_channel_id,
-			author_name, text, published_at, received_at, target_id, deleted, source) VALUES `+placeholders(len(chunk), cols)+`
-			ON CONFLICT (stream_id, message_id) DO NOTHING RETURNING message_id`), args...)
-		if err != nil {
-			return nil, fmt.Errorf("insert messages: %w", err)
-		}
-		for _, id := range ids {
-			inserted[id] = true
-		}
+	inserted, err := s.insertMessages(ctx, tx, streamID, uniq, now, source)
+	if err != nil {
+		return nil, err
 	}
 	fresh := make([]attendance.ChatMessage, 0, len(inserted))
 	for _, m := range uniq {
@@ -113,11 +99,11 @@ func (s *Store) ingestChat(ctx context.Context, tx *sqlx.Tx, streamID int64, msg
 	if err := markDeleted(ctx, tx, streamID, fresh); err != nil {
 		return nil, err
 	}
-	newAuthors, err := upsertAuthors(ctx, tx, streamID, fresh)
+	newAuthors, err := upsertAuthors(ctx, tx, s.engine, streamID, fresh)
 	if err != nil {
 		return nil, err
 	}
-	if err := recordActivity(ctx, tx, streamID, fresh); err != nil {
+	if err := recordActivity(ctx, tx, s.engine, streamID, fresh); err != nil {
 		return nil, err
 	}
 	if err := s.linkAndHit(ctx, tx, streamID, fresh); err != nil {
@@ -157,7 +143,7 @@ type authorAgg struct {
 
 // upsertAuthors keeps one row per chat channel and stream, and returns how
 // many channels wrote for the first time.
-func upsertAuthors(ctx context.Context, tx *sqlx.Tx, streamID int64, msgs []attendance.ChatMessage) (int, error) {
+func upsertAuthors(ctx context.Context, tx *sqlx.Tx, engine Engine, streamID int64, msgs []attendance.ChatMessage) (int, error) {
 	agg := map[string]*authorAgg{}
 	for _, m := range msgs {
 		if m.AuthorChannelID == "" || !presenceTypes[m.Type] {
@@ -185,6 +171,9 @@ func upsertAuthors(ctx context.Context, tx *sqlx.Tx, streamID int64, msgs []atte
 		ids = append(ids, id)
 	}
 	sort.Strings(ids) // a stable lock order between concurrent writers
+	if engine == Postgres {
+		return upsertAuthorsPostgres(ctx, tx, streamID, ids, agg)
+	}
 	known := map[string]bool{}
 	const batch = 500
 	for i := 0; i < len(ids); i += batch {
@@ -206,12 +195,7 @@ func upsertAuthors(ctx context.Context, tx *sqlx.Tx, streamID int64, msgs []atte
 			args = append(args, streamID, id, a.name, a.first, a.last, a.n)
 		}
 		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO chat_authors (stream_id, channel_id, display_name, first_at, last_at, messages)
-			VALUES `+placeholders(len(chunk), 6)+`
-			ON CONFLICT (stream_id, channel_id) DO UPDATE SET
-			display_name = CASE WHEN excluded.last_at >= chat_authors.last_at THEN excluded.display_name ELSE chat_authors.display_name END,
-			first_at = CASE WHEN excluded.first_at < chat_authors.first_at THEN excluded.first_at ELSE chat_authors.first_at END,
-			last_at = CASE WHEN excluded.last_at > chat_authors.last_at THEN excluded.last_at ELSE chat_authors.last_at END,
-			messages = chat_authors.messages + excluded.messages`), args...)
+			VALUES `+placeholders(len(chunk), 6)+` `+authorsUpdate), args...)
 		if err != nil {
 			return 0, fmt.Errorf("upsert chat authors: %w", err)
 		}
@@ -219,8 +203,42 @@ func upsertAuthors(ctx context.Context, tx *sqlx.Tx, streamID int64, msgs []atte
 	return len(ids) - len(known), nil
 }
 
+// authorsUpdate is how a known chat author takes a new page's figures.
+const authorsUpdate = `ON CONFLICT (stream_id, channel_id) DO UPDATE SET
+	display_name = CASE WHEN excluded.last_at >= chat_authors.last_at THEN excluded.display_name ELSE chat_authors.display_name END,
+	first_at = CASE WHEN excluded.first_at < chat_authors.first_at THEN excluded.first_at ELSE chat_authors.first_at END,
+	last_at = CASE WHEN excluded.last_at > chat_authors.last_at THEN excluded.last_at ELSE chat_authors.last_at END,
+	messages = chat_authors.messages + excluded.messages`
+
+// upsertAuthorsPostgres is upsertAuthors in one statement over arrays; a row
+// PostgreSQL inserted (rather than updated) has xmax = 0.
+func upsertAuthorsPostgres(ctx context.Context, tx *sqlx.Tx, streamID int64, ids []string, agg map[string]*authorAgg) (int, error) {
+	names := make([]string, len(ids))
+	first, last, n := make([]int64, len(ids)), make([]int64, len(ids)), make([]int64, len(ids))
+	for i, id := range ids {
+		a := agg[id]
+		names[i], first[i], last[i], n[i] = a.name, a.first, a.last, a.n
+	}
+	var inserted []bool
+	err := tx.SelectContext(ctx, &inserted, `INSERT INTO chat_authors (stream_id, channel_id, display_name, first_at, last_at, messages)
+		SELECT $1, u.ch, u.name, u.first, u.last, u.n
+		FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u(ch, name, first, last, n)
+		`+authorsUpdate+` RETURNING (xmax = 0)`,
+		streamID, pq.Array(ids), pq.Array(names), pq.Array(first), pq.Array(last), pq.Array(n))
+	if err != nil {
+		return 0, fmt.Errorf("upsert chat authors: %w", err)
+	}
+	fresh := 0
+	for _, ins := range inserted {
+		if ins {
+			fresh++
+		}
+	}
+	return fresh, nil
+}
+
 // recordActivity keeps the distinct minutes in which each channel wrote.
-func recordActivity(ctx context.Context, tx *sqlx.Tx, streamID int64, msgs []attendance.ChatMessage) error {
+func recordActivity(ctx context.Context, tx *sqlx.Tx, engine Engine, streamID int64, msgs []attendance.ChatMessage) error {
 	type key struct {
 		ch     string
 		minute int64
@@ -236,6 +254,19 @@ func recordActivity(ctx context.Context, tx *sqlx.Tx, streamID int64, msgs []att
 			set[k] = true
 			keys = append(keys, k)
 		}
+	}
+	if engine == Postgres && len(keys) > 0 {
+		chans, minutes := make([]string, len(keys)), make([]int64, len(keys))
+		for i, k := range keys {
+			chans[i], minutes[i] = k.ch, k.minute
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO chat_activity (stream_id, channel_id, minute)
+			SELECT $1, u.ch, u.minute FROM unnest($2::text[], $3::bigint[]) AS u(ch, minute)
+			ON CONFLICT (stream_id, channel_id, minute) DO NOTHING`, streamID, pq.Array(chans), pq.Array(minutes))
+		if err != nil {
+			return fmt.Errorf("record activity: %w", err)
+		}
+		return nil
 	}
 	const batch = 800
 	for i := 0; i < len(keys); i += batch {
@@ -323,4 +354,65 @@ func textKey(s string) string {
 		}
 		return -1
 	}, s)
+}
+
+// withoutNUL drops NUL characters, which PostgreSQL text cannot hold: one
+// such message must not make a whole chat page fail again and again.
+func withoutNUL(s string) string {
+	if strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\x00", "")
+}
+
+// insertMessages inserts new messages and returns the ids that were not
+// stored before. On PostgreSQL a whole page is one statement over arrays
+// (unnest), which parses once instead of once per 500 rows.
+func (s *Store) insertMessages(ctx context.Context, tx *sqlx.Tx, streamID int64, msgs []attendance.ChatMessage, now int64, source string) (map[string]bool, error) {
+	inserted := make(map[string]bool, len(msgs))
+	if s.engine == Postgres {
+		n := len(msgs)
+		ids, types, authors, names, texts, targets := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		published := make([]int64, n)
+		for i, m := range msgs {
+			ids[i], types[i], authors[i], names[i], texts[i], targets[i] = m.ID, m.Type, m.AuthorChannelID, m.AuthorName, m.Text, m.TargetID
+			published[i] = us(m.PublishedAt)
+		}
+		var got []string
+		err := tx.SelectContext(ctx, &got, `INSERT INTO chat_messages (stream_id, message_id, type, author_channel_id,
+			author_name, text, published_at, received_at, target_id, deleted, source)
+			SELECT $1, u.id, u.type, u.author, u.name, u.text, u.published, $2, u.target, FALSE, $3
+			FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[])
+				AS u(id, type, author, name, text, published, target)
+			ON CONFLICT (stream_id, message_id) DO NOTHING RETURNING message_id`,
+			streamID, now, source, pq.Array(ids), pq.Array(types), pq.Array(authors), pq.Array(names), pq.Array(texts),
+			pq.Array(published), pq.Array(targets))
+		if err != nil {
+			return nil, fmt.Errorf("insert messages: %w", err)
+		}
+		for _, id := range got {
+			inserted[id] = true
+		}
+		return inserted, nil
+	}
+	const cols = 11
+	const batch = 500
+	for i := 0; i < len(msgs); i += batch {
+		chunk := msgs[i:min(i+batch, len(msgs))]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, m := range chunk {
+			args = append(args, streamID, m.ID, m.Type, m.AuthorChannelID, m.AuthorName, m.Text, us(m.PublishedAt), now, m.TargetID, false, source)
+		}
+		var ids []string
+		err := tx.SelectContext(ctx, &ids, tx.Rebind(`INSERT INTO chat_messages (stream_id, message_id, type, author_channel_id,
+			author_name, text, published_at, received_at, target_id, deleted, source) VALUES `+placeholders(len(chunk), cols)+`
+			ON CONFLICT (stream_id, message_id) DO NOTHING RETURNING message_id`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("insert messages: %w", err)
+		}
+		for _, id := range ids {
+			inserted[id] = true
+		}
+	}
+	return inserted, nil
 }

@@ -327,3 +327,22 @@ func TestQuotaLedger(t *testing.T) {
 		}
 	})
 }
+
+// TestCommitChatPageWithNUL: PostgreSQL text cannot hold NUL; a message with
+// one must not make its page fail (the poller would retry it forever).
+func TestCommitChatPageWithNUL(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		e := newEvent(t, s, "nul", "dQw4w9WgXcQ")
+		streams, _ := s.Streams(ctx, e.ID)
+		m := msgs(0, 2, time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC))
+		m[0].Text, m[0].AuthorName = "hel\x00lo", "na\x00me"
+		if err := s.CommitChatPage(ctx, attendance.ChatPage{StreamID: streams[0].ID, Messages: m, NextPageToken: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		var text string
+		if err := s.DB().GetContext(ctx, &text, s.DB().Rebind(`SELECT text FROM chat_messages WHERE message_id = ?`), m[0].ID); err != nil || text != "hello" {
+			t.Fatalf("text %q, %v", text, err)
+		}
+	})
+}
