@@ -38,6 +38,7 @@ type CheckpointFigures struct {
 	OpensAt  time.Time `json:"opens_at"`
 	ClosesAt time.Time `json:"closes_at"`
 	Open     bool      `json:"open"`
+	Upcoming bool      `json:"upcoming"`
 	Hits     int64     `json:"hits"`
 }
 
@@ -322,7 +323,7 @@ func (s *Server) computeSnapshot(ctx context.Context, ev attendance.Event, e *li
 	}
 	for _, c := range cps {
 		sn.Checkpoints = append(sn.Checkpoints, CheckpointFigures{Number: c.Number, Word: c.Word, OpensAt: c.OpensAt.UTC(),
-			ClosesAt: c.ClosesAt.UTC(), Open: !now.Before(c.OpensAt) && now.Before(c.ClosesAt), Hits: c.Hits})
+			ClosesAt: c.ClosesAt.UTC(), Open: !now.Before(c.OpensAt) && now.Before(c.ClosesAt), Upcoming: now.Before(c.OpensAt), Hits: c.Hits})
 	}
 	ins, err := s.st.RecentCheckIns(ctx, ev.ID, 12)
 	if err != nil {

@@ -36,6 +36,9 @@ type daemon struct {
 	// whileRunning runs beside the collector until ctx ends (the demo's
 	// terminal figures).
 	whileRunning func(ctx context.Context)
+	// now is the dashboard's clock (the demo's plays faster); nil is the
+	// wall clock.
+	now func() time.Time
 	// verify serves GET /verify/{id}, the public certificate check; nil
 	// answers 404.
 	verify http.Handler
@@ -90,6 +93,7 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 			return importForms(ctx, st, e, r, name, nil, false)
 		},
 		Verify: d.verify,
+		Now:    d.now,
 	}, st, st)
 	if err != nil {
 		return err

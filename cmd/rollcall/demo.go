@@ -91,6 +91,7 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 				ev.Slug, people, scripted, fln.Addr(), speed)
 
 			d.store = st
+			d.now = clock.Now // checkpoints opened on the dashboard run on the event's time
 			d.registry = newRegistry()
 			metrics, err := collector.NewMetrics(d.registry)
 			if err != nil {
