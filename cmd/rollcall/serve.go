@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -81,10 +82,14 @@ func (y *youtubeFlags) source(ctx context.Context, a *app, metrics *collector.Me
 	if err != nil {
 		return nil, "", err
 	}
-	if oauth || probeVideo != "" {
-		if err := yt.CheckAccess(ctx, oauth, probeVideo); err != nil {
-			return nil, "", fmt.Errorf("youtube credential check: %w", err)
+	if err := yt.CheckAccess(ctx, oauth, probeVideo); err != nil {
+		// A dead credential stops the daemon before the event; YouTube being
+		// briefly unreachable does not (the collector retries).
+		if errors.Is(err, collector.ErrTransient) || errors.Is(err, collector.ErrRateLimited) {
+			a.log.Warn("youtube credential check could not reach YouTube; going on", "err", err)
+			return yt, label, nil
 		}
+		return nil, "", fmt.Errorf("youtube credential check: %w", err)
 	}
 	return yt, label, nil
 }
@@ -127,7 +132,7 @@ once every tracked stream has ended and its chat is drained.`,
 			if err != nil {
 				return err
 			}
-			probe := ""
+			probe := "dQw4w9WgXcQ" // any public video proves a key works (1 unit)
 			if tracked, err := st.TrackedStreams(ctx); err == nil && len(tracked) > 0 {
 				probe = tracked[0].VideoID
 			}
