@@ -272,10 +272,30 @@ func TestReplicasTakeOver(t *testing.T) {
 	// 2. SIGSTOP the new holder once it is under way, for longer than the
 	// lease; resume it after a third replica took over.
 	waitFor(t, 20*time.Second, func() bool { n, _ := commitsAfter(secondFence); return n >= 3 })
+	// The worst moment: inside a chat commit, holding row locks that the
+	// next holder's commit needs. Aim for it, for a few seconds at most.
+	midCommit := false
+	for aim := time.Now(); !midCommit && time.Since(aim) < 10*time.Second; {
+		var n int
+		if err := db.GetContext(ctx, &n, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1
+			AND xact_start IS NOT NULL AND (query LIKE 'INSERT INTO chat_authors%' OR query LIKE 'INSERT INTO chat_activity%'
+			OR query LIKE 'UPDATE streams SET chat_messages%' OR query LIKE 'UPDATE streams SET page_token%')`, second.name); err != nil {
+			t.Fatal(err)
+		}
+		if midCommit = n > 0; !midCommit {
+			time.Sleep(time.Millisecond)
+		}
+	}
 	stoppedAt := time.Now()
 	if err := second.proc.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	var inTx []string
+	if err := db.SelectContext(ctx, &inTx, `SELECT state || ': ' || left(query, 40) FROM pg_stat_activity
+		WHERE application_name = $1 AND xact_start IS NOT NULL`, second.name); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s stopped (aimed at a chat commit: %v) with sessions inside a transaction: %q", second.name, midCommit, inTx)
 	third, thirdFence, stopAcquire, stopTakeover := takeOver(second, secondFence, stoppedAt)
 	if stopTakeover > takeoverMax {
 		t.Fatalf("after SIGSTOP of %s, %s committed its first page after %s, want within %s", second.name, third.name, stopTakeover, takeoverMax)
