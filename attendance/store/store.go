@@ -84,6 +84,32 @@ func ParseDSN(dsn string) (Engine, string, error) {
 	return SQLite, "file:" + path + "?" + q.Encode(), nil
 }
 
+// idleTransactionTimeout ends a PostgreSQL session that sits inside a
+// transaction doing nothing. A replica paused (SIGSTOP, a frozen VM) or cut
+// off in the middle of a chat commit would otherwise keep its row locks for
+// as long as the pause lasts, and the replica that takes its chat lease over
+// would wait on them: the takeover would not happen at all. The store's
+// transactions wait on nothing but the database, so a session idle this long
+// inside one has lost its client; it is shorter than the chat lease (15 s),
+// so a takeover is not held up past the lease.
+const idleTransactionTimeout = "10s"
+
+// withIdleTransactionTimeout sets idle_in_transaction_session_timeout on
+// every connection of a PostgreSQL URL, unless the URL sets it already.
+func withIdleTransactionTimeout(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn // sqlx.Open reports it
+	}
+	q := u.Query()
+	if q.Has("idle_in_transaction_session_timeout") || strings.Contains(q.Get("options"), "idle_in_transaction_session_timeout") {
+		return dsn
+	}
+	q.Set("idle_in_transaction_session_timeout", idleTransactionTimeout)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // redactDSN hides a password in a database URL.
 func redactDSN(dsn string) string {
 	u, err := url.Parse(dsn)
@@ -107,6 +133,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	driver := "sqlite"
 	if engine == Postgres {
 		driver = "postgres"
+		src = withIdleTransactionTimeout(src)
 	}
 	db, err := sqlx.Open(driver, src)
 	if err != nil {
