@@ -16,7 +16,8 @@ type Store interface {
 	// CommitChatPage stores the page's messages (deduplicated by id) and the next page token in ONE transaction.
 	CommitChatPage(ctx context.Context, page attendance.ChatPage) error
 	// SetChatState records the chat state (polling, drained, disabled, not_found, forbidden, gap) with a short detail.
-	SetChatState(ctx context.Context, streamID int64, state attendance.ChatState, detail string) error
+	// fence is the writer's lease fence; a stale one gets attendance.ErrStaleFence.
+	SetChatState(ctx context.Context, streamID, fence int64, state attendance.ChatState, detail string) error
 	// AddQuotaUnits records units spent on a Pacific day (YYYY-MM-DD) by a credential (a non-secret label) and returns the day's total used so far.
 	AddQuotaUnits(ctx context.Context, credential, day, method string, units int64) (int64, error)
 	// QuotaUsed returns the units used on a day by a credential.

@@ -102,7 +102,7 @@ func (m *memStore) CommitChatPage(ctx context.Context, page attendance.ChatPage)
 	return nil
 }
 
-func (m *memStore) SetChatState(ctx context.Context, id int64, state attendance.ChatState, detail string) error {
+func (m *memStore) SetChatState(ctx context.Context, id, fence int64, state attendance.ChatState, detail string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.streams[id].ChatState = state

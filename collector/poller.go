@@ -329,7 +329,7 @@ func (p *Poller) setState(ctx context.Context, st attendance.ChatState, detail s
 	p.mu.Lock()
 	p.final = st
 	p.mu.Unlock()
-	if err := p.cfg.Store.SetChatState(ctx, p.stream.ID, st, detail); err != nil {
+	if err := p.cfg.Store.SetChatState(ctx, p.stream.ID, p.cfg.Fence, st, detail); err != nil {
 		p.cfg.Metrics.countStoreError(OpSetChatState)
 		p.log.Error("record chat state failed", "state", string(st), "err", err)
 	}

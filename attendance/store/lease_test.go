@@ -102,3 +102,28 @@ func TestClaimDaemonOnSQLite(t *testing.T) {
 	}
 	r2()
 }
+
+func TestSetChatStateIsFenced(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		ev := newEvent(t, s, "fenced", "dQw4w9WgXcQ")
+		streams, _ := s.Streams(ctx, ev.ID)
+		id := streams[0].ID
+		if err := s.CommitChatPage(ctx, attendance.ChatPage{StreamID: id, NextPageToken: "tok"}); err != nil {
+			t.Fatal(err)
+		}
+		a, _, _ := s.AcquireLease(ctx, id, "a", time.Second)
+		_ = s.ReleaseLease(ctx, a)
+		b, _, _ := s.AcquireLease(ctx, id, "b", time.Minute)
+		if err := s.SetChatState(ctx, id, a.Fence, attendance.ChatGap, "pageTokenInvalid"); !errors.Is(err, attendance.ErrStaleFence) {
+			t.Fatalf("stale state: %v", err)
+		}
+		streams, _ = s.Streams(ctx, ev.ID)
+		if streams[0].PageToken != "tok" {
+			t.Fatal("a stale gap cleared the cursor")
+		}
+		if err := s.SetChatState(ctx, id, b.Fence, attendance.ChatPolling, ""); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -294,16 +294,16 @@ func TestTrackedStreamsAndChatState(t *testing.T) {
 			t.Fatalf("tracked %+v %v", tr, err)
 		}
 		_ = s.RecordStreamSample(ctx, streams[0].ID, attendance.StreamSample{At: time.Now(), State: attendance.StreamEnded})
-		_ = s.SetChatState(ctx, streams[0].ID, attendance.ChatPolling, "")
+		_ = s.SetChatState(ctx, streams[0].ID, 0, attendance.ChatPolling, "")
 		if tr, _ = s.TrackedStreams(ctx); len(tr) != 2 {
 			t.Fatal("an ended stream still draining its chat must stay tracked")
 		}
-		_ = s.SetChatState(ctx, streams[0].ID, attendance.ChatDrained, "liveChatEnded")
+		_ = s.SetChatState(ctx, streams[0].ID, 0, attendance.ChatDrained, "liveChatEnded")
 		if tr, _ = s.TrackedStreams(ctx); len(tr) != 1 || tr[0].VideoID != "bbbbbbbbbbb" {
 			t.Fatalf("tracked after drain: %+v", tr)
 		}
 		_ = s.CommitChatPage(ctx, attendance.ChatPage{StreamID: streams[1].ID, NextPageToken: "tok"})
-		_ = s.SetChatState(ctx, streams[1].ID, attendance.ChatGap, "pageTokenInvalid")
+		_ = s.SetChatState(ctx, streams[1].ID, 0, attendance.ChatGap, "pageTokenInvalid")
 		streams, _ = s.Streams(ctx, e.ID)
 		if streams[1].PageToken != "" || streams[1].ChatState != attendance.ChatGap {
 			t.Fatalf("gap must clear the token: %+v", streams[1])

@@ -148,16 +148,22 @@ func keepTime(old *int64, nw time.Time) {
 	}
 }
 
-// SetChatState records what is known about reading a stream's chat.
-func (s *Store) SetChatState(ctx context.Context, streamID int64, state attendance.ChatState, detail string) error {
-	q := `UPDATE streams SET chat_state = ?, chat_detail = ? WHERE id = ?`
-	args := []any{state, detail, streamID}
+// SetChatState records what is known about reading a stream's chat. Like a
+// chat page it carries the writer's lease fence (0 without leases): a state
+// from a former lease holder is refused with attendance.ErrStaleFence, since
+// "gap" clears the cursor.
+func (s *Store) SetChatState(ctx context.Context, streamID, fence int64, state attendance.ChatState, detail string) error {
+	q := `UPDATE streams SET chat_state = ?, chat_detail = ? WHERE id = ? AND fence <= ?`
 	if state == attendance.ChatGap {
 		// pageTokenInvalid: the next read starts without a token.
-		q = `UPDATE streams SET chat_state = ?, chat_detail = ?, page_token = '' WHERE id = ?`
+		q = `UPDATE streams SET chat_state = ?, chat_detail = ?, page_token = '' WHERE id = ? AND fence <= ?`
 	}
-	if _, err := s.db.ExecContext(ctx, s.db.Rebind(q), args...); err != nil {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(q), state, detail, streamID, fence)
+	if err != nil {
 		return fmt.Errorf("store: set chat state of stream %d: %w", streamID, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("store: set chat state of stream %d: %w", streamID, attendance.ErrStaleFence)
 	}
 	return nil
 }

@@ -102,7 +102,7 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 				return err
 			}
 			d.collector, err = collector.New(collector.Config{Credential: "demo", QuotaDaily: 10000, EventDuration: script.Length, Clock: clock},
-				yt, st, metrics, a.log.With("component", "collector"))
+				yt, st, metrics, a.log)
 			if err != nil {
 				return err
 			}

@@ -141,7 +141,7 @@ once every tracked stream has ended and its chat is drained.`,
 				return err
 			}
 			d.collector, err = collector.New(collector.Config{Credential: label, QuotaDaily: yf.quotaDaily,
-				EventDuration: yf.eventDuration}, yt, st, metrics, a.log.With("component", "collector"))
+				EventDuration: yf.eventDuration}, yt, st, metrics, a.log)
 			if err != nil {
 				return err
 			}
