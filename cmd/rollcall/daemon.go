@@ -36,9 +36,12 @@ type daemon struct {
 	// whileRunning runs beside the collector until ctx ends (the demo's
 	// terminal figures).
 	whileRunning func(ctx context.Context)
-	// verify serves GET /verify/{id}, the public certificate check; nil
-	// answers 404.
+	// verify serves GET /verify/{id}, the public certificate check; run
+	// builds it on the store when nil.
 	verify http.Handler
+	// issuerName is the organisation the verification page names as the
+	// issuer of certificates (--issuer-name).
+	issuerName string
 }
 
 // retentionSweep is how often chat text past --retain-chat-text is blanked.
@@ -55,12 +58,20 @@ func (d *daemon) bindFlags(cmd interface {
 	cmd.StringVar(&d.metricsToken, "metrics-token", "", "require this bearer token on /metrics (secret: prefer ROLLCALL_METRICS_TOKEN_FILE)")
 	cmd.BoolVar(&d.secureCookies, "secure-cookies", false, "mark cookies Secure and use the __Host- session cookie: set it when served over TLS (directly or behind a proxy)")
 	cmd.DurationVar(&d.retainChatText, "retain-chat-text", 720*time.Hour, "blank chat text and display names older than this (links and checkpoint hits stay)")
+	cmd.StringVar(&d.issuerName, "issuer-name", "", "the organisation that issues the certificates, named on the public /verify/{id} page")
 }
 
 func (d *daemon) run(ctx context.Context, a *app) error {
 	st, c := d.store, d.collector
 	if err := dashboard.RegisterMetrics(d.registry, st, version(), a.log.With("component", "metrics")); err != nil {
 		return err
+	}
+	if d.verify == nil {
+		var err error
+		if d.verify, err = dashboard.NewVerifyHandler(dashboard.VerifyConfig{Certificates: st, IssuerName: d.issuerName,
+			Logger: a.log.With("component", "verify")}); err != nil {
+			return err
+		}
 	}
 	srv, err := dashboard.New(dashboard.Config{
 		Logger:        a.log.With("component", "dashboard"),
