@@ -1,0 +1,270 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/csv"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/badges"
+)
+
+// certEvent sets up an event with a speaker and a participant with a Thai
+// name, both issued a certificate, and returns the CLI, its folder and the
+// certificate ids of the CSV export.
+func certEvent(t *testing.T) (attCLI, string, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	c := attCLI{t: t, db: filepath.Join(dir, "rc.db")}
+	regs := filepath.Join(dir, "regs.csv")
+	if err := os.WriteFile(regs, []byte("Full Name,Email,Role\nNguyễn Văn Minh,minh@example.org,speaker\nพิมพ์ชนก สุขใจ,pim@example.org,participant\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("event", "create", "pd", "--title", "Policy Dialogue", "--video", "dQw4w9WgXcQ", "--time-zone", "Asia/Bangkok")
+	c.ok("registrations", "import", "--event", "pd", regs)
+	c.ok("override", "--event", "pd", "--email", "pim@example.org", "--certificate", "participation", "--why", "watched at the venue")
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(c.ok("export", "certificates", "--event", "pd"), "\uFEFF"))).ReadAll()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("certificates export: %v %v", rows, err)
+	}
+	var ids []string
+	for _, r := range rows[1:] {
+		ids = append(ids, r[3])
+	}
+	sort.Strings(ids)
+	return c, dir, ids
+}
+
+// zipPDFs reads a ZIP of PDFs and returns the certificate ids of its
+// entries, checking that each is a PDF.
+func zipPDFs(t *testing.T, b []byte) []string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pdf, _ := io.ReadAll(rc)
+		rc.Close()
+		if !bytes.HasPrefix(pdf, []byte("%PDF-")) || !bytes.Contains(pdf, []byte("%%EOF")) {
+			t.Errorf("%s is not a PDF", f.Name)
+		}
+		_, id, _ := strings.Cut(strings.TrimSuffix(f.Name, ".pdf"), "-")
+		ids = append(ids, attendance.NormalizeCertificateID(id))
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func TestCertificatesRenderAndRevoke(t *testing.T) {
+	c, dir, ids := certEvent(t)
+	const public = "https://certs.example.org/"
+
+	// a ZIP file whose PDFs are the certificates of the export
+	out := filepath.Join(dir, "certs.zip")
+	_, errs, code := c.run("certificates", "render", "--event", "pd", "--public-url", public, "-o", out)
+	if code != 0 || !strings.Contains(errs, "2 PDFs written to "+out) {
+		t.Fatalf("render: %d %s", code, errs)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := zipPDFs(t, b); strings.Join(got, ",") != strings.Join(ids, ",") {
+		t.Fatalf("zip ids %v, export ids %v", got, ids)
+	}
+
+	// the ZIP on stdout (not a terminal in tests)
+	zipOut, _, code := c.run("certificates", "render", "--event", "pd", "--public-url", public)
+	if code != 0 || len(zipPDFs(t, []byte(zipOut))) != 2 {
+		t.Fatalf("render to stdout: %d", code)
+	}
+
+	// one file per certificate in a folder
+	pdfDir := filepath.Join(dir, "pdfs")
+	c.ok("certificates", "render", "--event", "pd", "--public-url", public, "-o", pdfDir)
+	names, _ := filepath.Glob(filepath.Join(pdfDir, "*.pdf"))
+	if len(names) != 2 {
+		t.Fatalf("folder: %v", names)
+	}
+	for _, n := range names {
+		if b, _ := os.ReadFile(n); !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Errorf("%s is not a PDF", n)
+		}
+	}
+
+	// templates from a folder
+	tdir := filepath.Join(dir, "templates")
+	os.Mkdir(tdir, 0o755)
+	os.WriteFile(filepath.Join(tdir, "participation.json"), []byte(`{"type":"participation","title":"Certificate of Attendance","body":"This certifies that\n{{name}}\nattended {{event}} on {{date}}."}`), 0o600)
+	c.ok("certificates", "render", "--event", "pd", "--public-url", public, "--template-dir", tdir, "-o", filepath.Join(dir, "t.zip"))
+	os.WriteFile(filepath.Join(tdir, "appreciation.json"), []byte(`{"type":"appreciation","title":"x","body":"{{nickname}}"}`), 0o600)
+	if _, errs, code := c.run("certificates", "render", "--event", "pd", "--public-url", public, "--template-dir", tdir, "-o", filepath.Join(dir, "t.zip")); code != 2 || !strings.Contains(errs, "appreciation.json") {
+		t.Errorf("bad template: %d %s", code, errs)
+	}
+
+	// usage: no public URL
+	if _, errs, code := c.run("certificates", "render", "--event", "pd", "-o", out); code != 2 || !strings.Contains(errs, "--public-url") {
+		t.Errorf("no public url: %d %s", code, errs)
+	}
+
+	// no Thai font: a clear error naming the script and the package, exit 1
+	fonts := filepath.Join(dir, "fonts")
+	os.Mkdir(fonts, 0o755)
+	for _, f := range []string{"NotoSans-Regular.ttf", "NotoSans-Bold.ttf"} {
+		if err := os.Symlink(filepath.Join("/usr/share/fonts/truetype/noto", f), filepath.Join(fonts, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	broken := filepath.Join(dir, "broken.zip")
+	_, errs, code = c.run("certificates", "render", "--event", "pd", "--public-url", public, "--font-dir", fonts, "-o", broken)
+	if code != 1 || !strings.Contains(errs, "Thai") || !strings.Contains(errs, "fonts-noto-core") {
+		t.Errorf("missing Thai font: %d %s", code, errs)
+	}
+	if _, err := os.Stat(broken); err == nil {
+		t.Errorf("a failed render left %s", broken)
+	}
+
+	// revoke, typed as printed in lower case; twice is a no-op
+	id := ids[0]
+	_, errs, code = c.run("certificates", "revoke", "--event", "pd", "--id", strings.ToLower(attendance.FormatCertificateID(id)), "--why", "issued in error")
+	if code != 0 || !strings.Contains(errs, "revoked on") {
+		t.Fatalf("revoke: %d %s", code, errs)
+	}
+	_, errs, code = c.run("certificates", "revoke", "--event", "pd", "--id", id, "--why", "again")
+	if code != 0 || !strings.Contains(errs, "already revoked") || !strings.Contains(errs, "issued in error") {
+		t.Fatalf("revoke again: %d %s", code, errs)
+	}
+	if _, _, code := c.run("certificates", "revoke", "--event", "pd", "--id", "AAAAAAAAAAAAAAAAAAAA", "--why", "x"); code != 2 {
+		t.Errorf("revoke unknown id: exit %d, want 2", code)
+	}
+	_, errs, _ = c.run("certificates", "render", "--event", "pd", "--public-url", public, "-o", out)
+	if !strings.Contains(errs, "1 PDFs written") || !strings.Contains(errs, "1 revoked left out") {
+		t.Errorf("render after revoke: %s", errs)
+	}
+	b, _ = os.ReadFile(out)
+	if got := zipPDFs(t, b); len(got) != 1 || got[0] != ids[1] {
+		t.Errorf("after revoke the zip holds %v, want [%s]", got, ids[1])
+	}
+}
+
+func TestExportCertificatesOB3(t *testing.T) {
+	c, dir, ids := certEvent(t)
+	const public = "https://certs.example.org"
+	base := []string{"export", "certificates", "--event", "pd", "--format", "ob3", "--public-url", public, "--issuer-name", "Regional Education Secretariat"}
+
+	// unsigned, JSON lines on stdout
+	out := c.ok(base...)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || strings.Contains(out, "@example.org") {
+		t.Fatalf("ob3 lines:\n%s", out)
+	}
+	var got []string
+	for _, l := range lines {
+		var jl badges.JSONLine
+		if err := json.Unmarshal([]byte(l), &jl); err != nil {
+			t.Fatal(err)
+		}
+		if jl.JWT != "" || jl.Credential.Issuer.ID != public+"/issuer" || len(jl.Credential.Evidence) != 1 ||
+			jl.Credential.Evidence[0].ID != public+"/verify/"+jl.CertificateID {
+			t.Errorf("unsigned credential: %+v", jl)
+		}
+		got = append(got, jl.CertificateID)
+	}
+	sort.Strings(got)
+	if strings.Join(got, ",") != strings.Join(ids, ",") {
+		t.Fatalf("ob3 ids %v, export ids %v", got, ids)
+	}
+
+	// signed with a PKCS #8 Ed25519 key of mode 0600, into a ZIP
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "issuer.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	zipFile := filepath.Join(dir, "badges.zip")
+	_, errs, code := c.run(append(base, "--issuer-key-file", keyFile, "-o", zipFile)...)
+	if code != 0 || !strings.Contains(errs, "2 credentials signed") {
+		t.Fatalf("signed export: %d %s", code, errs)
+	}
+	zr, err := zip.OpenReader(zipFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	jwts, issuerDoc := 0, false
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		switch {
+		case strings.HasSuffix(f.Name, ".jwt"):
+			cred, err := badges.Verify(strings.TrimSpace(string(b)), pub, time.Now())
+			if err != nil {
+				t.Errorf("%s does not verify: %v", f.Name, err)
+			} else if cred.Issuer.Name != "Regional Education Secretariat" {
+				t.Errorf("%s issuer %q", f.Name, cred.Issuer.Name)
+			}
+			jwts++
+		case f.Name == badges.IssuerDocumentName:
+			issuerDoc = true
+		}
+		if bytes.Contains(b, []byte("@example.org")) {
+			t.Errorf("%s holds an email address", f.Name)
+		}
+	}
+	if jwts != 2 || !issuerDoc {
+		t.Errorf("zip: %d jwts, issuer document %v", jwts, issuerDoc)
+	}
+
+	// signed JSON lines verify with the public key only
+	for _, l := range strings.Split(strings.TrimSpace(c.ok(append(base, "--issuer-key-file", keyFile)...)), "\n") {
+		var jl badges.JSONLine
+		if err := json.Unmarshal([]byte(l), &jl); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := badges.Verify(jl.JWT, pub, time.Now()); err != nil {
+			t.Errorf("jwt of %s: %v", jl.CertificateID, err)
+		}
+		other, _, _ := ed25519.GenerateKey(rand.Reader)
+		if _, err := badges.Verify(jl.JWT, other, time.Now()); err == nil {
+			t.Errorf("jwt of %s verifies with another key", jl.CertificateID)
+		}
+	}
+
+	// a key others may read is refused; ob3 needs an issuer name and a public URL
+	os.Chmod(keyFile, 0o644)
+	if _, errs, code := c.run(append(base, "--issuer-key-file", keyFile)...); code != 2 || !strings.Contains(errs, "0600") {
+		t.Errorf("key of mode 0644: %d %s", code, errs)
+	}
+	if _, errs, code := c.run("export", "certificates", "--event", "pd", "--format", "ob3", "--public-url", public); code != 2 || !strings.Contains(errs, "--issuer-name") {
+		t.Errorf("no issuer name: %d %s", code, errs)
+	}
+	if _, _, code := c.run("export", "certificates", "--event", "pd", "--format", "ob3", "--issuer-name", "X"); code != 2 {
+		t.Errorf("no public url: %d", code)
+	}
+}
