@@ -121,6 +121,11 @@ type Config struct {
 	// Verify serves GET /verify/{id} to anyone (the certificate check page);
 	// nil answers 404.
 	Verify http.Handler
+	// RenderCertificates writes a ZIP of the event's certificate PDFs (the
+	// admin download); PreviewCertificate writes a PNG of a certificate
+	// type's template with a sample name. Optional: nil answers 404.
+	RenderCertificates func(ctx context.Context, eventID int64, w io.Writer) error
+	PreviewCertificate func(ctx context.Context, eventID int64, certType string, w io.Writer) error
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// LiveInterval is the time between server-sent updates (default 2 s).
@@ -271,6 +276,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /events/{slug}/certificates", s.staff(s.certificatesPage))
 	m.HandleFunc("GET /events/{slug}/exports/attendance.csv", s.admin(s.exportAttendance))
 	m.HandleFunc("GET /events/{slug}/exports/certificates.csv", s.admin(s.exportCertificates))
+	m.HandleFunc("GET /events/{slug}/exports/certificates.zip", s.admin(s.exportCertificatePDFs))
+	m.HandleFunc("GET /events/{slug}/certificates/preview/{file}", s.admin(s.previewCertificate))
 	m.HandleFunc("GET /events/{slug}/report", s.staff(s.reportPage))
 	m.HandleFunc("/", s.notFound)
 	s.mux = m
