@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -411,4 +412,92 @@ func (a *app) exportOB3(ctx context.Context, event, out, staff string, o ob3Flag
 			fmt.Sprintf("%d revoked left out", revoked))
 		return nil
 	})
+}
+
+// certificateRendering is what the dashboard's certificate download and
+// template previews need: the renderer, made on first use so that a daemon
+// without fonts still runs, and the flags.
+type certificateRendering struct {
+	st                              *store.Store
+	publicURL, templateDir, fontDir string
+
+	mu  sync.Mutex
+	r   *certpdf.Renderer
+	err error
+}
+
+func (c *certificateRendering) renderer() (*certpdf.Renderer, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.r == nil && c.err == nil {
+		c.r, c.err = certpdf.NewRenderer(c.fontDir)
+	}
+	return c.r, c.err
+}
+
+// zip writes the ZIP of an event's issued, unrevoked certificates.
+func (c *certificateRendering) zip(ctx context.Context, eventID int64, w io.Writer) error {
+	r, err := c.renderer()
+	if err != nil {
+		return err
+	}
+	tpls, err := loadTemplates(c.templateDir)
+	if err != nil {
+		return err
+	}
+	e, err := c.st.EventByID(ctx, eventID)
+	if err != nil {
+		return err
+	}
+	ds, _, err := issued(ctx, c.st, e)
+	if err != nil {
+		return err
+	}
+	day, err := eventDay(ctx, c.st, e)
+	if err != nil {
+		return err
+	}
+	return r.RenderZIP(ctx, w, tpls, func(yield func(certpdf.Certificate) bool) {
+		for _, d := range ds {
+			if !yield(certificateOf(d, e, day, c.publicURL)) {
+				return
+			}
+		}
+	})
+}
+
+// sampleName is the name the template previews print: Thai and Vietnamese,
+// so that staff see the fonts at work.
+var sampleName = map[string]string{"appreciation": "Nguyễn Thị Hồng", "participation": "สมชาย ใจดี"}
+
+// preview writes a PNG of a certificate type's template for an event, with
+// a sample name and id.
+func (c *certificateRendering) preview(ctx context.Context, eventID int64, typ string, w io.Writer) error {
+	r, err := c.renderer()
+	if err != nil {
+		return err
+	}
+	tpls, err := loadTemplates(c.templateDir)
+	if err != nil {
+		return err
+	}
+	tpl, ok := tpls[certpdf.Type(typ)]
+	if !ok {
+		return attendance.Errorf(attendance.ENotFound, "no certificate type %q", typ)
+	}
+	e, err := c.st.EventByID(ctx, eventID)
+	if err != nil {
+		return err
+	}
+	day, err := eventDay(ctx, c.st, e)
+	if err != nil {
+		return err
+	}
+	const sampleID = "SAMPLESAMPLESAMPLE22"
+	role := "participant"
+	if typ == "appreciation" {
+		role = "speaker"
+	}
+	return r.RenderPNG(ctx, w, tpl, certpdf.Certificate{ID: attendance.FormatCertificateID(sampleID), Type: certpdf.Type(typ),
+		FullName: sampleName[typ], Role: role, EventTitle: e.Title, Date: day, VerifyURL: dashboard.VerifyURL(c.publicURL, sampleID)}, 96)
 }

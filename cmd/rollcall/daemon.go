@@ -42,6 +42,9 @@ type daemon struct {
 	// issuerName is the organisation the verification page names as the
 	// issuer of certificates (--issuer-name).
 	issuerName string
+	// publicURL (--public-url), templateDir and fontDir turn on the
+	// dashboard's certificate PDF download and template previews.
+	publicURL, templateDir, fontDir string
 }
 
 // retentionSweep is how often chat text past --retain-chat-text is blanked.
@@ -59,6 +62,9 @@ func (d *daemon) bindFlags(cmd interface {
 	cmd.BoolVar(&d.secureCookies, "secure-cookies", false, "mark cookies Secure and use the __Host- session cookie: set it when served over TLS (directly or behind a proxy)")
 	cmd.DurationVar(&d.retainChatText, "retain-chat-text", 720*time.Hour, "blank chat text and display names older than this (links and checkpoint hits stay)")
 	cmd.StringVar(&d.issuerName, "issuer-name", "", "the organisation that issues the certificates, named on the public /verify/{id} page")
+	cmd.StringVar(&d.publicURL, "public-url", "", "public base URL of the dashboard, which certificate QR codes point to (URL/verify/ID); turns on the dashboard's certificate PDFs")
+	cmd.StringVar(&d.templateDir, "template-dir", "", "folder with appreciation.json and/or participation.json certificate templates")
+	cmd.StringVar(&d.fontDir, "font-dir", "", "folder with the Noto fonts for certificates (default: Debian's fonts-noto-core)")
 }
 
 func (d *daemon) run(ctx context.Context, a *app) error {
@@ -72,6 +78,16 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 			Logger: a.log.With("component", "verify")}); err != nil {
 			return err
 		}
+	}
+	var renderCerts func(context.Context, int64, io.Writer) error
+	var previewCert func(context.Context, int64, string, io.Writer) error
+	if d.publicURL != "" {
+		pu, err := checkPublicURL(d.publicURL)
+		if err != nil {
+			return err
+		}
+		cr := &certificateRendering{st: st, publicURL: pu, templateDir: d.templateDir, fontDir: d.fontDir}
+		renderCerts, previewCert = cr.zip, cr.preview
 	}
 	srv, err := dashboard.New(dashboard.Config{
 		Logger:        a.log.With("component", "dashboard"),
@@ -100,7 +116,9 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 			}
 			return importForms(ctx, st, e, r, name, nil, false)
 		},
-		Verify: d.verify,
+		Verify:             d.verify,
+		RenderCertificates: renderCerts,
+		PreviewCertificate: previewCert,
 	}, st, st)
 	if err != nil {
 		return err
