@@ -19,6 +19,7 @@ import (
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/badges"
+	"github.com/seameo/rollcall/attendance/store"
 )
 
 // certEvent sets up an event with a speaker and a participant with a Thai
@@ -266,5 +267,38 @@ func TestExportCertificatesOB3(t *testing.T) {
 	}
 	if _, _, code := c.run("export", "certificates", "--event", "pd", "--format", "ob3", "--issuer-name", "X"); code != 2 {
 		t.Errorf("no public url: %d", code)
+	}
+}
+
+// TestDashboardCertificateRendering covers what serve hands the dashboard
+// with --public-url: the ZIP of the event's PDFs and the template previews.
+func TestDashboardCertificateRendering(t *testing.T) {
+	c, _, ids := certEvent(t)
+	ctx := t.Context()
+	st, err := store.Open(ctx, c.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e, err := st.Event(ctx, "pd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := &certificateRendering{st: st, publicURL: "https://certs.example.org"}
+	var zipBuf bytes.Buffer
+	if err := cr.zip(ctx, e.ID, &zipBuf); err != nil {
+		t.Fatal(err)
+	}
+	if got := zipPDFs(t, zipBuf.Bytes()); strings.Join(got, ",") != strings.Join(ids, ",") {
+		t.Fatalf("zip ids %v, export ids %v", got, ids)
+	}
+	for _, typ := range []string{"appreciation", "participation"} {
+		var png bytes.Buffer
+		if err := cr.preview(ctx, e.ID, typ, &png); err != nil || !bytes.HasPrefix(png.Bytes(), []byte("\x89PNG\r\n")) {
+			t.Errorf("preview %s: %v", typ, err)
+		}
+	}
+	if err := cr.preview(ctx, e.ID, "gold", io.Discard); attendance.ErrorCode(err) != attendance.ENotFound {
+		t.Errorf("preview of an unknown type: %v", err)
 	}
 }
