@@ -76,3 +76,16 @@ func (s *Server) previewCertificate(w http.ResponseWriter, r *http.Request, _ *s
 	w.Header().Set("Cache-Control", "private, max-age=60")
 	_, _ = buf.WriteTo(w)
 }
+
+// issuer answers the issuer profile document, public like /verify: it
+// names the organisation and its public key, no person.
+func (s *Server) issuer(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.IssuerDocument == nil {
+		s.notFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Access-Control-Allow-Origin", "*") // verifiers fetch it from other origins
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(s.cfg.IssuerDocument)
+}

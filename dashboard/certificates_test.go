@@ -90,3 +90,17 @@ func TestCertificatePDFsFailOrAbsent(t *testing.T) {
 		t.Error("unconfigured PDFs offered")
 	}
 }
+
+func TestIssuerDocument(t *testing.T) {
+	doc := []byte(`{"id":"https://certs.example.org/issuer"}`)
+	h := newHarness(t, func(c *Config) { c.IssuerDocument = doc })
+	res, body := h.get(h.anon(), "/issuer")
+	if res.StatusCode != http.StatusOK || body != string(doc) || res.Header.Get("Content-Type") != "application/json" ||
+		res.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("issuer: %d %q %v", res.StatusCode, body, res.Header)
+	}
+	plain := newHarness(t)
+	if res, _ := plain.get(plain.anon(), "/issuer"); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("issuer without a key: %d", res.StatusCode)
+	}
+}

@@ -126,6 +126,10 @@ type Config struct {
 	// type's template with a sample name. Optional: nil answers 404.
 	RenderCertificates func(ctx context.Context, eventID int64, w io.Writer) error
 	PreviewCertificate func(ctx context.Context, eventID int64, certType string, w io.Writer) error
+	// IssuerDocument is served to anyone at GET /issuer: the Open Badges
+	// issuer profile with its public key (badges.IssuerKeyDocument), which
+	// the "kid" of signed credentials points to; nil answers 404.
+	IssuerDocument []byte
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// LiveInterval is the time between server-sent updates (default 2 s).
@@ -252,6 +256,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.HandleFunc("GET /metrics", s.metrics)
 	m.HandleFunc("GET /verify/{id}", s.verify)
+	m.HandleFunc("GET /issuer", s.issuer)
 	m.HandleFunc("GET /signin", s.signInPage)
 	m.HandleFunc("POST /signin", s.signIn)
 	m.HandleFunc("POST /signout", s.staff(s.signOut))

@@ -501,3 +501,27 @@ func (c *certificateRendering) preview(ctx context.Context, eventID int64, typ s
 	return r.RenderPNG(ctx, w, tpl, certpdf.Certificate{ID: attendance.FormatCertificateID(sampleID), Type: certpdf.Type(typ),
 		FullName: sampleName[typ], Role: role, EventTitle: e.Title, Date: day, VerifyURL: dashboard.VerifyURL(c.publicURL, sampleID)}, 96)
 }
+
+// issuerDocument is the /issuer document the daemon serves when it has an
+// issuer key; nil without one.
+func issuerDocument(publicURL, name, homepage, keyFile string) ([]byte, error) {
+	if keyFile == "" {
+		return nil, nil
+	}
+	pu, err := checkPublicURL(publicURL)
+	if err != nil {
+		return nil, usagef("--issuer-key-file needs --public-url: %v", err)
+	}
+	if strings.TrimSpace(name) == "" {
+		return nil, usagef("--issuer-key-file needs --issuer-name")
+	}
+	key, err := badges.LoadIssuerKey(keyFile)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	doc, err := badges.IssuerKeyDocument(badges.Issuer{ID: pu + "/issuer", Name: strings.TrimSpace(name), URL: homepage}, key.Public())
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return doc, nil
+}

@@ -302,3 +302,38 @@ func TestDashboardCertificateRendering(t *testing.T) {
 		t.Errorf("preview of an unknown type: %v", err)
 	}
 }
+
+func TestIssuerDocumentForServe(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	keyFile := filepath.Join(t.TempDir(), "issuer.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if doc, err := issuerDocument("", "X", "", ""); doc != nil || err != nil {
+		t.Fatalf("no key: %s %v", doc, err)
+	}
+	doc, err := issuerDocument("https://certs.example.org/", "Regional Education Secretariat", "", keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		ID                 string `json:"id"`
+		VerificationMethod []struct {
+			ID           string     `json:"id"`
+			PublicKeyJWK badges.JWK `json:"publicKeyJwk"`
+		} `json:"verificationMethod"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil || d.ID != "https://certs.example.org/issuer" || len(d.VerificationMethod) != 1 ||
+		d.VerificationMethod[0].ID != badges.KeyID(d.ID) {
+		t.Fatalf("issuer document %s: %v", doc, err)
+	}
+	if pub, err := d.VerificationMethod[0].PublicKeyJWK.PublicKey(); err != nil || !pub.Equal(priv.Public()) {
+		t.Fatalf("published key: %v", err)
+	}
+	for _, bad := range [][2]string{{"", "X"}, {"https://certs.example.org", ""}} {
+		if _, err := issuerDocument(bad[0], bad[1], "", keyFile); exitCode(err) != exitUsage {
+			t.Errorf("issuerDocument(%q, %q): %v", bad[0], bad[1], err)
+		}
+	}
+}

@@ -45,6 +45,9 @@ type daemon struct {
 	// publicURL (--public-url), templateDir and fontDir turn on the
 	// dashboard's certificate PDF download and template previews.
 	publicURL, templateDir, fontDir string
+	// issuerKeyFile and issuerURL publish the Open Badges issuer profile
+	// with its public key at GET /issuer (needs --public-url).
+	issuerKeyFile, issuerURL string
 }
 
 // retentionSweep is how often chat text past --retain-chat-text is blanked.
@@ -65,6 +68,8 @@ func (d *daemon) bindFlags(cmd interface {
 	cmd.StringVar(&d.publicURL, "public-url", "", "public base URL of the dashboard, which certificate QR codes point to (URL/verify/ID); turns on the dashboard's certificate PDFs")
 	cmd.StringVar(&d.templateDir, "template-dir", "", "folder with appreciation.json and/or participation.json certificate templates")
 	cmd.StringVar(&d.fontDir, "font-dir", "", "folder with the Noto fonts for certificates (default: Debian's fonts-noto-core)")
+	cmd.StringVar(&d.issuerKeyFile, "issuer-key-file", "", "Ed25519 key that signs Open Badges credentials (mode 0600); its public half is served at /issuer (needs --public-url and --issuer-name)")
+	cmd.StringVar(&d.issuerURL, "issuer-url", "", "the issuing organisation's home page, in the /issuer profile")
 }
 
 func (d *daemon) run(ctx context.Context, a *app) error {
@@ -81,6 +86,10 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 	}
 	var renderCerts func(context.Context, int64, io.Writer) error
 	var previewCert func(context.Context, int64, string, io.Writer) error
+	issuerDoc, err := issuerDocument(d.publicURL, d.issuerName, d.issuerURL, d.issuerKeyFile)
+	if err != nil {
+		return err
+	}
 	if d.publicURL != "" {
 		pu, err := checkPublicURL(d.publicURL)
 		if err != nil {
@@ -119,6 +128,7 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 		Verify:             d.verify,
 		RenderCertificates: renderCerts,
 		PreviewCertificate: previewCert,
+		IssuerDocument:     issuerDoc,
 	}, st, st)
 	if err != nil {
 		return err
