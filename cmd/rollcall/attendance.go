@@ -381,8 +381,12 @@ func (a *app) exportCommand() *cobra.Command {
 		Short: "One row per certificate to issue, with its unguessable id (or Open Badges 3.0 credentials)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format == formatOB3 {
+			switch format {
+			case formatOB3:
 				return a.exportOB3(cmd.Context(), event, out, staff, ob3)
+			case "", "autocrat":
+			default:
+				return usagef("--format %q: expected autocrat or ob3 (or nothing for the plain CSV)", format)
 			}
 			return csvCerts(cmd, args)
 		},

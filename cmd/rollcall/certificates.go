@@ -32,7 +32,14 @@ func (a *app) certificatesCommand() *cobra.Command {
 		Short: "Render issued certificates as PDF, and revoke one",
 		Long: `Certificates are issued by the event's decisions (see 'rollcall export
 certificates'): each has an unguessable id, printed on the PDF with a QR code of
-its public verification page, --public-url/verify/ID.`,
+its public verification page, --public-url/verify/ID.
+
+That page (served by 'rollcall serve') says VALID or REVOKED with the name as
+printed, the certificate type, the event, its date and the issuer, never an
+email. A certificate that the event's current decision no longer gives (an
+override or a changed role took it away after it was issued) is withheld: its
+page answers the same "not found" as an id that never existed. Revoke it to
+have the page say REVOKED instead.`,
 	}
 	cmd.AddCommand(a.certificatesRenderCommand(), a.certificatesRevokeCommand())
 	return cmd
