@@ -41,7 +41,7 @@ override or a changed role took it away after it was issued) is withheld: its
 page answers the same "not found" as an id that never existed. Revoke it to
 have the page say REVOKED instead.`,
 	}
-	cmd.AddCommand(a.certificatesRenderCommand(), a.certificatesRevokeCommand())
+	cmd.AddCommand(a.certificatesRenderCommand(), a.certificatesRevokeCommand(), a.certificateTemplateCommand())
 	return cmd
 }
 
@@ -138,10 +138,10 @@ func checkPublicURL(s string) (string, error) {
 	return strings.TrimRight(s, "/"), nil
 }
 
-// loadTemplates reads the templates of a --template-dir; a type without a
-// file keeps its default.
+// loadTemplates reads the templates of a --template-dir: the types that
+// have a file there.
 func loadTemplates(dir string) (map[certpdf.Type]certpdf.Template, error) {
-	tpls := certpdf.DefaultTemplates()
+	tpls := map[certpdf.Type]certpdf.Template{}
 	if dir == "" {
 		return tpls, nil
 	}
@@ -213,9 +213,10 @@ func (a *app) renderCertificates(ctx context.Context, rf renderFlags) error {
 	if toStdout && interactive(a.stdout) {
 		return usagef("a ZIP archive is not for the terminal: give -o FILE.zip or -o DIR, or redirect stdout")
 	}
-	tpls, err := loadTemplates(rf.templateDir)
-	if err != nil {
-		return err
+	if rf.templateDir != "" {
+		if _, err := loadTemplates(rf.templateDir); err != nil {
+			return err
+		}
 	}
 	r, err := certpdf.NewRenderer(rf.fontDir)
 	if err != nil {
@@ -226,6 +227,10 @@ func (a *app) renderCertificates(ctx context.Context, rf renderFlags) error {
 		who = "cli"
 	}
 	return a.withEvent(ctx, rf.event, func(s *store.Store, e attendance.Event) error {
+		tpls, err := eventTemplates(ctx, s, e.ID, rf.templateDir)
+		if err != nil {
+			return err
+		}
 		ds, revoked, err := issued(ctx, s, e)
 		if err != nil {
 			return err
@@ -448,7 +453,7 @@ func (c *certificateRendering) zip(ctx context.Context, eventID int64, w io.Writ
 	if err != nil {
 		return err
 	}
-	tpls, err := loadTemplates(c.templateDir)
+	tpls, err := eventTemplates(ctx, c.st, eventID, c.templateDir)
 	if err != nil {
 		return err
 	}
@@ -484,7 +489,7 @@ func (c *certificateRendering) preview(ctx context.Context, eventID int64, typ s
 	if err != nil {
 		return err
 	}
-	tpls, err := loadTemplates(c.templateDir)
+	tpls, err := eventTemplates(ctx, c.st, eventID, c.templateDir)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"os"
 	"path/filepath"
@@ -335,5 +338,59 @@ func TestIssuerDocumentForServe(t *testing.T) {
 		if _, err := issuerDocument(bad[0], bad[1], "", keyFile); exitCode(err) != exitUsage {
 			t.Errorf("issuerDocument(%q, %q): %v", bad[0], bad[1], err)
 		}
+	}
+}
+
+// utf16Hex is s as a PDF hex string of UTF-16BE, upper case.
+func utf16Hex(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		fmt.Fprintf(&b, "%04X", r)
+	}
+	return b.String()
+}
+
+func TestCertificateTemplatePerEvent(t *testing.T) {
+	c, dir, _ := certEvent(t)
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	var logo bytes.Buffer
+	if err := png.Encode(&logo, img); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "logo.png"), logo.Bytes(), 0o600)
+	tplFile := filepath.Join(dir, "participation.json")
+	os.WriteFile(tplFile, []byte(`{"type":"participation","title":"Certificate of Attendance","logo":"logo.png",
+		"body":"This certifies that\n{{name}}\nattended {{event}} on {{date}}.","signatories":[{"name":"Dr. Somsak","title":"Director"}]}`), 0o600)
+	c.ok("certificates", "template", "set", "--event", "pd", tplFile)
+	os.Remove(filepath.Join(dir, "logo.png")) // kept in the database, not by path
+
+	pngFile := filepath.Join(dir, "preview.png")
+	c.ok("certificates", "template", "preview", "--event", "pd", "--type", "participation", "-o", pngFile)
+	if b, _ := os.ReadFile(pngFile); !bytes.HasPrefix(b, []byte("\x89PNG\r\n")) {
+		t.Fatal("preview is not a PNG")
+	}
+	pdfDir := filepath.Join(dir, "pdfs")
+	c.ok("certificates", "render", "--event", "pd", "--public-url", "https://certs.example.org", "-o", pdfDir)
+	names, _ := filepath.Glob(filepath.Join(pdfDir, "participation-*.pdf"))
+	if len(names) != 1 {
+		t.Fatalf("pdfs %v", names)
+	}
+	pdf, _ := os.ReadFile(names[0])
+	if !bytes.Contains(bytes.ToUpper(pdf), []byte(utf16Hex("Certificate of Attendance"))) {
+		t.Error("the event's template is not used: no 'Certificate of Attendance' in the PDF's metadata")
+	}
+	_, errs, _ := c.run("certificates", "template", "reset", "--event", "pd", "--type", "participation")
+	if !strings.Contains(errs, "reset to the default") {
+		t.Fatalf("reset: %s", errs)
+	}
+	if _, errs, _ := c.run("certificates", "template", "reset", "--event", "pd", "--type", "participation"); !strings.Contains(errs, "nothing changed") {
+		t.Fatalf("reset again: %s", errs)
+	}
+	if _, _, code := c.run("certificates", "template", "reset", "--event", "pd", "--type", "gold"); code != 2 {
+		t.Errorf("reset of a bad type: %d", code)
+	}
+	os.WriteFile(tplFile, []byte(`{"type":"participation","title":"x","body":"{{nickname}}"}`), 0o600)
+	if _, errs, code := c.run("certificates", "template", "set", "--event", "pd", tplFile); code != 2 || !strings.Contains(errs, "nickname") {
+		t.Errorf("bad template: %d %s", code, errs)
 	}
 }
