@@ -73,7 +73,7 @@ func (s *Server) previewCertificate(w http.ResponseWriter, r *http.Request, _ *s
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Cache-Control", "private, max-age=60")
+	w.Header().Set("Cache-Control", "no-cache")
 	_, _ = buf.WriteTo(w)
 }
 
@@ -88,4 +88,80 @@ func (s *Server) issuer(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*") // verifiers fetch it from other origins
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	_, _ = w.Write(s.cfg.IssuerDocument)
+}
+
+// TemplateFields are the parts of a certificate template that staff edit
+// in the dashboard; images (logo, background, signatures) are set with
+// 'rollcall certificates template set' and kept as they are.
+type TemplateFields struct {
+	Title, Body                       string
+	Primary, Accent, Text, Background string // colours, #rrggbb
+	Signatories                       [3]SignatoryFields
+}
+
+// SignatoryFields is one signatory of a template.
+type SignatoryFields struct{ Name, Title string }
+
+type templateData struct {
+	eventPage
+	Type   string
+	Fields TemplateFields
+	Error  string
+	Saved  bool
+	Stamp  int64 // busts the preview's cache after a save
+}
+
+// templateType reads the {type} of a template route.
+func templateType(r *http.Request) (string, bool) {
+	t := r.PathValue("type")
+	return t, t == "appreciation" || t == "participation"
+}
+
+func (s *Server) templatePage(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	typ, ok := templateType(r)
+	if !ok || s.cfg.CertificateTemplate == nil {
+		s.notFound(w, r)
+		return
+	}
+	f, err := s.cfg.CertificateTemplate(r.Context(), ev.ID, typ)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "certtemplate", ss, templateData{eventPage: eventPage{ev}, Type: typ, Fields: f,
+		Saved: r.URL.Query().Get("saved") != "", Stamp: s.cfg.Now().UnixNano()})
+}
+
+func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	typ, ok := templateType(r)
+	if !ok || s.cfg.SaveCertificateTemplate == nil {
+		s.notFound(w, r)
+		return
+	}
+	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	f := TemplateFields{Title: v("title"), Body: strings.ReplaceAll(r.PostFormValue("body"), "\r\n", "\n"),
+		Primary: v("primary"), Accent: v("accent"), Text: v("text"), Background: v("background")}
+	for i := range f.Signatories {
+		f.Signatories[i] = SignatoryFields{Name: v(fmt.Sprintf("sig%d_name", i)), Title: v(fmt.Sprintf("sig%d_title", i))}
+	}
+	if err := s.cfg.SaveCertificateTemplate(r.Context(), ev.ID, typ, f, ss.email); err != nil {
+		if code := httpStatus(err); code != http.StatusInternalServerError {
+			s.render(w, r, code, "certtemplate", ss, templateData{eventPage: eventPage{ev}, Type: typ, Fields: f, Error: userMessage(err),
+				Stamp: s.cfg.Now().UnixNano()})
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/events/"+ev.Slug+"/certificates/templates/"+typ+"?saved=1", http.StatusSeeOther)
 }

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/seameo/rollcall/attendance"
 )
 
 func TestCertificatePDFsAndPreviews(t *testing.T) {
@@ -102,5 +105,64 @@ func TestIssuerDocument(t *testing.T) {
 	plain := newHarness(t)
 	if res, _ := plain.get(plain.anon(), "/issuer"); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("issuer without a key: %d", res.StatusCode)
+	}
+}
+
+func TestCertificateTemplateEditor(t *testing.T) {
+	kept := map[string]TemplateFields{"participation": {Title: "Certificate of Participation", Body: "This is to certify that\n{{name}}\nhas participated.",
+		Primary: "#0b3d6e", Accent: "#a87b1d", Text: "#222222", Background: "#fffdf7"}}
+	var savedBy string
+	h := newHarness(t, func(c *Config) {
+		c.PreviewCertificate = func(ctx context.Context, eventID int64, typ string, w io.Writer) error {
+			_, err := io.WriteString(w, "\x89PNG")
+			return err
+		}
+		c.CertificateTemplate = func(ctx context.Context, eventID int64, typ string) (TemplateFields, error) { return kept[typ], nil }
+		c.SaveCertificateTemplate = func(ctx context.Context, eventID int64, typ string, f TemplateFields, staff string) error {
+			if strings.Contains(f.Body, "{{nickname}}") {
+				return attendance.Errorf(attendance.EInvalid, "template field body: unknown placeholder {{nickname}}")
+			}
+			kept[typ], savedBy = f, staff
+			return nil
+		}
+	})
+	admin, viewer := h.signIn(adminEmail), h.signIn(viewerEmail)
+	if _, page := h.get(admin, "/events/dialogue/certificates"); !strings.Contains(page, `href="/events/dialogue/certificates/templates/participation"`) {
+		t.Error("no editor link on the certificates page")
+	}
+	res, page := h.get(admin, "/events/dialogue/certificates/templates/participation")
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `value="Certificate of Participation"`) || !strings.Contains(page, "has participated.</textarea>") ||
+		!strings.Contains(page, `src="/events/dialogue/certificates/preview/participation.png?v=`) {
+		t.Fatalf("editor: %d\n%s", res.StatusCode, page)
+	}
+	form := url.Values{"csrf": {h.csrf(admin)}, "title": {"Certificate of Attendance"}, "body": {"This certifies that\r\n{{name}}\r\nattended."},
+		"primary": {"#112233"}, "accent": {"#445566"}, "text": {"#000000"}, "background": {"#ffffff"}, "sig0_name": {"Dr. Somsak"}, "sig0_title": {"Director"}}
+	if res := h.post(admin, "/events/dialogue/certificates/templates/participation", form); res.StatusCode != http.StatusSeeOther ||
+		res.Header.Get("Location") != "/events/dialogue/certificates/templates/participation?saved=1" {
+		t.Fatalf("save: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	got := kept["participation"]
+	if got.Title != "Certificate of Attendance" || got.Body != "This certifies that\n{{name}}\nattended." || got.Signatories[0] != (SignatoryFields{"Dr. Somsak", "Director"}) ||
+		savedBy != adminEmail {
+		t.Fatalf("saved %+v by %s", got, savedBy)
+	}
+	form.Set("body", "{{nickname}}")
+	res, err := admin.PostForm(h.ts.URL+"/events/dialogue/certificates/templates/participation", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "unknown placeholder {{nickname}}") {
+		t.Errorf("bad template: %d %s", res.StatusCode, b)
+	}
+	if res := h.post(admin, "/events/dialogue/certificates/templates/participation", url.Values{"title": {"x"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("save without CSRF: %d", res.StatusCode)
+	}
+	if res, _ := h.get(viewer, "/events/dialogue/certificates/templates/participation"); res.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer opens the editor: %d", res.StatusCode)
+	}
+	if res, _ := h.get(admin, "/events/dialogue/certificates/templates/gold"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("editor of a bad type: %d", res.StatusCode)
 	}
 }

@@ -126,6 +126,11 @@ type Config struct {
 	// type's template with a sample name. Optional: nil answers 404.
 	RenderCertificates func(ctx context.Context, eventID int64, w io.Writer) error
 	PreviewCertificate func(ctx context.Context, eventID int64, certType string, w io.Writer) error
+	// CertificateTemplate and SaveCertificateTemplate read and keep an
+	// event's template of a certificate type for the dashboard's editor;
+	// optional (both nil hides the editor).
+	CertificateTemplate     func(ctx context.Context, eventID int64, certType string) (TemplateFields, error)
+	SaveCertificateTemplate func(ctx context.Context, eventID int64, certType string, f TemplateFields, staff string) error
 	// IssuerDocument is served to anyone at GET /issuer: the Open Badges
 	// issuer profile with its public key (badges.IssuerKeyDocument), which
 	// the "kid" of signed credentials points to; nil answers 404.
@@ -283,6 +288,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /events/{slug}/exports/certificates.csv", s.admin(s.exportCertificates))
 	m.HandleFunc("GET /events/{slug}/exports/certificates.zip", s.admin(s.exportCertificatePDFs))
 	m.HandleFunc("GET /events/{slug}/certificates/preview/{file}", s.admin(s.previewCertificate))
+	m.HandleFunc("GET /events/{slug}/certificates/templates/{type}", s.admin(s.templatePage))
+	m.HandleFunc("POST /events/{slug}/certificates/templates/{type}", s.admin(s.saveTemplate))
 	m.HandleFunc("GET /events/{slug}/report", s.staff(s.reportPage))
 	m.HandleFunc("/", s.notFound)
 	s.mux = m

@@ -13,6 +13,7 @@ import (
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/certpdf"
 	"github.com/seameo/rollcall/attendance/store"
+	"github.com/seameo/rollcall/dashboard"
 )
 
 // storedTemplate is a certpdf.Template as the store keeps it: JSON with
@@ -177,4 +178,74 @@ the dashboard then use it. A --template-dir given to render wins over it.`,
 	preview.Flags().StringVar(&fontDir, "font-dir", "", "folder with the Noto fonts (default "+certpdf.DefaultFontDir+")")
 	cmd.AddCommand(set, reset, preview)
 	return cmd
+}
+
+// fullHex writes a colour as the #rrggbb an HTML colour input needs.
+func fullHex(c string) string {
+	if len(c) == 4 && c[0] == '#' {
+		return strings.ToLower(string([]byte{'#', c[1], c[1], c[2], c[2], c[3], c[3]}))
+	}
+	return strings.ToLower(c)
+}
+
+// template is the dashboard editor's view of an event's template of a type.
+func (c *certificateRendering) template(ctx context.Context, eventID int64, typ string) (dashboard.TemplateFields, error) {
+	tpls, err := eventTemplates(ctx, c.st, eventID, "")
+	if err != nil {
+		return dashboard.TemplateFields{}, err
+	}
+	t, ok := tpls[certpdf.Type(typ)]
+	if !ok {
+		return dashboard.TemplateFields{}, attendance.Errorf(attendance.ENotFound, "no certificate type %q", typ)
+	}
+	def := certpdf.DefaultColors()
+	or := func(v, d string) string {
+		if v == "" {
+			return d
+		}
+		return fullHex(v)
+	}
+	f := dashboard.TemplateFields{Title: t.Title, Body: t.Body, Primary: or(t.Colors.Primary, def.Primary), Accent: or(t.Colors.Accent, def.Accent),
+		Text: or(t.Colors.Text, def.Text), Background: or(t.Colors.Background, def.Background)}
+	for i, s := range t.Signatories {
+		if i < len(f.Signatories) {
+			f.Signatories[i] = dashboard.SignatoryFields{Name: s.Name, Title: s.Title}
+		}
+	}
+	return f, nil
+}
+
+// saveTemplate keeps the dashboard editor's fields as the event's template
+// of a type; the images of the template before are kept.
+func (c *certificateRendering) saveTemplate(ctx context.Context, eventID int64, typ string, f dashboard.TemplateFields, staff string) error {
+	tpls, err := eventTemplates(ctx, c.st, eventID, "")
+	if err != nil {
+		return err
+	}
+	old, ok := tpls[certpdf.Type(typ)]
+	if !ok {
+		return attendance.Errorf(attendance.ENotFound, "no certificate type %q", typ)
+	}
+	t := old
+	t.Title, t.Body = f.Title, f.Body
+	t.Colors = certpdf.Colors{Primary: f.Primary, Accent: f.Accent, Text: f.Text, Background: f.Background}
+	t.Signatories = nil
+	for i, s := range f.Signatories {
+		if s.Name == "" && s.Title == "" {
+			continue
+		}
+		sig := certpdf.Signatory{Name: s.Name, Title: s.Title}
+		if i < len(old.Signatories) {
+			sig.Signature = old.Signatories[i].Signature
+		}
+		t.Signatories = append(t.Signatories, sig)
+	}
+	if err := t.Validate(); err != nil {
+		return attendance.Errorf(attendance.EInvalid, "%v", err)
+	}
+	body, err := encodeTemplate(t)
+	if err != nil {
+		return err
+	}
+	return c.st.SetCertificateTemplate(ctx, eventID, typ, body, staff)
 }

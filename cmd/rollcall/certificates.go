@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -536,4 +537,41 @@ func issuerDocument(publicURL, name, homepage, keyFile string) ([]byte, error) {
 		return nil, usageError{err}
 	}
 	return doc, nil
+}
+
+// certificateHooks are the dashboard's certificate parts that the daemon
+// wires from its flags.
+type certificateHooks struct {
+	verify         http.Handler
+	render         func(context.Context, int64, io.Writer) error
+	preview        func(context.Context, int64, string, io.Writer) error
+	template       func(context.Context, int64, string) (dashboard.TemplateFields, error)
+	saveTemplate   func(context.Context, int64, string, dashboard.TemplateFields, string) error
+	issuerDocument []byte
+}
+
+// certificateHooks builds the verification page always, the PDF download
+// and template editor with --public-url, and /issuer with --issuer-key-file.
+func (d *daemon) certificateHooks(st *store.Store, a *app) (certificateHooks, error) {
+	var h certificateHooks
+	var err error
+	h.verify = d.verify
+	if h.verify == nil {
+		if h.verify, err = dashboard.NewVerifyHandler(dashboard.VerifyConfig{Certificates: st, IssuerName: d.issuerName,
+			Logger: a.log.With("component", "verify")}); err != nil {
+			return h, err
+		}
+	}
+	if h.issuerDocument, err = issuerDocument(d.publicURL, d.issuerName, d.issuerURL, d.issuerKeyFile); err != nil {
+		return h, err
+	}
+	if d.publicURL != "" {
+		pu, err := checkPublicURL(d.publicURL)
+		if err != nil {
+			return h, err
+		}
+		cr := &certificateRendering{st: st, publicURL: pu, fontDir: d.fontDir}
+		h.render, h.preview, h.template, h.saveTemplate = cr.zip, cr.preview, cr.template, cr.saveTemplate
+	}
+	return h, nil
 }

@@ -42,9 +42,9 @@ type daemon struct {
 	// issuerName is the organisation the verification page names as the
 	// issuer of certificates (--issuer-name).
 	issuerName string
-	// publicURL (--public-url), templateDir and fontDir turn on the
-	// dashboard's certificate PDF download and template previews.
-	publicURL, templateDir, fontDir string
+	// publicURL (--public-url) and fontDir turn on the dashboard's
+	// certificate PDF download and template editor with previews.
+	publicURL, fontDir string
 	// issuerKeyFile and issuerURL publish the Open Badges issuer profile
 	// with its public key at GET /issuer (needs --public-url).
 	issuerKeyFile, issuerURL string
@@ -66,7 +66,6 @@ func (d *daemon) bindFlags(cmd interface {
 	cmd.DurationVar(&d.retainChatText, "retain-chat-text", 720*time.Hour, "blank chat text and display names older than this (links and checkpoint hits stay)")
 	cmd.StringVar(&d.issuerName, "issuer-name", "", "the organisation that issues the certificates, named on the public /verify/{id} page")
 	cmd.StringVar(&d.publicURL, "public-url", "", "public base URL of the dashboard, which certificate QR codes point to (URL/verify/ID); turns on the dashboard's certificate PDFs")
-	cmd.StringVar(&d.templateDir, "template-dir", "", "folder with appreciation.json and/or participation.json certificate templates")
 	cmd.StringVar(&d.fontDir, "font-dir", "", "folder with the Noto fonts for certificates (default: Debian's fonts-noto-core)")
 	cmd.StringVar(&d.issuerKeyFile, "issuer-key-file", "", "Ed25519 key that signs Open Badges credentials (mode 0600); its public half is served at /issuer (needs --public-url and --issuer-name)")
 	cmd.StringVar(&d.issuerURL, "issuer-url", "", "the issuing organisation's home page, in the /issuer profile")
@@ -77,26 +76,9 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 	if err := dashboard.RegisterMetrics(d.registry, st, version(), a.log.With("component", "metrics")); err != nil {
 		return err
 	}
-	if d.verify == nil {
-		var err error
-		if d.verify, err = dashboard.NewVerifyHandler(dashboard.VerifyConfig{Certificates: st, IssuerName: d.issuerName,
-			Logger: a.log.With("component", "verify")}); err != nil {
-			return err
-		}
-	}
-	var renderCerts func(context.Context, int64, io.Writer) error
-	var previewCert func(context.Context, int64, string, io.Writer) error
-	issuerDoc, err := issuerDocument(d.publicURL, d.issuerName, d.issuerURL, d.issuerKeyFile)
+	certs, err := d.certificateHooks(st, a)
 	if err != nil {
 		return err
-	}
-	if d.publicURL != "" {
-		pu, err := checkPublicURL(d.publicURL)
-		if err != nil {
-			return err
-		}
-		cr := &certificateRendering{st: st, publicURL: pu, templateDir: d.templateDir, fontDir: d.fontDir}
-		renderCerts, previewCert = cr.zip, cr.preview
 	}
 	srv, err := dashboard.New(dashboard.Config{
 		Logger:        a.log.With("component", "dashboard"),
@@ -125,10 +107,12 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 			}
 			return importForms(ctx, st, e, r, name, nil, false)
 		},
-		Verify:             d.verify,
-		RenderCertificates: renderCerts,
-		PreviewCertificate: previewCert,
-		IssuerDocument:     issuerDoc,
+		Verify:                  certs.verify,
+		RenderCertificates:      certs.render,
+		PreviewCertificate:      certs.preview,
+		CertificateTemplate:     certs.template,
+		SaveCertificateTemplate: certs.saveTemplate,
+		IssuerDocument:          certs.issuerDocument,
 	}, st, st)
 	if err != nil {
 		return err
