@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/seameo/rollcall/attendance"
@@ -116,8 +118,26 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// a speaker's certificate, for the anonymous visit of its verification URL
+	if _, err := st.ImportRegistrations(ctx, ev.ID, []attendance.Registration{{FullName: "สมชาย ใจดี", Email: "somchai@example.org",
+		Role: attendance.RoleSpeaker}}, false); err != nil {
+		t.Fatal(err)
+	}
+	var certID string
+	if err := st.Decisions(ctx, ev.ID, func(d attendance.Decision) error {
+		if d.Registration.Email == "somchai@example.org" {
+			certID = d.CertificateID
+		}
+		return nil
+	}); err != nil || certID == "" {
+		t.Fatalf("speaker certificate: %q %v", certID, err)
+	}
+	verify, err := NewVerifyHandler(VerifyConfig{Certificates: st, IssuerName: "SEAMEO Secretariat"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	att := newFakeAttendance()
-	srv, err := New(Config{LiveInterval: 300 * time.Millisecond, SnapshotTTL: 200 * time.Millisecond,
+	srv, err := New(Config{LiveInterval: 300 * time.Millisecond, SnapshotTTL: 200 * time.Millisecond, Verify: verify,
 		Health: func(context.Context) CollectorHealth {
 			return CollectorHealth{Running: true, LastPoll: time.Now().Add(-3 * time.Second), Errors: 2}
 		},
@@ -304,6 +324,16 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	fmt.Printf("browser test: screenshot of the reach report: %s\n", reportPath)
+
+	// Scan-free: open the URL a certificate's QR code encodes, signed out.
+	if _, err := chromedp.Call(bctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatalf("clear cookies: %v", err)
+	}
+	run("verification page", chromedp.Navigate(VerifyURL(base, certID)), waitText("#verdict", "VALID"), waitText("#cert-name", "สมชาย ใจดี"),
+		waitText("#cert-type", "Certificate of Appreciation"))
+	if html, err := chromedp.Run(bctx, chromedp.OuterHTML(chromedp.CSS("main"))); err != nil || strings.Contains(html, "@example.org") {
+		t.Errorf("verification page: %v, or it shows an email", err)
+	}
 	consoleMu.Lock()
 	for _, m := range console {
 		if strings.Contains(m, "status of 400") && strings.HasSuffix(m, "/events/dialogue/registrations") {

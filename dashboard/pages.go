@@ -555,6 +555,9 @@ type certificatesData struct {
 	eventPage
 	Figures certificateFigures
 	Admin   bool
+	// PDFs and Previews say whether the certificate ZIP download and the
+	// template previews are configured.
+	PDFs, Previews bool
 }
 
 func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -568,7 +571,8 @@ func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *se
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "certificates", ss, certificatesData{eventPage: eventPage{ev}, Figures: f, Admin: ss.admin()})
+	s.render(w, r, http.StatusOK, "certificates", ss, certificatesData{eventPage: eventPage{ev}, Figures: f, Admin: ss.admin(),
+		PDFs: s.cfg.RenderCertificates != nil, Previews: s.cfg.PreviewCertificate != nil})
 }
 
 func (s *Server) exportAttendance(w http.ResponseWriter, r *http.Request, ss *session) {

@@ -121,6 +121,20 @@ type Config struct {
 	// Verify serves GET /verify/{id} to anyone (the certificate check page);
 	// nil answers 404.
 	Verify http.Handler
+	// RenderCertificates writes a ZIP of the event's certificate PDFs (the
+	// admin download); PreviewCertificate writes a PNG of a certificate
+	// type's template with a sample name. Optional: nil answers 404.
+	RenderCertificates func(ctx context.Context, eventID int64, w io.Writer) error
+	PreviewCertificate func(ctx context.Context, eventID int64, certType string, w io.Writer) error
+	// CertificateTemplate and SaveCertificateTemplate read and keep an
+	// event's template of a certificate type for the dashboard's editor;
+	// optional (both nil hides the editor).
+	CertificateTemplate     func(ctx context.Context, eventID int64, certType string) (TemplateFields, error)
+	SaveCertificateTemplate func(ctx context.Context, eventID int64, certType string, f TemplateFields, staff string) error
+	// IssuerDocument is served to anyone at GET /issuer: the Open Badges
+	// issuer profile with its public key (badges.IssuerKeyDocument), which
+	// the "kid" of signed credentials points to; nil answers 404.
+	IssuerDocument []byte
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// LiveInterval is the time between server-sent updates (default 2 s).
@@ -247,6 +261,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.HandleFunc("GET /metrics", s.metrics)
 	m.HandleFunc("GET /verify/{id}", s.verify)
+	m.HandleFunc("GET /issuer", s.issuer)
 	m.HandleFunc("GET /signin", s.signInPage)
 	m.HandleFunc("POST /signin", s.signIn)
 	m.HandleFunc("POST /signout", s.staff(s.signOut))
@@ -271,6 +286,10 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /events/{slug}/certificates", s.staff(s.certificatesPage))
 	m.HandleFunc("GET /events/{slug}/exports/attendance.csv", s.admin(s.exportAttendance))
 	m.HandleFunc("GET /events/{slug}/exports/certificates.csv", s.admin(s.exportCertificates))
+	m.HandleFunc("GET /events/{slug}/exports/certificates.zip", s.admin(s.exportCertificatePDFs))
+	m.HandleFunc("GET /events/{slug}/certificates/preview/{file}", s.admin(s.previewCertificate))
+	m.HandleFunc("GET /events/{slug}/certificates/templates/{type}", s.admin(s.templatePage))
+	m.HandleFunc("POST /events/{slug}/certificates/templates/{type}", s.admin(s.saveTemplate))
 	m.HandleFunc("GET /events/{slug}/report", s.staff(s.reportPage))
 	m.HandleFunc("/", s.notFound)
 	s.mux = m

@@ -27,6 +27,7 @@ type decisionRow struct {
 	CertName  string
 	ov        *attendance.Override
 	certIDs   map[string]string // type → id
+	revoked   map[string]string // type → why, for revoked certificates
 }
 
 // evaluate turns a row into a decision, without its certificate id.
@@ -54,6 +55,12 @@ func (r decisionRow) decision(p attendance.Policy, total int) attendance.Decisio
 		d.CertificateName = r.CertName
 	}
 	d.Certificate, d.Reasons = attendance.Evaluate(p, reg.Role, ev)
+	if why, ok := r.revoked[string(d.Certificate)]; ok && d.Certificate != attendance.CertNone {
+		// A revoked certificate stays revoked: no export, render or badge
+		// hands it out again, and no new id replaces it.
+		d.Certificate = attendance.CertNone
+		d.Reasons = append(d.Reasons, "revoked: "+why)
+	}
 	if d.Certificate != attendance.CertNone {
 		d.CertificateID = r.certIDs[string(d.Certificate)]
 	}
@@ -243,11 +250,13 @@ func (s *Store) evidence(ctx context.Context, eventID int64, regs []registration
 	sel(&ovs, `SELECT registration_id, certificate, reason, staff, created_at FROM overrides WHERE event_id = ?
 		AND registration_id BETWEEN ? AND ? ORDER BY id`, eventID, lo, hi)
 	var certs []struct {
-		Reg  int64  `db:"registration_id"`
-		Type string `db:"type"`
-		ID   string `db:"id"`
+		Reg     int64  `db:"registration_id"`
+		Type    string `db:"type"`
+		ID      string `db:"id"`
+		Revoked int64  `db:"revoked_at"`
+		Why     string `db:"revoke_reason"`
 	}
-	sel(&certs, `SELECT registration_id, type, id FROM certificates WHERE event_id = ? AND revoked_at = 0
+	sel(&certs, `SELECT registration_id, type, id, revoked_at, revoke_reason FROM certificates WHERE event_id = ?
 		AND registration_id BETWEEN ? AND ?`, eventID, lo, hi)
 	if err != nil {
 		return nil, err
@@ -319,6 +328,13 @@ func (s *Store) evidence(ctx context.Context, eventID int64, regs []registration
 	}
 	for _, c := range certs {
 		if r := idx[c.Reg]; r != nil {
+			if c.Revoked != 0 {
+				if r.revoked == nil {
+					r.revoked = map[string]string{}
+				}
+				r.revoked[c.Type] = c.Why
+				continue
+			}
 			if r.certIDs == nil {
 				r.certIDs = map[string]string{}
 			}

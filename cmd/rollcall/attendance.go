@@ -372,16 +372,29 @@ func (a *app) exportCommand() *cobra.Command {
 		}),
 	}
 	bind(att)
+	var ob3 ob3Flags
+	csvCerts := run("certificates", func(ctx context.Context, s *store.Store, e attendance.Event, w io.Writer, who string) error {
+		return export.Certificates(ctx, s, e.ID, w, format, export.By(who))
+	})
 	certs := &cobra.Command{
-		Use:   "certificates --event SLUG [-o FILE] [--format autocrat]",
-		Short: "One row per certificate to issue, with its unguessable id",
+		Use:   "certificates --event SLUG [-o FILE] [--format autocrat|ob3]",
+		Short: "One row per certificate to issue, with its unguessable id (or Open Badges 3.0 credentials)",
 		Args:  cobra.NoArgs,
-		RunE: run("certificates", func(ctx context.Context, s *store.Store, e attendance.Event, w io.Writer, who string) error {
-			return export.Certificates(ctx, s, e.ID, w, format, export.By(who))
-		}),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch format {
+			case formatOB3:
+				return a.exportOB3(cmd.Context(), event, out, staff, ob3)
+			case "", "autocrat":
+			default:
+				return usagef("--format %q: expected autocrat or ob3 (or nothing for the plain CSV)", format)
+			}
+			return csvCerts(cmd, args)
+		},
 	}
 	bind(certs)
-	certs.Flags().StringVar(&format, "format", "", "autocrat: columns named for a mail-merge certificate add-on (Name, Email, Certificate Type, Certificate ID, Event, Date)")
+	certs.Flags().StringVar(&format, "format", "", "autocrat: columns named for a mail-merge certificate add-on (Name, Email, Certificate Type, Certificate ID, Event, Date); "+
+		"ob3: Open Badges 3.0 credentials, a ZIP with -o FILE.zip, else JSON lines")
+	ob3.bind(certs)
 	cmd.AddCommand(att, certs)
 	return cmd
 }

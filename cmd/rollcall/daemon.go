@@ -39,9 +39,18 @@ type daemon struct {
 	// now is the dashboard's clock (the demo's plays faster); nil is the
 	// wall clock.
 	now func() time.Time
-	// verify serves GET /verify/{id}, the public certificate check; nil
-	// answers 404.
+	// verify serves GET /verify/{id}, the public certificate check; run
+	// builds it on the store when nil.
 	verify http.Handler
+	// issuerName is the organisation the verification page names as the
+	// issuer of certificates (--issuer-name).
+	issuerName string
+	// publicURL (--public-url) and fontDir turn on the dashboard's
+	// certificate PDF download and template editor with previews.
+	publicURL, fontDir string
+	// issuerKeyFile and issuerURL publish the Open Badges issuer profile
+	// with its public key at GET /issuer (needs --public-url).
+	issuerKeyFile, issuerURL string
 }
 
 // retentionSweep is how often chat text past --retain-chat-text is blanked.
@@ -58,11 +67,20 @@ func (d *daemon) bindFlags(cmd interface {
 	cmd.StringVar(&d.metricsToken, "metrics-token", "", "require this bearer token on /metrics (secret: prefer ROLLCALL_METRICS_TOKEN_FILE)")
 	cmd.BoolVar(&d.secureCookies, "secure-cookies", false, "mark cookies Secure and use the __Host- session cookie: set it when served over TLS (directly or behind a proxy)")
 	cmd.DurationVar(&d.retainChatText, "retain-chat-text", 720*time.Hour, "blank chat text and display names older than this (links and checkpoint hits stay)")
+	cmd.StringVar(&d.issuerName, "issuer-name", "", "the organisation that issues the certificates, named on the public /verify/{id} page")
+	cmd.StringVar(&d.publicURL, "public-url", "", "public base URL of the dashboard, which certificate QR codes point to (URL/verify/ID); turns on the dashboard's certificate PDFs")
+	cmd.StringVar(&d.fontDir, "font-dir", "", "folder with the Noto fonts for certificates (default: Debian's fonts-noto-core)")
+	cmd.StringVar(&d.issuerKeyFile, "issuer-key-file", "", "Ed25519 key that signs Open Badges credentials (mode 0600); its public half is served at /issuer (needs --public-url and --issuer-name)")
+	cmd.StringVar(&d.issuerURL, "issuer-url", "", "the issuing organisation's home page, in the /issuer profile")
 }
 
 func (d *daemon) run(ctx context.Context, a *app) error {
 	st, c := d.store, d.collector
 	if err := dashboard.RegisterMetrics(d.registry, st, version(), a.log.With("component", "metrics")); err != nil {
+		return err
+	}
+	certs, err := d.certificateHooks(st, a)
+	if err != nil {
 		return err
 	}
 	srv, err := dashboard.New(dashboard.Config{
@@ -92,8 +110,13 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 			}
 			return importForms(ctx, st, e, r, name, nil, false)
 		},
-		Verify: d.verify,
-		Now:    d.now,
+		Now:                     d.now,
+		Verify:                  certs.verify,
+		RenderCertificates:      certs.render,
+		PreviewCertificate:      certs.preview,
+		CertificateTemplate:     certs.template,
+		SaveCertificateTemplate: certs.saveTemplate,
+		IssuerDocument:          certs.issuerDocument,
 	}, st, st)
 	if err != nil {
 		return err

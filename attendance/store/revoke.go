@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/seameo/rollcall/attendance"
+)
+
+// PublicCertificate is a certificate as the public verification page shows
+// it: the stored certificate and the day of its event.
+type PublicCertificate struct {
+	Certificate
+	// EventDate is when the event took place, in the event's time zone.
+	EventDate time.Time
+}
+
+// Revoked reports whether the certificate has been revoked.
+func (c Certificate) Revoked() bool { return !c.RevokedAt.IsZero() }
+
+// VerifyCertificate looks up a certificate for the public verification
+// page. It answers ENotFound, exactly as for an id that was never issued,
+// when the id is malformed or unknown, and also when the certificate is
+// withheld: it was issued once, is not revoked, but the event's current
+// decision no longer gives that person that certificate (an override, a
+// deleted form, a changed role). A revoked certificate is always found, so
+// that its page can say REVOKED. It writes nothing: unlike Decision, it
+// never issues an id, so an anonymous GET cannot change the store.
+func (s *Store) VerifyCertificate(ctx context.Context, id string) (PublicCertificate, error) {
+	c, err := s.CertificateByID(ctx, id)
+	if err != nil {
+		return PublicCertificate{}, err
+	}
+	if !c.Revoked() {
+		d, err := s.currentDecision(ctx, c.EventID, c.RegistrationID)
+		if err != nil {
+			return PublicCertificate{}, fmt.Errorf("store: verify certificate: %w", err)
+		}
+		if d.Certificate != c.Type || d.CertificateID != c.ID {
+			return PublicCertificate{}, fmt.Errorf("store: certificate: %w", attendance.Errorf(attendance.ENotFound, "no such certificate"))
+		}
+		c.Name = d.CertificateName
+	}
+	e, err := s.EventByID(ctx, c.EventID)
+	if err != nil {
+		return PublicCertificate{}, fmt.Errorf("store: verify certificate: %w", err)
+	}
+	at, err := s.EventStart(ctx, c.EventID)
+	if err != nil {
+		return PublicCertificate{}, fmt.Errorf("store: verify certificate: %w", err)
+	}
+	loc, err := time.LoadLocation(e.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return PublicCertificate{Certificate: c, EventDate: at.In(loc)}, nil
+}
+
+// currentDecision judges one registration as Decision does, but read-only:
+// a certificate without an id yet keeps an empty CertificateID.
+func (s *Store) currentDecision(ctx context.Context, eventID, regID int64) (attendance.Decision, error) {
+	e, err := s.EventByID(ctx, eventID)
+	if err != nil {
+		return attendance.Decision{}, err
+	}
+	var total int
+	if err := s.db.GetContext(ctx, &total, s.db.Rebind(`SELECT COUNT(*) FROM checkpoints WHERE event_id = ?`), eventID); err != nil {
+		return attendance.Decision{}, err
+	}
+	var regs []registrationRow
+	if err := s.db.SelectContext(ctx, &regs, s.db.Rebind(`SELECT `+registrationColumns+` FROM registrations WHERE event_id = ? AND id = ?`),
+		eventID, regID); err != nil {
+		return attendance.Decision{}, err
+	}
+	if len(regs) == 0 {
+		return attendance.Decision{}, attendance.Errorf(attendance.ENotFound, "no such certificate")
+	}
+	rows, err := s.evidence(ctx, eventID, regs)
+	if err != nil {
+		return attendance.Decision{}, err
+	}
+	return rows[0].decision(e.Policy, total), nil
+}
+
+// RevokeResult is what RevokeCertificate did.
+type RevokeResult struct {
+	Certificate Certificate
+	// AlreadyRevoked is true when the certificate had been revoked before;
+	// nothing was changed then.
+	AlreadyRevoked bool
+}
+
+// RevokeCertificate revokes a certificate of an event by its id (as
+// printed: dashes and case do not matter), with a reason, and audits it in
+// the same transaction. Revoking a revoked certificate changes nothing and
+// reports AlreadyRevoked. A revoked certificate keeps its verification page,
+// which then says REVOKED; from then on Decisions give that person no
+// certificate of that type (reason "revoked: …"), so no export, render or
+// badge hands it out again.
+func (s *Store) RevokeCertificate(ctx context.Context, eventID int64, id, reason, staff string) (RevokeResult, error) {
+	reason, staff = strings.TrimSpace(reason), strings.TrimSpace(staff)
+	switch {
+	case reason == "":
+		return RevokeResult{}, attendance.Errorf(attendance.EInvalid, "say why the certificate is revoked")
+	case staff == "":
+		return RevokeResult{}, attendance.Errorf(attendance.EInvalid, "say who revokes the certificate")
+	}
+	c, err := s.CertificateByID(ctx, id)
+	if err != nil {
+		return RevokeResult{}, err
+	}
+	if c.EventID != eventID {
+		return RevokeResult{}, fmt.Errorf("store: certificate: %w", attendance.Errorf(attendance.ENotFound, "no certificate %s in this event", attendance.FormatCertificateID(c.ID)))
+	}
+	if c.Revoked() {
+		return RevokeResult{Certificate: c, AlreadyRevoked: true}, nil
+	}
+	now := s.now()
+	err = s.tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE certificates SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at = 0`),
+			us(now), reason, c.ID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return errAlreadyRevoked
+		}
+		return audit(ctx, tx, staff, "certificate revoke", eventID, "certificate "+c.ID, reason, us(now))
+	})
+	switch {
+	case errors.Is(err, errAlreadyRevoked):
+		c, err = s.CertificateByID(ctx, id)
+		return RevokeResult{Certificate: c, AlreadyRevoked: true}, err
+	case err != nil:
+		return RevokeResult{}, fmt.Errorf("store: revoke certificate %s: %w", c.ID, err)
+	}
+	c.RevokedAt, c.RevokeReason = fromUS(us(now)), reason
+	return RevokeResult{Certificate: c}, nil
+}
+
+// errAlreadyRevoked ends a revocation that another writer beat.
+var errAlreadyRevoked = errors.New("already revoked")
+

@@ -1,0 +1,577 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/badges"
+	"github.com/seameo/rollcall/attendance/certpdf"
+	"github.com/seameo/rollcall/attendance/store"
+	"github.com/seameo/rollcall/dashboard"
+)
+
+// certificatesCommand groups the commands that act on issued certificates.
+func (a *app) certificatesCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "certificates",
+		Short: "Render issued certificates as PDF, and revoke one",
+		Long: `Certificates are issued by the event's decisions (see 'rollcall export
+certificates'): each has an unguessable id, printed on the PDF with a QR code of
+its public verification page, --public-url/verify/ID.
+
+That page (served by 'rollcall serve') says VALID or REVOKED with the name as
+printed, the certificate type, the event, its date and the issuer, never an
+email. A certificate that the event's current decision no longer gives (an
+override or a changed role took it away after it was issued) is withheld: its
+page answers the same "not found" as an id that never existed. Revoke it to
+have the page say REVOKED instead.`,
+	}
+	cmd.AddCommand(a.certificatesRenderCommand(), a.certificatesRevokeCommand(), a.certificateTemplateCommand())
+	return cmd
+}
+
+func (a *app) certificatesRevokeCommand() *cobra.Command {
+	var event, id, why, staff string
+	cmd := &cobra.Command{
+		Use:   "revoke --event SLUG --id ID --why TEXT",
+		Short: "Revoke one certificate: its verification page then says REVOKED (audited)",
+		Long: `Revoke a certificate by its id as printed (dashes and case do not matter).
+Its public verification page stays and says REVOKED with the date; the reason
+is kept in the store and the audit log, not shown publicly. The certificate is
+left out of later renders and Open Badges exports. Revoking a revoked
+certificate changes nothing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			who, err := a.staffName(staff)
+			if err != nil {
+				return err
+			}
+			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
+				res, err := s.RevokeCertificate(cmd.Context(), e.ID, id, why, who)
+				if err != nil {
+					return err
+				}
+				c := res.Certificate
+				if res.AlreadyRevoked {
+					fmt.Fprintf(a.stderr, "certificate %s was already revoked on %s (%s); nothing changed\n",
+						attendance.FormatCertificateID(c.ID), c.RevokedAt.UTC().Format(time.RFC3339), c.RevokeReason)
+					return nil
+				}
+				fmt.Fprintf(a.stderr, "certificate %s (%s, %s) revoked on %s\n", attendance.FormatCertificateID(c.ID), c.Type, c.Name,
+					c.RevokedAt.UTC().Format(time.RFC3339))
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&event, "event", "", "the event's slug (required)")
+	f.StringVar(&id, "id", "", "the certificate id as printed (required)")
+	f.StringVar(&why, "why", "", "why it is revoked, kept in the audit log (required)")
+	f.StringVar(&staff, "staff", "", "who revokes (default $USER)")
+	for _, n := range []string{"event", "id", "why"} {
+		_ = cmd.MarkFlagRequired(n)
+	}
+	return cmd
+}
+
+// renderFlags are the flags of certificates render.
+type renderFlags struct {
+	event, out, templateDir, fontDir, publicURL, staff string
+}
+
+func (a *app) certificatesRenderCommand() *cobra.Command {
+	var rf renderFlags
+	cmd := &cobra.Command{
+		Use:   "render --event SLUG --public-url URL [-o DIR|FILE.zip] [--template-dir DIR] [--font-dir DIR]",
+		Short: "Render one A4 PDF per issued certificate, into a ZIP or a folder",
+		Long: `Render one A4 landscape PDF per certificate the event's decisions issue
+(revoked certificates are left out), each with its id and a QR code of
+--public-url/verify/ID. With -o FILE.zip (or no -o, to stdout when it is not a
+terminal) the PDFs stream into one ZIP archive; with -o DIR each is written as
+DIR/<type>-<id>.pdf.
+
+Templates: --template-dir may hold appreciation.json and participation.json
+(see attendance/certpdf LoadTemplate); a type without a file uses the default.
+Names in Thai, Khmer, Lao, Burmese and Vietnamese are shaped with the Noto
+fonts of the Debian package fonts-noto-core (or --font-dir); a name in a script
+without a font stops the render with an error naming the script.`,
+		Example: `  rollcall certificates render --event pd-2026 --public-url https://certs.example.org -o certificates.zip
+  rollcall certificates render --event pd-2026 --template-dir templates/ -o out/`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.renderCertificates(cmd.Context(), rf) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&rf.event, "event", "", "the event's slug (required)")
+	f.StringVarP(&rf.out, "output", "o", "", "FILE.zip, or a folder for one PDF per certificate; stdout (a ZIP) when empty")
+	f.StringVar(&rf.templateDir, "template-dir", "", "folder with appreciation.json and/or participation.json templates")
+	f.StringVar(&rf.fontDir, "font-dir", "", "folder with the Noto fonts (default "+certpdf.DefaultFontDir+", Debian's fonts-noto-core)")
+	f.StringVar(&rf.publicURL, "public-url", "", "public base URL of the dashboard; the QR code encodes URL/verify/ID (required)")
+	f.StringVar(&rf.staff, "staff", "", "who renders, for the audit log (default $USER)")
+	_ = cmd.MarkFlagRequired("event")
+	return cmd
+}
+
+// checkPublicURL validates --public-url.
+func checkPublicURL(s string) (string, error) {
+	if s == "" {
+		return "", usagef("--public-url is required: the base URL of the dashboard, e.g. https://certs.example.org (or ROLLCALL_PUBLIC_URL)")
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", usagef("--public-url %q: expected an absolute http(s) URL without query, e.g. https://certs.example.org", s)
+	}
+	return strings.TrimRight(s, "/"), nil
+}
+
+// loadTemplates reads the templates of a --template-dir: the types that
+// have a file there.
+func loadTemplates(dir string) (map[certpdf.Type]certpdf.Template, error) {
+	tpls := map[certpdf.Type]certpdf.Template{}
+	if dir == "" {
+		return tpls, nil
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, usagef("--template-dir %s: not a folder", dir)
+	}
+	for _, t := range []certpdf.Type{certpdf.TypeAppreciation, certpdf.TypeParticipation} {
+		p := filepath.Join(dir, string(t)+".json")
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		tpl, err := certpdf.LoadTemplate(p)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		if tpl.Type == "" {
+			tpl.Type = t
+		}
+		if tpl.Type != t {
+			return nil, usagef("%s: template type %q, want %q", p, tpl.Type, t)
+		}
+		tpls[t] = tpl
+	}
+	return tpls, nil
+}
+
+// issued reads the certificates an event's decisions issue, in registration
+// order; Decisions already leaves revoked ones out (and says so in the
+// reasons), which are counted. Ids are issued here the first time, as the
+// certificates export does.
+func issued(ctx context.Context, s *store.Store, e attendance.Event) (certs []attendance.Decision, revoked int, err error) {
+	err = s.Decisions(ctx, e.ID, func(d attendance.Decision) error {
+		if d.Certificate != attendance.CertNone {
+			certs = append(certs, d)
+			return nil
+		}
+		for _, r := range d.Reasons {
+			if strings.HasPrefix(r, "revoked: ") {
+				revoked++
+				break
+			}
+		}
+		return nil
+	})
+	return certs, revoked, err
+}
+
+// eventDay is the day the event took place, in its time zone: the date
+// printed on its certificates.
+func eventDay(ctx context.Context, s *store.Store, e attendance.Event) (time.Time, error) {
+	loc, err := time.LoadLocation(e.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	at, err := s.EventStart(ctx, e.ID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return at.In(loc), nil
+}
+
+func (a *app) renderCertificates(ctx context.Context, rf renderFlags) error {
+	start := time.Now()
+	publicURL, err := checkPublicURL(rf.publicURL)
+	if err != nil {
+		return err
+	}
+	toStdout := rf.out == "" || rf.out == "-"
+	if toStdout && interactive(a.stdout) {
+		return usagef("a ZIP archive is not for the terminal: give -o FILE.zip or -o DIR, or redirect stdout")
+	}
+	if rf.templateDir != "" {
+		if _, err := loadTemplates(rf.templateDir); err != nil {
+			return err
+		}
+	}
+	r, err := certpdf.NewRenderer(rf.fontDir)
+	if err != nil {
+		return err
+	}
+	who, err := a.staffName(rf.staff)
+	if err != nil {
+		who = "cli"
+	}
+	return a.withEvent(ctx, rf.event, func(s *store.Store, e attendance.Event) error {
+		tpls, err := eventTemplates(ctx, s, e.ID, rf.templateDir)
+		if err != nil {
+			return err
+		}
+		ds, revoked, err := issued(ctx, s, e)
+		if err != nil {
+			return err
+		}
+		day, err := eventDay(ctx, s, e)
+		if err != nil {
+			return err
+		}
+		var bar *progressbar.ProgressBar
+		if interactive(a.stderr) {
+			bar = progressbar.Default(int64(len(ds)), "rendering certificates")
+			defer bar.Close()
+		}
+		certs := func(yield func(certpdf.Certificate) bool) {
+			for _, d := range ds {
+				if !yield(certificateOf(d, e, day, publicURL)) {
+					return
+				}
+				if bar != nil {
+					_ = bar.Add(1)
+				}
+			}
+		}
+		dest := "stdout"
+		switch {
+		case toStdout:
+			err = r.RenderZIP(ctx, a.stdout, tpls, certs)
+		case strings.EqualFold(filepath.Ext(rf.out), ".zip"):
+			dest = rf.out
+			err = a.writeOutput(rf.out, func(w io.Writer) error { return r.RenderZIP(ctx, w, tpls, certs) })
+		default:
+			dest = rf.out + string(filepath.Separator)
+			err = renderDir(ctx, r, rf.out, tpls, certs)
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.Audit(ctx, who, "certificates render", e.ID, dest, fmt.Sprintf("%d certificates", len(ds))); err != nil {
+			return err
+		}
+		a.summary("certificates render", start, fmt.Sprintf("%d PDFs written to %s", len(ds), dest),
+			fmt.Sprintf("%d revoked left out", revoked))
+		return nil
+	})
+}
+
+// certificateOf is the certificate to print for a decision.
+func certificateOf(d attendance.Decision, e attendance.Event, day time.Time, publicURL string) certpdf.Certificate {
+	return certpdf.Certificate{
+		ID:         attendance.FormatCertificateID(d.CertificateID),
+		Type:       certpdf.Type(d.Certificate),
+		FullName:   d.CertificateName,
+		Role:       string(d.Registration.Role),
+		EventTitle: e.Title,
+		Date:       day,
+		VerifyURL:  dashboard.VerifyURL(publicURL, d.CertificateID),
+	}
+}
+
+// renderDir writes one PDF per certificate into dir, on every core; each
+// file appears complete or not at all.
+func renderDir(ctx context.Context, r *certpdf.Renderer, dir string, tpls map[certpdf.Type]certpdf.Template, certs iter.Seq[certpdf.Certificate]) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for c := range certs {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			tpl, ok := tpls[c.Type]
+			if !ok {
+				return fmt.Errorf("no template for certificate type %q", c.Type)
+			}
+			name := filepath.Join(dir, certpdf.ZIPName(c))
+			tmp, err := os.CreateTemp(dir, "."+certpdf.ZIPName(c)+".*")
+			if err != nil {
+				return fmt.Errorf("create %s: %w", name, err)
+			}
+			defer os.Remove(tmp.Name()) //nolint:errcheck // gone after the rename
+			if err := r.Render(gctx, tmp, tpl, c); err != nil {
+				tmp.Close()
+				return err
+			}
+			if err := tmp.Close(); err != nil {
+				return fmt.Errorf("write %s: %w", name, err)
+			}
+			if err := os.Rename(tmp.Name(), name); err != nil {
+				return fmt.Errorf("write %s: %w", name, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// ob3Flags are the flags export certificates --format ob3 adds.
+type ob3Flags struct {
+	publicURL, issuerKeyFile, issuerName, issuerURL string
+}
+
+func (o *ob3Flags) bind(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.publicURL, "public-url", "", "ob3: public base URL of the dashboard; the issuer is URL/issuer, the evidence URL/verify/ID")
+	f.StringVar(&o.issuerKeyFile, "issuer-key-file", "", "ob3: Ed25519 private key (PEM PKCS#8 or base64 seed, mode 0600) to sign each credential as a VC-JWT")
+	f.StringVar(&o.issuerName, "issuer-name", "", "ob3: the organisation that issues the certificates (required with ob3)")
+	f.StringVar(&o.issuerURL, "issuer-url", "", "ob3: the issuing organisation's home page (optional)")
+}
+
+// formatOB3 is the export format of Open Badges 3.0 credentials.
+const formatOB3 = "ob3"
+
+// exportOB3 writes every issued, unrevoked certificate of the event as an
+// Open Badges 3.0 credential: a ZIP for -o FILE.zip, else JSON lines.
+func (a *app) exportOB3(ctx context.Context, event, out, staff string, o ob3Flags) error {
+	start := time.Now()
+	publicURL, err := checkPublicURL(o.publicURL)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(o.issuerName) == "" {
+		return usagef("--issuer-name is required with --format ob3 (or ROLLCALL_ISSUER_NAME)")
+	}
+	issuer := badges.Issuer{ID: publicURL + "/issuer", Name: strings.TrimSpace(o.issuerName), URL: o.issuerURL}
+	var key *badges.IssuerKey
+	if o.issuerKeyFile != "" {
+		if key, err = badges.LoadIssuerKey(o.issuerKeyFile); err != nil {
+			return usageError{err}
+		}
+	}
+	who, err := a.staffName(staff)
+	if err != nil {
+		who = "cli"
+	}
+	return a.withEvent(ctx, event, func(s *store.Store, e attendance.Event) error {
+		ds, revoked, err := issued(ctx, s, e)
+		if err != nil {
+			return err
+		}
+		day, err := eventDay(ctx, s, e)
+		if err != nil {
+			return err
+		}
+		achievements := map[string]badges.Achievement{}
+		for _, t := range []string{badges.TypeParticipation, badges.TypeAppreciation} {
+			if achievements[t], err = badges.DefaultAchievement(issuer, t, e.Slug, e.Title, ""); err != nil {
+				return usageError{err}
+			}
+		}
+		awards := func(yield func(badges.Award) bool) {
+			for _, d := range ds {
+				aw := badges.Award{CertificateID: d.CertificateID, Type: string(d.Certificate), RecipientName: d.CertificateName,
+					RecipientEmail: d.Registration.Email, EventTitle: e.Title, EventSlug: e.Slug, IssuedOn: day,
+					VerifyURL: dashboard.VerifyURL(publicURL, d.CertificateID)}
+				if !yield(aw) {
+					return
+				}
+			}
+		}
+		var n int
+		zipped := strings.EqualFold(filepath.Ext(out), ".zip")
+		err = a.writeOutput(out, func(w io.Writer) error {
+			var err error
+			if zipped {
+				n, err = badges.WriteAll(ctx, w, issuer, key, awards, achievements)
+			} else {
+				n, err = badges.WriteJSONLines(ctx, w, issuer, key, awards, achievements)
+			}
+			return err
+		})
+		if errors.Is(err, badges.ErrInvalidInput) {
+			return usageError{err}
+		}
+		if err != nil {
+			return err
+		}
+		signed := "unsigned"
+		if key != nil {
+			signed = "signed (EdDSA VC-JWT)"
+		}
+		if err := s.Audit(ctx, who, "export certificates", e.ID, formatOB3, fmt.Sprintf("%d credentials, %s", n, signed)); err != nil {
+			return err
+		}
+		dest := "stdout"
+		if out != "" && out != "-" {
+			dest = out
+		}
+		a.summary("export certificates (ob3)", start, fmt.Sprintf("%d credentials %s written to %s", n, signed, dest),
+			fmt.Sprintf("%d revoked left out", revoked))
+		return nil
+	})
+}
+
+// certificateRendering is what the dashboard's certificate download and
+// template previews need: the renderer, made on first use so that a daemon
+// without fonts still runs, and the flags.
+type certificateRendering struct {
+	st                              *store.Store
+	publicURL, templateDir, fontDir string
+
+	mu  sync.Mutex
+	r   *certpdf.Renderer
+	err error
+}
+
+func (c *certificateRendering) renderer() (*certpdf.Renderer, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.r == nil && c.err == nil {
+		c.r, c.err = certpdf.NewRenderer(c.fontDir)
+	}
+	return c.r, c.err
+}
+
+// zip writes the ZIP of an event's issued, unrevoked certificates.
+func (c *certificateRendering) zip(ctx context.Context, eventID int64, w io.Writer) error {
+	r, err := c.renderer()
+	if err != nil {
+		return err
+	}
+	tpls, err := eventTemplates(ctx, c.st, eventID, c.templateDir)
+	if err != nil {
+		return err
+	}
+	e, err := c.st.EventByID(ctx, eventID)
+	if err != nil {
+		return err
+	}
+	ds, _, err := issued(ctx, c.st, e)
+	if err != nil {
+		return err
+	}
+	day, err := eventDay(ctx, c.st, e)
+	if err != nil {
+		return err
+	}
+	return r.RenderZIP(ctx, w, tpls, func(yield func(certpdf.Certificate) bool) {
+		for _, d := range ds {
+			if !yield(certificateOf(d, e, day, c.publicURL)) {
+				return
+			}
+		}
+	})
+}
+
+// sampleName is the name the template previews print: Thai and Vietnamese,
+// so that staff see the fonts at work.
+var sampleName = map[string]string{"appreciation": "Nguyễn Thị Hồng", "participation": "สมชาย ใจดี"}
+
+// preview writes a PNG of a certificate type's template for an event, with
+// a sample name and id.
+func (c *certificateRendering) preview(ctx context.Context, eventID int64, typ string, w io.Writer) error {
+	r, err := c.renderer()
+	if err != nil {
+		return err
+	}
+	tpls, err := eventTemplates(ctx, c.st, eventID, c.templateDir)
+	if err != nil {
+		return err
+	}
+	tpl, ok := tpls[certpdf.Type(typ)]
+	if !ok {
+		return attendance.Errorf(attendance.ENotFound, "no certificate type %q", typ)
+	}
+	e, err := c.st.EventByID(ctx, eventID)
+	if err != nil {
+		return err
+	}
+	day, err := eventDay(ctx, c.st, e)
+	if err != nil {
+		return err
+	}
+	const sampleID = "SAMPLESAMPLESAMPLE22"
+	role := "participant"
+	if typ == "appreciation" {
+		role = "speaker"
+	}
+	return r.RenderPNG(ctx, w, tpl, certpdf.Certificate{ID: attendance.FormatCertificateID(sampleID), Type: certpdf.Type(typ),
+		FullName: sampleName[typ], Role: role, EventTitle: e.Title, Date: day, VerifyURL: dashboard.VerifyURL(c.publicURL, sampleID)}, 96)
+}
+
+// issuerDocument is the /issuer document the daemon serves when it has an
+// issuer key; nil without one.
+func issuerDocument(publicURL, name, homepage, keyFile string) ([]byte, error) {
+	if keyFile == "" {
+		return nil, nil
+	}
+	pu, err := checkPublicURL(publicURL)
+	if err != nil {
+		return nil, usagef("--issuer-key-file needs --public-url: %v", err)
+	}
+	if strings.TrimSpace(name) == "" {
+		return nil, usagef("--issuer-key-file needs --issuer-name")
+	}
+	key, err := badges.LoadIssuerKey(keyFile)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	doc, err := badges.IssuerKeyDocument(badges.Issuer{ID: pu + "/issuer", Name: strings.TrimSpace(name), URL: homepage}, key.Public())
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return doc, nil
+}
+
+// certificateHooks are the dashboard's certificate parts that the daemon
+// wires from its flags.
+type certificateHooks struct {
+	verify         http.Handler
+	render         func(context.Context, int64, io.Writer) error
+	preview        func(context.Context, int64, string, io.Writer) error
+	template       func(context.Context, int64, string) (dashboard.TemplateFields, error)
+	saveTemplate   func(context.Context, int64, string, dashboard.TemplateFields, string) error
+	issuerDocument []byte
+}
+
+// certificateHooks builds the verification page always, the PDF download
+// and template editor with --public-url, and /issuer with --issuer-key-file.
+func (d *daemon) certificateHooks(st *store.Store, a *app) (certificateHooks, error) {
+	var h certificateHooks
+	var err error
+	h.verify = d.verify
+	if h.verify == nil {
+		if h.verify, err = dashboard.NewVerifyHandler(dashboard.VerifyConfig{Certificates: st, IssuerName: d.issuerName,
+			Logger: a.log.With("component", "verify")}); err != nil {
+			return h, err
+		}
+	}
+	if h.issuerDocument, err = issuerDocument(d.publicURL, d.issuerName, d.issuerURL, d.issuerKeyFile); err != nil {
+		return h, err
+	}
+	if d.publicURL != "" {
+		pu, err := checkPublicURL(d.publicURL)
+		if err != nil {
+			return h, err
+		}
+		cr := &certificateRendering{st: st, publicURL: pu, fontDir: d.fontDir}
+		h.render, h.preview, h.template, h.saveTemplate = cr.zip, cr.preview, cr.template, cr.saveTemplate
+	}
+	return h, nil
+}

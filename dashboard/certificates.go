@@ -1,0 +1,167 @@
+package dashboard
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+)
+
+// exportCertificatePDFs answers the admin download of every issued
+// certificate as PDF in one ZIP. The archive is rendered to a temporary file
+// first, so that a failure answers with an error rather than a truncated
+// archive, and thousands of PDFs never sit in memory. Like the CSV exports,
+// it changes nothing but the audit log.
+func (s *Server) exportCertificatePDFs(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.cfg.RenderCertificates == nil {
+		http.Error(w, "Certificate PDFs are not available: start rollcall serve with --public-url (the address the QR codes point to).", http.StatusNotFound)
+		return
+	}
+	tmp, err := os.CreateTemp("", "rollcall-certificates-*.zip")
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("dashboard: render certificates: %w", err))
+		return
+	}
+	defer os.Remove(tmp.Name()) //nolint:errcheck // a temporary file
+	defer tmp.Close()
+	if err := s.cfg.RenderCertificates(r.Context(), ev.ID, tmp); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	size, err := tmp.Seek(0, io.SeekCurrent)
+	if err == nil {
+		_, err = tmp.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("dashboard: render certificates: %w", err))
+		return
+	}
+	if err := s.audit(r.Context(), ss, "export.certificates", ev.ID, "certificates.zip", fmt.Sprintf("%d bytes", size)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	name := fmt.Sprintf("%s-certificates-%s.zip", ev.Slug, s.cfg.Now().UTC().Format("20060102-1504"))
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Content-Length", fmt.Sprint(size))
+	_, _ = io.Copy(w, tmp)
+}
+
+// previewCertificate answers a PNG of a certificate type's template, drawn
+// with a sample name: no person's data is in it.
+func (s *Server) previewCertificate(w http.ResponseWriter, r *http.Request, _ *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	typ, ok := strings.CutSuffix(r.PathValue("file"), ".png")
+	if !ok || (typ != "appreciation" && typ != "participation") || s.cfg.PreviewCertificate == nil {
+		s.notFound(w, r)
+		return
+	}
+	var buf bytes.Buffer
+	if err := s.cfg.PreviewCertificate(r.Context(), ev.ID, typ, &buf); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = buf.WriteTo(w)
+}
+
+// issuer answers the issuer profile document, public like /verify: it
+// names the organisation and its public key, no person.
+func (s *Server) issuer(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.IssuerDocument == nil {
+		s.notFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Access-Control-Allow-Origin", "*") // verifiers fetch it from other origins
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(s.cfg.IssuerDocument)
+}
+
+// TemplateFields are the parts of a certificate template that staff edit
+// in the dashboard; images (logo, background, signatures) are set with
+// 'rollcall certificates template set' and kept as they are.
+type TemplateFields struct {
+	Title, Body                       string
+	Primary, Accent, Text, Background string // colours, #rrggbb
+	Signatories                       [3]SignatoryFields
+}
+
+// SignatoryFields is one signatory of a template.
+type SignatoryFields struct{ Name, Title string }
+
+type templateData struct {
+	eventPage
+	Type   string
+	Fields TemplateFields
+	Error  string
+	Saved  bool
+	Stamp  int64 // busts the preview's cache after a save
+}
+
+// templateType reads the {type} of a template route.
+func templateType(r *http.Request) (string, bool) {
+	t := r.PathValue("type")
+	return t, t == "appreciation" || t == "participation"
+}
+
+func (s *Server) templatePage(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	typ, ok := templateType(r)
+	if !ok || s.cfg.CertificateTemplate == nil {
+		s.notFound(w, r)
+		return
+	}
+	f, err := s.cfg.CertificateTemplate(r.Context(), ev.ID, typ)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "certtemplate", ss, templateData{eventPage: eventPage{ev}, Type: typ, Fields: f,
+		Saved: r.URL.Query().Get("saved") != "", Stamp: s.cfg.Now().UnixNano()})
+}
+
+func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	typ, ok := templateType(r)
+	if !ok || s.cfg.SaveCertificateTemplate == nil {
+		s.notFound(w, r)
+		return
+	}
+	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	f := TemplateFields{Title: v("title"), Body: strings.ReplaceAll(r.PostFormValue("body"), "\r\n", "\n"),
+		Primary: v("primary"), Accent: v("accent"), Text: v("text"), Background: v("background")}
+	for i := range f.Signatories {
+		f.Signatories[i] = SignatoryFields{Name: v(fmt.Sprintf("sig%d_name", i)), Title: v(fmt.Sprintf("sig%d_title", i))}
+	}
+	if err := s.cfg.SaveCertificateTemplate(r.Context(), ev.ID, typ, f, ss.email); err != nil {
+		if code := httpStatus(err); code != http.StatusInternalServerError {
+			s.render(w, r, code, "certtemplate", ss, templateData{eventPage: eventPage{ev}, Type: typ, Fields: f, Error: userMessage(err),
+				Stamp: s.cfg.Now().UnixNano()})
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/events/"+ev.Slug+"/certificates/templates/"+typ+"?saved=1", http.StatusSeeOther)
+}

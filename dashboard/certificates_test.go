@@ -1,0 +1,168 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/seameo/rollcall/attendance"
+)
+
+func TestCertificatePDFsAndPreviews(t *testing.T) {
+	var previewed []string
+	h := newHarness(t, func(c *Config) {
+		c.RenderCertificates = func(ctx context.Context, eventID int64, w io.Writer) error {
+			_, err := io.WriteString(w, "PK\x03\x04 a zip")
+			return err
+		}
+		c.PreviewCertificate = func(ctx context.Context, eventID int64, typ string, w io.Writer) error {
+			previewed = append(previewed, typ)
+			_, err := io.WriteString(w, "\x89PNG")
+			return err
+		}
+	})
+	admin, viewer, anon := h.signIn(adminEmail), h.signIn(viewerEmail), h.anon()
+
+	_, page := h.get(admin, "/events/dialogue/certificates")
+	for _, want := range []string{`id="dl-pdfs" href="/events/dialogue/exports/certificates.zip"`, `src="/events/dialogue/certificates/preview/appreciation.png"`,
+		`src="/events/dialogue/certificates/preview/participation.png"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("certificates page lacks %s", want)
+		}
+	}
+	if _, page := h.get(viewer, "/events/dialogue/certificates"); strings.Contains(page, "certificates.zip") || strings.Contains(page, "preview/") {
+		t.Error("a viewer is offered the PDFs or previews")
+	}
+
+	res, body := h.get(admin, "/events/dialogue/exports/certificates.zip")
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/zip" || body != "PK\x03\x04 a zip" ||
+		!strings.HasPrefix(res.Header.Get("Content-Disposition"), `attachment; filename="dialogue-certificates-`) {
+		t.Fatalf("zip: %d %q %q", res.StatusCode, res.Header, body)
+	}
+	if got := strings.Join(h.att.auditLog(), "\n"); got != "admin@seameo.test export.certificates certificates.zip" {
+		t.Errorf("audit log: %q", got)
+	}
+	for _, typ := range []string{"appreciation", "participation"} {
+		res, body := h.get(admin, "/events/dialogue/certificates/preview/"+typ+".png")
+		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/png" || body != "\x89PNG" {
+			t.Errorf("preview %s: %d %q", typ, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+	}
+	if strings.Join(previewed, ",") != "appreciation,participation" {
+		t.Errorf("previewed %v", previewed)
+	}
+	for _, bad := range []string{"gold.png", "appreciation.jpg", "..%2Fx.png"} {
+		if res, _ := h.get(admin, "/events/dialogue/certificates/preview/"+bad); res.StatusCode != http.StatusNotFound {
+			t.Errorf("preview %s: %d, want 404", bad, res.StatusCode)
+		}
+	}
+	for path, want := range map[string]int{"/events/dialogue/exports/certificates.zip": http.StatusForbidden, "/events/dialogue/certificates/preview/appreciation.png": http.StatusForbidden} {
+		if res, _ := h.get(viewer, path); res.StatusCode != want {
+			t.Errorf("viewer GET %s: %d, want %d", path, res.StatusCode, want)
+		}
+		if res, _ := h.get(anon, path); res.StatusCode != http.StatusSeeOther {
+			t.Errorf("anonymous GET %s: %d, want a redirect to sign in", path, res.StatusCode)
+		}
+	}
+}
+
+func TestCertificatePDFsFailOrAbsent(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.RenderCertificates = func(ctx context.Context, eventID int64, w io.Writer) error {
+			io.WriteString(w, "PK half")
+			return errors.New("certpdf: no font for Khmer script")
+		}
+	})
+	admin := h.signIn(adminEmail)
+	if res, body := h.get(admin, "/events/dialogue/exports/certificates.zip"); res.StatusCode != http.StatusInternalServerError || strings.Contains(body, "PK") {
+		t.Errorf("failed render: %d %q", res.StatusCode, body)
+	}
+	if len(h.att.auditLog()) != 0 {
+		t.Errorf("a failed download was audited: %v", h.att.auditLog())
+	}
+	plain := newHarness(t)
+	admin = plain.signIn(adminEmail)
+	if res, _ := plain.get(admin, "/events/dialogue/exports/certificates.zip"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("unconfigured zip: %d", res.StatusCode)
+	}
+	if _, page := plain.get(admin, "/events/dialogue/certificates"); strings.Contains(page, "certificates.zip") || strings.Contains(page, "preview/") {
+		t.Error("unconfigured PDFs offered")
+	}
+}
+
+func TestIssuerDocument(t *testing.T) {
+	doc := []byte(`{"id":"https://certs.example.org/issuer"}`)
+	h := newHarness(t, func(c *Config) { c.IssuerDocument = doc })
+	res, body := h.get(h.anon(), "/issuer")
+	if res.StatusCode != http.StatusOK || body != string(doc) || res.Header.Get("Content-Type") != "application/json" ||
+		res.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("issuer: %d %q %v", res.StatusCode, body, res.Header)
+	}
+	plain := newHarness(t)
+	if res, _ := plain.get(plain.anon(), "/issuer"); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("issuer without a key: %d", res.StatusCode)
+	}
+}
+
+func TestCertificateTemplateEditor(t *testing.T) {
+	kept := map[string]TemplateFields{"participation": {Title: "Certificate of Participation", Body: "This is to certify that\n{{name}}\nhas participated.",
+		Primary: "#0b3d6e", Accent: "#a87b1d", Text: "#222222", Background: "#fffdf7"}}
+	var savedBy string
+	h := newHarness(t, func(c *Config) {
+		c.PreviewCertificate = func(ctx context.Context, eventID int64, typ string, w io.Writer) error {
+			_, err := io.WriteString(w, "\x89PNG")
+			return err
+		}
+		c.CertificateTemplate = func(ctx context.Context, eventID int64, typ string) (TemplateFields, error) { return kept[typ], nil }
+		c.SaveCertificateTemplate = func(ctx context.Context, eventID int64, typ string, f TemplateFields, staff string) error {
+			if strings.Contains(f.Body, "{{nickname}}") {
+				return attendance.Errorf(attendance.EInvalid, "template field body: unknown placeholder {{nickname}}")
+			}
+			kept[typ], savedBy = f, staff
+			return nil
+		}
+	})
+	admin, viewer := h.signIn(adminEmail), h.signIn(viewerEmail)
+	if _, page := h.get(admin, "/events/dialogue/certificates"); !strings.Contains(page, `href="/events/dialogue/certificates/templates/participation"`) {
+		t.Error("no editor link on the certificates page")
+	}
+	res, page := h.get(admin, "/events/dialogue/certificates/templates/participation")
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `value="Certificate of Participation"`) || !strings.Contains(page, "has participated.</textarea>") ||
+		!strings.Contains(page, `src="/events/dialogue/certificates/preview/participation.png?v=`) {
+		t.Fatalf("editor: %d\n%s", res.StatusCode, page)
+	}
+	form := url.Values{"csrf": {h.csrf(admin)}, "title": {"Certificate of Attendance"}, "body": {"This certifies that\r\n{{name}}\r\nattended."},
+		"primary": {"#112233"}, "accent": {"#445566"}, "text": {"#000000"}, "background": {"#ffffff"}, "sig0_name": {"Dr. Somsak"}, "sig0_title": {"Director"}}
+	if res := h.post(admin, "/events/dialogue/certificates/templates/participation", form); res.StatusCode != http.StatusSeeOther ||
+		res.Header.Get("Location") != "/events/dialogue/certificates/templates/participation?saved=1" {
+		t.Fatalf("save: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	got := kept["participation"]
+	if got.Title != "Certificate of Attendance" || got.Body != "This certifies that\n{{name}}\nattended." || got.Signatories[0] != (SignatoryFields{"Dr. Somsak", "Director"}) ||
+		savedBy != adminEmail {
+		t.Fatalf("saved %+v by %s", got, savedBy)
+	}
+	form.Set("body", "{{nickname}}")
+	res, err := admin.PostForm(h.ts.URL+"/events/dialogue/certificates/templates/participation", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "unknown placeholder {{nickname}}") {
+		t.Errorf("bad template: %d %s", res.StatusCode, b)
+	}
+	if res := h.post(admin, "/events/dialogue/certificates/templates/participation", url.Values{"title": {"x"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("save without CSRF: %d", res.StatusCode)
+	}
+	if res, _ := h.get(viewer, "/events/dialogue/certificates/templates/participation"); res.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer opens the editor: %d", res.StatusCode)
+	}
+	if res, _ := h.get(admin, "/events/dialogue/certificates/templates/gold"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("editor of a bad type: %d", res.StatusCode)
+	}
+}

@@ -1,0 +1,216 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/store"
+)
+
+// VerifyPath is the route of the public verification page; a certificate's
+// QR code encodes the public URL + VerifyPath + its id.
+const VerifyPath = "/verify/"
+
+// VerifyURL returns the verification URL of a certificate id under the
+// public base URL, as the PDF's QR code and the Open Badges evidence carry it.
+func VerifyURL(publicURL, id string) string {
+	for len(publicURL) > 0 && publicURL[len(publicURL)-1] == '/' {
+		publicURL = publicURL[:len(publicURL)-1]
+	}
+	return publicURL + VerifyPath + id
+}
+
+// CertificateLookup is what the verification page asks of the store.
+// *store.Store satisfies it.
+type CertificateLookup interface {
+	// VerifyCertificate answers ENotFound alike for unknown, malformed and
+	// withheld ids.
+	VerifyCertificate(ctx context.Context, id string) (store.PublicCertificate, error)
+}
+
+// VerifyConfig configures the verification page.
+type VerifyConfig struct {
+	Certificates CertificateLookup
+	// IssuerName is the organisation that issues the certificates.
+	IssuerName string
+	Logger     *slog.Logger
+	// Now is the clock of the rate limit (default time.Now).
+	Now func() time.Time
+	// PerMinute is how many lookups one client address may make a minute,
+	// in bursts of as many (default 30).
+	PerMinute int
+}
+
+// verifier serves GET /verify/{id}: the one page that shows a person's name
+// to an anonymous visitor, for whoever holds the unguessable id.
+type verifier struct {
+	cfg   VerifyConfig
+	page  *template.Template
+	limit *rateLimiter
+}
+
+// NewVerifyHandler returns the handler of GET /verify/{id} (Config.Verify).
+// It shows VALID or REVOKED with the certificate name, type, event, date
+// and issuer — never an email — and the same 404 page for ids that are
+// unknown, malformed or withheld. Each client address may look up
+// PerMinute ids a minute; beyond that it answers 429 with Retry-After, so
+// that ids cannot be enumerated.
+func NewVerifyHandler(cfg VerifyConfig) (http.Handler, error) {
+	if cfg.Certificates == nil {
+		return nil, fmt.Errorf("dashboard: verify handler needs a certificate lookup")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PerMinute <= 0 {
+		cfg.PerMinute = 30
+	}
+	t, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/verify.html")
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: template verify: %w", err)
+	}
+	return &verifier{cfg: cfg, page: t, limit: newRateLimiter(cfg.PerMinute, time.Minute, cfg.Now)}, nil
+}
+
+type verifyData struct {
+	Found, Revoked              bool
+	ID, Name, Type, Event, Date string
+	Issuer, RevokedOn           string
+}
+
+// dateLayout is how the page writes dates, as the certificate prints them.
+const dateLayout = "2 January 2006"
+
+func (v *verifier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	// the id in the URL names a person: keep it out of caches, search
+	// engines and Referer headers
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Robots-Tag", "noindex, nofollow")
+	if ok, wait := v.limit.allow(clientAddr(r)); !ok {
+		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		http.Error(w, "too many certificate lookups from your address; try again in a minute", http.StatusTooManyRequests)
+		return
+	}
+	c, err := v.cfg.Certificates.VerifyCertificate(r.Context(), r.PathValue("id"))
+	switch {
+	case attendance.ErrorCode(err) == attendance.ENotFound:
+		v.write(w, r, http.StatusNotFound, verifyData{})
+		return
+	case err != nil:
+		if r.Context().Err() == nil {
+			v.cfg.Logger.Error("verify certificate failed", "err", err)
+		}
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	d := verifyData{Found: true, Revoked: c.Revoked(), ID: attendance.FormatCertificateID(c.ID), Name: c.Name,
+		Type: certificateTitle(c.Type), Event: c.EventTitle, Date: c.EventDate.Format(dateLayout), Issuer: v.cfg.IssuerName}
+	if d.Revoked {
+		d.RevokedOn = c.RevokedAt.In(c.EventDate.Location()).Format(dateLayout)
+	}
+	v.write(w, r, http.StatusOK, d)
+}
+
+func (v *verifier) write(w http.ResponseWriter, r *http.Request, status int, d verifyData) {
+	var buf bytes.Buffer
+	if err := v.page.Execute(&buf, pageData{Data: d, Nav: "verify"}); err != nil {
+		v.cfg.Logger.Error("render verify page", "err", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// certificateTitle names a certificate type as it prints.
+func certificateTitle(t attendance.CertificateType) string {
+	switch t {
+	case attendance.CertAppreciation:
+		return "Certificate of Appreciation"
+	case attendance.CertParticipation:
+		return "Certificate of Participation"
+	}
+	return string(t)
+}
+
+// clientAddr is the address the request came from. X-Forwarded-For is not
+// trusted: behind a reverse proxy every client shares the proxy's bucket,
+// which errs on the side of refusing enumeration.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// rateLimiter is a token bucket per key: n tokens, refilled evenly over per.
+type rateLimiter struct {
+	mu      sync.Mutex
+	n       float64
+	per     time.Duration
+	now     func() time.Time
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// maxBuckets bounds the limiter's memory; beyond it, buckets that have
+// refilled are forgotten (a full bucket is the same as none).
+const maxBuckets = 10000
+
+func newRateLimiter(n int, per time.Duration, now func() time.Time) *rateLimiter {
+	return &rateLimiter{n: float64(n), per: per, now: now, buckets: map[string]*bucket{}}
+}
+
+// allow takes a token for key, or reports how long until one is there.
+func (l *rateLimiter) allow(key string) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	rate := l.n / l.per.Seconds() // tokens a second
+	b := l.buckets[key]
+	if b == nil {
+		if len(l.buckets) >= maxBuckets {
+			l.prune(now, rate)
+		}
+		b = &bucket{tokens: l.n, at: now}
+		l.buckets[key] = b
+	}
+	if el := now.Sub(b.at).Seconds(); el > 0 {
+		b.tokens = math.Min(l.n, b.tokens+el*rate)
+	}
+	b.at = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) / rate * float64(time.Second))
+}
+
+func (l *rateLimiter) prune(now time.Time, rate float64) {
+	for k, b := range l.buckets {
+		if b.tokens+now.Sub(b.at).Seconds()*rate >= l.n {
+			delete(l.buckets, k)
+		}
+	}
+}
