@@ -147,4 +147,3 @@ func (s *Store) RevokeCertificate(ctx context.Context, eventID int64, id, reason
 
 // errAlreadyRevoked ends a revocation that another writer beat.
 var errAlreadyRevoked = errors.New("already revoked")
-
