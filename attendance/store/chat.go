@@ -31,6 +31,15 @@ var presenceTypes = map[string]bool{
 // a restart resumes without losing or repeating anything.
 func (s *Store) CommitChatPage(ctx context.Context, page attendance.ChatPage) error {
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		if s.engine == Postgres {
+			// The page and its cursor commit together, so a commit that a
+			// PostgreSQL crash loses only rewinds the cursor: the next read
+			// asks YouTube for the same messages again. Waiting for the WAL
+			// flush buys nothing here.
+			if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+				return err
+			}
+		}
 		_, err := s.ingestChat(ctx, tx, page.StreamID, page.Messages, "api")
 		if err != nil {
 			return err
