@@ -130,18 +130,12 @@ func serveEndToEnd(t *testing.T, e storetest.Engine) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: fake}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { srv.Close() })
+	addr := serveFake(t, fake)
 
 	c := newCLI(t, dsn)
 	c.ok("event", "create", "e2e", "--title", "End to end", "--video", video)
 
-	env := []string{"ROLLCALL_DB=" + dsn, "ROLLCALL_YOUTUBE_ENDPOINT=http://" + ln.Addr().String() + "/",
+	env := []string{"ROLLCALL_DB=" + dsn, "ROLLCALL_YOUTUBE_ENDPOINT=http://" + addr + "/",
 		"ROLLCALL_YOUTUBE_API_KEY=test-key-not-secret", "ROLLCALL_EVENT_DURATION=1m", "ROLLCALL_LOG_LEVEL=" + os.Getenv("ROLLCALL_E2E_LOG_LEVEL")}
 
 	// First daemon: killed with SIGKILL once the flood is being read.
@@ -267,15 +261,9 @@ func TestServeStopsOnSIGTERMAndRefusesASecondDaemon(t *testing.T) {
 	if _, err := fake.AddEvent(fakeyoutube.EventScript{VideoID: "sigVideo001", Start: clock.Now(), Length: time.Hour, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: fake}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { srv.Close() })
+	fakeAddr := serveFake(t, fake)
 	newCLI(t, dsn).ok("event", "create", "sig", "--title", "Signals", "--video", "sigVideo001")
-	env := []string{"ROLLCALL_DB=" + dsn, "ROLLCALL_YOUTUBE_ENDPOINT=http://" + ln.Addr().String() + "/", "ROLLCALL_YOUTUBE_API_KEY=k"}
+	env := []string{"ROLLCALL_DB=" + dsn, "ROLLCALL_YOUTUBE_ENDPOINT=http://" + fakeAddr + "/", "ROLLCALL_YOUTUBE_API_KEY=k"}
 
 	p := startServe(t, bin, env)
 	var addr string
@@ -321,15 +309,9 @@ func TestServeStopsOnSIGTERMAndRefusesASecondDaemon(t *testing.T) {
 // token file readable by others is refused as bad usage.
 func TestAuthCheck(t *testing.T) {
 	fake := fakeyoutube.New(fakeyoutube.NewSpeedClock(time.Now().UTC(), 1), fakeyoutube.Options{APIKey: "right-key-123"})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: fake}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { srv.Close() })
+	addr := serveFake(t, fake)
 	c := newCLI(t, storetest.SQLiteDSN(t))
-	c.env["ROLLCALL_YOUTUBE_ENDPOINT"] = "http://" + ln.Addr().String() + "/"
+	c.env["ROLLCALL_YOUTUBE_ENDPOINT"] = "http://" + addr + "/"
 	c.ok("auth", "check", "--youtube-api-key", "right-key-123")
 	code, out, errs := c.run("auth", "check", "--youtube-api-key", "wrong-key-456")
 	if code != 1 || strings.Contains(out+errs, "wrong-key-456") || !strings.Contains(errs, "credential check") {
@@ -343,4 +325,18 @@ func TestAuthCheck(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "chmod 600") && !strings.Contains(errs, "readable") {
 		t.Fatalf("open token file: exit %d %s", code, errs)
 	}
+}
+
+// serveFake serves the fake YouTube on a loopback port until t ends and
+// returns its host:port.
+func serveFake(t *testing.T, fake *fakeyoutube.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: fake}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
 }

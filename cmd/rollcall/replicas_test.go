@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"strings"
 	"syscall"
@@ -129,13 +127,7 @@ func TestReplicasTakeOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: fake}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { srv.Close() })
+	addr := serveFake(t, fake)
 
 	newCLI(t, dsn).ok("event", "create", "replicas", "--title", "Replicas", "--video", video)
 
@@ -150,7 +142,7 @@ func TestReplicasTakeOver(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		name := fmt.Sprintf("replica-%d", i)
 		env := []string{"ROLLCALL_DB=" + dsn + "&application_name=" + name,
-			"ROLLCALL_YOUTUBE_ENDPOINT=http://" + ln.Addr().String() + "/",
+			"ROLLCALL_YOUTUBE_ENDPOINT=http://" + addr + "/",
 			"ROLLCALL_YOUTUBE_API_KEY=test-key-not-secret", "ROLLCALL_EVENT_DURATION=2m", "ROLLCALL_QUOTA_DAILY=1000000"}
 		p := startServe(t, bin, env)
 		select {
