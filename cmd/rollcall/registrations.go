@@ -2,18 +2,16 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/csvout"
 	"github.com/seameo/rollcall/attendance/roster"
+	"github.com/seameo/rollcall/attendance/store"
 )
 
 func (a *app) registrationsCommand() *cobra.Command {
@@ -70,44 +68,29 @@ whole import, and nothing is written.`,
 			if err != nil {
 				return err
 			}
-			s, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			e, err := s.Event(cmd.Context(), event)
-			if err != nil {
-				return err
-			}
-			f, err := os.Open(args[0])
-			if err != nil {
-				return attendance.Errorf(attendance.EInvalid, "%v", err)
-			}
-			defer f.Close()
-			var r io.Reader = f
-			if interactive(a.stderr) {
-				st, _ := f.Stat()
-				bar := progressbar.DefaultBytes(st.Size(), "reading "+filepath.Base(args[0]))
-				pr := progressbar.NewReader(f, bar)
-				r = &pr
-				defer bar.Close()
-			}
-			ros, err := roster.Read(r, filepath.Base(args[0]), mapping)
-			if err != nil {
-				return err
-			}
-			res, err := s.ImportRegistrations(cmd.Context(), e.ID, ros.Registrations, dryRun)
-			if err != nil {
-				return err
-			}
-			what := "registrations import"
-			if dryRun {
-				what += " (dry run, nothing written)"
-			}
-			a.summary(what, start, fmt.Sprintf("%d rows read", ros.Rows), fmt.Sprintf("%d added", res.Added),
-				fmt.Sprintf("%d updated", res.Updated), fmt.Sprintf("%d unchanged", res.Unchanged),
-				fmt.Sprintf("%d duplicate rows merged", ros.Duplicates))
-			return nil
+			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
+				r, done, err := a.openInput(args[0])
+				if err != nil {
+					return err
+				}
+				defer done()
+				ros, err := roster.Read(r, filepath.Base(args[0]), mapping)
+				if err != nil {
+					return err
+				}
+				res, err := s.ImportRegistrations(cmd.Context(), e.ID, ros.Registrations, dryRun)
+				if err != nil {
+					return err
+				}
+				what := "registrations import"
+				if dryRun {
+					what += " (dry run, nothing written)"
+				}
+				a.summary(what, start, fmt.Sprintf("%d rows read", ros.Rows), fmt.Sprintf("%d added", res.Added),
+					fmt.Sprintf("%d updated", res.Updated), fmt.Sprintf("%d unchanged", res.Unchanged),
+					fmt.Sprintf("%d duplicate rows merged", ros.Duplicates))
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&event, "event", "", "the event's slug (required)")
@@ -124,29 +107,22 @@ func (a *app) codesCommand() *cobra.Command {
 		Short: "Print every registration's attendance code as CSV (full_name,email,code) for a mail merge",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			e, err := s.Event(cmd.Context(), event)
-			if err != nil {
-				return err
-			}
-			w, err := csvout.NewWriter(a.stdout)
-			if err != nil {
-				return err
-			}
-			if err := w.Write("full_name", "email", "code"); err != nil {
-				return err
-			}
-			err = s.EachRegistration(cmd.Context(), e.ID, func(r attendance.Registration) error {
-				return w.Write(r.FullName, r.Email, attendance.FormatCode(r.Code))
+			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
+				w, err := csvout.NewWriter(a.stdout)
+				if err != nil {
+					return err
+				}
+				if err := w.Write("full_name", "email", "code"); err != nil {
+					return err
+				}
+				err = s.EachRegistration(cmd.Context(), e.ID, func(r attendance.Registration) error {
+					return w.Write(r.FullName, r.Email, attendance.FormatCode(r.Code))
+				})
+				if err != nil {
+					return err
+				}
+				return w.Flush()
 			})
-			if err != nil {
-				return err
-			}
-			return w.Flush()
 		},
 	}
 	cmd.Flags().StringVar(&event, "event", "", "the event's slug (required)")
