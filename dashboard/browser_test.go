@@ -7,14 +7,11 @@ import (
 	"math"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -22,26 +19,8 @@ import (
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/store"
 	"github.com/seameo/rollcall/attendance/store/storetest"
+	"github.com/seameo/rollcall/dashboard/browsertest"
 )
-
-// chromium finds Debian's chromium, or skips the test (fails it when
-// ROLLCALL_REQUIRE_BROWSER=1, as CI sets).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("ROLLCALL_CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p == "" {
-			continue
-		}
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("ROLLCALL_REQUIRE_BROWSER") == "1" {
-		t.Fatal("chromium not found and ROLLCALL_REQUIRE_BROWSER=1: install it (apt-get install -y chromium)")
-	}
-	t.Skip("chromium not found: install it (apt-get install -y chromium) to run the browser test")
-	return ""
-}
 
 // seedLive gives an event 40 minutes of viewer readings, chat and
 // registrations from several countries, some of them linked.
@@ -105,7 +84,7 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	ctx := context.Background()
 	st := storetest.Open(t, storetest.Engines()[0])
 	ev, err := st.CreateEvent(ctx, attendance.Event{Slug: "dialogue", Title: "SEAMEO Policy Dialogue 2026", VideoIDs: []string{"dQw4w9WgXcQ"}, Policy: attendance.DefaultPolicy()})
@@ -163,71 +142,11 @@ func TestBrowser(t *testing.T) {
 	})
 	base := "http://" + ln.Addr().String()
 
-	downloads := t.TempDir()
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1100),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true)}
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	defer cancelBrowser()
-	bctx, cancelTimeout := context.WithTimeout(bctx, 90*time.Second)
-	defer cancelTimeout()
-
-	run := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	// waitText waits until the element's text contains want.
-	waitText := func(sel, want string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			var got string
-			var err error
-			for {
-				// A page between two documents answers with an error: ask again.
-				qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				got, err = chromedp.Text(chromedp.CSS(sel))(qctx, tg)
-				cancel()
-				if err == nil && strings.Contains(got, want) {
-					return nil
-				}
-				select {
-				case <-ctx.Done():
-					return fmt.Errorf("%s shows %q (%v), waited for %q: %w", sel, got, err, want, ctx.Err())
-				case <-time.After(100 * time.Millisecond):
-				}
-			}
-		})
-	}
-
+	br := browsertest.Start(t, exe, 90*time.Second)
+	bctx, run, text, waitText := br.Ctx, br.Run, br.Text, browsertest.WaitText
 	// Every console message is kept: a CSP violation or a script error fails
 	// the test.
-	var consoleMu sync.Mutex
-	var console []string
-	run("start the browser") // before Console: one start, not two at once
-	go func() {
-		for m, err := range chromedp.Console(bctx) {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleWarning {
-				consoleMu.Lock()
-				console = append(console, string(m.Type)+": "+m.Text+" "+m.URL)
-				consoleMu.Unlock()
-			}
-		}
-	}()
+	consoleErrors := br.WatchConsole(true, nil)
 
 	// Sign in.
 	run("sign in", chromedp.Navigate(base+"/events/dialogue"), chromedp.WaitVisible(chromedp.CSS("#signin")),
@@ -289,27 +208,7 @@ func TestBrowser(t *testing.T) {
 
 	// Download the certificates CSV.
 	run("certificates page", chromedp.Navigate(base+"/events/dialogue/certificates"))
-	yes := true
-	if _, err := chromedp.CallBrowser(bctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: &yes}); err != nil {
-		t.Fatal(err)
-	}
-	progress := chromedp.BrowserEvents(bctx, browser.DownloadProgress)
-	run("download", chromedp.Click(chromedp.CSS("#dl-certificates")))
-	var guid string
-	for p, err := range progress {
-		if err != nil {
-			t.Fatalf("download: %v", err)
-		}
-		if p.State == browser.DownloadProgressStateCompleted {
-			guid = p.GUID
-			break
-		}
-	}
-	csv, err := os.ReadFile(filepath.Join(downloads, guid))
-	if err != nil {
-		t.Fatal(err)
-	}
+	csv := br.Download("#dl-certificates")
 	if !strings.HasPrefix(string(csv), "\ufeffcertificate_type,full_name,email,certificate_id") {
 		t.Fatalf("downloaded %q", csv)
 	}
@@ -334,14 +233,12 @@ func TestBrowser(t *testing.T) {
 	if html, err := chromedp.Run(bctx, chromedp.OuterHTML(chromedp.CSS("main"))); err != nil || strings.Contains(html, "@example.org") {
 		t.Errorf("verification page: %v, or it shows an email", err)
 	}
-	consoleMu.Lock()
-	for _, m := range console {
+	for _, m := range consoleErrors() {
 		if strings.Contains(m, "status of 400") && strings.HasSuffix(m, "/events/dialogue/registrations") {
 			continue // the bad import answers 400, as it should
 		}
 		t.Errorf("browser console: %s", m)
 	}
-	consoleMu.Unlock()
 	if got := att.auditLog(); len(got) != 2 || !strings.Contains(strings.Join(got, ","), "export.certificates") {
 		t.Fatalf("audit %v", got)
 	}

@@ -1,39 +1,19 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
-)
 
-// chromiumPath finds Debian's chromium; without it the test is skipped,
-// unless ROLLCALL_REQUIRE_BROWSER=1 (CI), where it fails.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("ROLLCALL_CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("ROLLCALL_REQUIRE_BROWSER") == "1" {
-		t.Fatal("chromium not found and ROLLCALL_REQUIRE_BROWSER=1: apt-get install -y chromium")
-	}
-	t.Skip("chromium not found: apt-get install -y chromium to run the browser test")
-	return ""
-}
+	"github.com/seameo/rollcall/dashboard/browsertest"
+)
 
 // TestBrowserDuringDemo runs the real `rollcall demo` (fake YouTube, real
 // client, SQLite, dashboard) and drives Debian's chromium through a staff
@@ -46,7 +26,7 @@ func TestBrowserDuringDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the demo and a browser")
 	}
-	exe := chromiumPath(t)
+	exe := browsertest.Chromium(t)
 	bin := binary(t)
 	cmd := exec.Command(bin, "demo", "--listen", "127.0.0.1:0", "--speed", "30", "--log-json", "--db", filepath.Join(t.TempDir(), "demo.db"))
 	cmd.Env = os.Environ()
@@ -68,74 +48,13 @@ func TestBrowserDuringDemo(t *testing.T) {
 		return m != nil
 	})
 
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1100),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true)}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	defer cancelBrowser()
-	bctx, cancelTimeout := context.WithTimeout(bctx, 120*time.Second)
-	defer cancelTimeout()
-
-	run := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	waitUntil := func(sel string, ok func(string) bool, what string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			var got string
-			var err error
-			for {
-				qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				got, err = chromedp.Text(chromedp.CSS(sel))(qctx, tg)
-				cancel()
-				if err == nil && ok(got) {
-					return nil
-				}
-				select {
-				case <-ctx.Done():
-					return fmt.Errorf("%s shows %q (%v), waited for %s: %w", sel, got, err, what, ctx.Err())
-				case <-time.After(100 * time.Millisecond):
-				}
-			}
-		})
-	}
-	waitText := func(sel, want string) chromedp.Action[chromedp.Void] {
-		return waitUntil(sel, func(s string) bool { return strings.Contains(s, want) }, fmt.Sprintf("%q", want))
-	}
-
-	var consoleMu sync.Mutex
-	var console []string
-	run("start the browser")
-	go func() {
-		for m, err := range chromedp.Console(bctx) {
-			if err != nil {
-				return
-			}
-			// The rejected upload is answered 400 on purpose; the browser
-			// reports that status, which is no script or CSP error.
-			if strings.Contains(m.Text, "status of 400") && strings.HasSuffix(m.URL, "/registrations") {
-				continue
-			}
-			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
-				consoleMu.Lock()
-				console = append(console, string(m.Type)+": "+m.Text+" "+m.URL)
-				consoleMu.Unlock()
-			}
-		}
-	}()
+	br := browsertest.Start(t, exe, 120*time.Second)
+	run, text, waitUntil, waitText := br.Run, br.Text, browsertest.WaitUntil, browsertest.WaitText
+	// The rejected upload is answered 400 on purpose; the browser reports
+	// that status, which is no script or CSP error.
+	consoleErrors := br.WatchConsole(false, func(m chromedp.ConsoleMessage) bool {
+		return strings.Contains(m.Text, "status of 400") && strings.HasSuffix(m.URL, "/registrations")
+	})
 
 	live := base + "/events/" + slug
 	run("sign in", chromedp.Navigate(live), chromedp.WaitVisible(chromedp.CSS("#signin")),
@@ -157,7 +76,7 @@ func TestBrowserDuringDemo(t *testing.T) {
 		dir = t.TempDir()
 	}
 	run("settle", chromedp.Sleep(500*time.Millisecond))
-	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	shot, err := chromedp.Run(br.Ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,36 +97,13 @@ func TestBrowserDuringDemo(t *testing.T) {
 		t.Fatalf("import error %q does not name the file, row and column", msg)
 	}
 
-	downloads := t.TempDir()
 	run("certificates page", chromedp.Navigate(live+"/certificates"))
-	yes := true
-	if _, err := chromedp.CallBrowser(bctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: &yes}); err != nil {
-		t.Fatal(err)
-	}
-	progress := chromedp.BrowserEvents(bctx, browser.DownloadProgress)
-	run("download", chromedp.Click(chromedp.CSS("#dl-certificates")))
-	var guid string
-	for ev, err := range progress {
-		if err != nil {
-			t.Fatalf("download: %v", err)
-		}
-		if ev.State == browser.DownloadProgressStateCompleted {
-			guid = ev.GUID
-			break
-		}
-	}
-	csv, err := os.ReadFile(filepath.Join(downloads, guid))
-	if err != nil {
-		t.Fatal(err)
-	}
+	csv := br.Download("#dl-certificates")
 	if !strings.HasPrefix(string(csv), "\ufeff") || !strings.Contains(string(csv), "certificate_type") || !strings.Contains(string(csv), "appreciation") {
 		t.Fatalf("downloaded certificates CSV: %.300q", csv)
 	}
 
-	consoleMu.Lock()
-	defer consoleMu.Unlock()
-	if len(console) > 0 {
-		t.Fatalf("browser console errors: %q", console)
+	if errs := consoleErrors(); len(errs) > 0 {
+		t.Fatalf("browser console errors: %q", errs)
 	}
 }
