@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,10 +154,10 @@ func TestCollectorStopsPollerOnDisabledChatAndFinishes(t *testing.T) {
 		attendance.Stream{ID: 2, EventSlug: "e", VideoID: "v2", State: attendance.StreamUpcoming})
 	calls := map[string]int{}
 	callc := make(chan string, 100)
-	live := true
+	var ended atomic.Bool
 	src := sourceFuncs{
 		videos: func(ctx context.Context, ids []string) ([]VideoSample, error) {
-			if live {
+			if !ended.Load() {
 				return liveSample(ids), nil
 			}
 			var out []VideoSample
@@ -186,14 +187,20 @@ func TestCollectorStopsPollerOnDisabledChatAndFinishes(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	// both pollers are gone; let the watcher see the end
+	// The poller records the disabled chat after its read returns; the
+	// watcher may already be asleep on the clock by then, so wait for the
+	// stored state itself, not for the clock's sleepers.
+	for store.stream(1).ChatState != attendance.ChatDisabled {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("stream 1 chat = %s, want %s", store.stream(1).ChatState, attendance.ChatDisabled)
+		case <-time.After(time.Millisecond):
+		}
+	}
 	if err := clock.BlockUntil(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	if got := store.stream(1).ChatState; got != attendance.ChatDisabled {
-		t.Errorf("stream 1 chat = %s", got)
-	}
-	live = false // only read by the collector goroutine after the clock moves
+	ended.Store(true)
 	for {
 		select {
 		case <-c.Done():
