@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -265,6 +266,7 @@ func TestServeStopsOnSIGTERMAndRefusesASecondDaemon(t *testing.T) {
 	newCLI(t, dsn).ok("event", "create", "sig", "--title", "Signals", "--video", "sigVideo001")
 	env := []string{"ROLLCALL_DB=" + dsn, "ROLLCALL_YOUTUBE_ENDPOINT=http://" + fakeAddr + "/", "ROLLCALL_YOUTUBE_API_KEY=k"}
 
+	started := time.Now()
 	p := startServe(t, bin, env)
 	var addr string
 	select {
@@ -301,6 +303,32 @@ func TestServeStopsOnSIGTERMAndRefusesASecondDaemon(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second): // the contract is 5 s; the margin keeps a loaded CI machine from flaking
 		t.Fatal("serve did not stop after SIGTERM")
+	}
+
+	// The shared ledger never under-counts what YouTube charged, the
+	// start-up credential check included (a call cut short by the shutdown
+	// may be counted without reaching the fake, so it can be over).
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	loc, err := collector.LoadPacific()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ledger int64
+	for _, day := range slices.Compact([]string{collector.QuotaDay(started, loc), collector.QuotaDay(time.Now(), loc)}) {
+		used, err := st.QuotaUsed(context.Background(), collector.CredentialLabel("key", "k"), day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ledger += used
+	}
+	charged := int64(fake.Calls(collector.MethodVideosList)) + collector.ChatReadCost*int64(fake.Calls(collector.MethodChatList))
+	t.Logf("quota: the fake charged %d units, the ledger holds %d", charged, ledger)
+	if ledger < charged {
+		t.Fatalf("the ledger holds %d units, YouTube charged %d", ledger, charged)
 	}
 }
 

@@ -35,6 +35,15 @@ func (y *youtubeFlags) bind(f *pflag.FlagSet) {
 	f.DurationVar(&y.eventDuration, "event-duration", 4*time.Hour, "how long a stream is expected to run when YouTube gives no scheduled end, for the quota planner (Go duration)")
 }
 
+// checkMethod is the API method source's credential check calls: the
+// channel owner's own channel with a token, a public video with a key.
+func (y *youtubeFlags) checkMethod() string {
+	if y.oauthTokenFile != "" {
+		return collector.MethodChannelsList
+	}
+	return collector.MethodVideosList
+}
+
 // source builds the YouTube source from the flags, checks the credential
 // with one cheap call, and returns the quota ledger's credential label.
 func (y *youtubeFlags) source(ctx context.Context, a *app, metrics *collector.Metrics, probeVideo string) (*collector.YouTube, string, error) {
@@ -144,6 +153,11 @@ once every tracked stream has ended and its chat is drained.`,
 				EventDuration: yf.eventDuration}, yt, st, metrics, a.log)
 			if err != nil {
 				return err
+			}
+			// The credential check spent a unit of the same daily budget,
+			// even when it failed to reach YouTube's answer.
+			if err := d.collector.Quota().Spend(context.WithoutCancel(ctx), yf.checkMethod(), 1); err != nil {
+				a.log.Warn("quota ledger write failed", "err", err)
 			}
 			return d.run(ctx, a)
 		},
