@@ -7,9 +7,10 @@ import (
 	"html/template"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +50,11 @@ type VerifyConfig struct {
 	// PerMinute is how many lookups one client address may make a minute,
 	// in bursts of as many (default 30).
 	PerMinute int
+	// TrustedProxies are the reverse proxies in front of the daemon. A
+	// request from one of them is counted against the client address it
+	// names in X-Forwarded-For; from anywhere else that header is ignored,
+	// so a visitor cannot pick a fresh address per lookup.
+	TrustedProxies []netip.Prefix
 }
 
 // verifier serves GET /verify/{id}: the one page that shows a person's name
@@ -101,7 +107,7 @@ func (v *verifier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Robots-Tag", "noindex, nofollow")
-	if ok, wait := v.limit.allow(clientAddr(r)); !ok {
+	if ok, wait := v.limit.allow(clientAddr(r, v.cfg.TrustedProxies)); !ok {
 		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		http.Error(w, "too many certificate lookups from your address; try again in a minute", http.StatusTooManyRequests)
 		return
@@ -149,15 +155,83 @@ func certificateTitle(t attendance.CertificateType) string {
 	return string(t)
 }
 
-// clientAddr is the address the request came from. X-Forwarded-For is not
-// trusted: behind a reverse proxy every client shares the proxy's bucket,
-// which errs on the side of refusing enumeration.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// clientAddr is the rate-limit key of a request: the address it came from
+// or, when that is a trusted proxy, the nearest address in X-Forwarded-For
+// that is not one (read from the right: the left part is whatever the
+// client sent). An IPv6 client is keyed by its /64, which one subscriber
+// usually holds whole.
+func clientAddr(r *http.Request, trusted []netip.Prefix) string {
+	remote, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	addr := remote.Addr().Unmap()
+	if isTrusted(addr, trusted) {
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, ok := parseHop(hops[i])
+			if !ok {
+				break // past a mangled hop nothing can be trusted
+			}
+			addr = hop
+			if !isTrusted(hop, trusted) {
+				break
+			}
+		}
+	}
+	if addr = addr.WithZone(""); addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, perhaps with a
+// port or in brackets.
+func parseHop(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")); err == nil {
+		return a.Unmap(), true
+	}
+	return netip.Addr{}, false
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseTrustedProxies reads a comma-separated list of proxy addresses and
+// CIDR ranges, such as "10.0.0.0/8, 127.0.0.1".
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR range (such as 10.0.0.0/8)", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // rateLimiter is a token bucket per key: n tokens, refilled evenly over per.

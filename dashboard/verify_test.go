@@ -2,7 +2,9 @@ package dashboard
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -193,5 +195,102 @@ func TestVerifyURLIsTheRoute(t *testing.T) {
 	res, body := h.get(h.anon(), u.Path)
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, ">VALID<") {
 		t.Fatalf("GET %s: %d", u, res.StatusCode)
+	}
+}
+
+func TestClientAddr(t *testing.T) {
+	trusted, err := ParseTrustedProxies("10.0.0.0/8, 127.0.0.1, fd00::/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, remote string
+		xff          []string
+		want         string
+	}{
+		{"direct", "203.0.113.7:5000", nil, "203.0.113.7"},
+		{"untrusted sender's header is ignored", "203.0.113.7:5000", []string{"198.51.100.1"}, "203.0.113.7"},
+		{"behind a trusted proxy", "10.1.2.3:80", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"a forged left part is skipped", "10.1.2.3:80", []string{"1.2.3.4, 198.51.100.1"}, "198.51.100.1"},
+		{"two trusted hops", "127.0.0.1:80", []string{"198.51.100.1, 10.9.9.9"}, "198.51.100.1"},
+		{"several headers in order", "10.1.2.3:80", []string{"1.2.3.4", "198.51.100.1, 10.0.0.2"}, "198.51.100.1"},
+		{"hop with a port", "10.1.2.3:80", []string{"198.51.100.1:4444"}, "198.51.100.1"},
+		{"bracketed v6 hop with a port", "10.1.2.3:80", []string{"[2001:db8:1:2::5]:4444"}, "2001:db8:1:2::/64"},
+		{"mangled hop stops the walk", "10.1.2.3:80", []string{"198.51.100.1, garbage"}, "10.1.2.3"},
+		{"only trusted hops", "10.1.2.3:80", []string{"10.0.0.9"}, "10.0.0.9"},
+		{"empty header", "10.1.2.3:80", []string{""}, "10.1.2.3"},
+		{"v6 client keyed by /64", "[2001:db8:aa:bb:1:2:3:4]:443", nil, "2001:db8:aa:bb::/64"},
+		{"v4-mapped remote", "[::ffff:10.1.2.3]:80", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"trusted v6 proxy", "[fd00::1]:80", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"remote that is not an address", "@", nil, "@"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &http.Request{RemoteAddr: tc.remote, Header: http.Header{}}
+			for _, v := range tc.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			if got := clientAddr(r, trusted); got != tc.want {
+				t.Errorf("clientAddr = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got := clientAddr(&http.Request{RemoteAddr: "10.1.2.3:80", Header: http.Header{"X-Forwarded-For": {"198.51.100.1"}}}, nil); got != "10.1.2.3" {
+		t.Errorf("with no trusted proxies the header counted: %q", got)
+	}
+}
+
+func TestParseTrustedProxies(t *testing.T) {
+	got, err := ParseTrustedProxies(" 10.1.2.3/8 ,::1,, 192.0.2.4 ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[10.0.0.0/8 ::1/128 192.0.2.4/32]"; fmt.Sprint(got) != want {
+		t.Errorf("got %v, want %s", got, want)
+	}
+	if _, err := ParseTrustedProxies("10.0.0.0/8,proxy.internal"); err == nil || !strings.Contains(err.Error(), `"proxy.internal"`) {
+		t.Errorf("a host name was taken: %v", err)
+	}
+}
+
+// TestVerifyRateLimitBehindProxy: visitors behind a trusted proxy have a
+// bucket each; a visitor who forges X-Forwarded-For directly does not.
+func TestVerifyRateLimitBehindProxy(t *testing.T) {
+	trusted, err := ParseTrustedProxies("10.0.0.0/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notFound := lookupFunc(func(ctx context.Context, id string) (store.PublicCertificate, error) {
+		return store.PublicCertificate{}, attendance.Errorf(attendance.ENotFound, "no certificate")
+	})
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	v, err := NewVerifyHandler(VerifyConfig{Certificates: notFound, PerMinute: 2, TrustedProxies: trusted, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(remote, xff string) int {
+		r := httptest.NewRequest(http.MethodGet, VerifyPath+"AAAAAAAAAAAAAAAAAAAA", nil)
+		r.RemoteAddr = remote
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		w := httptest.NewRecorder()
+		v.ServeHTTP(w, r)
+		return w.Code
+	}
+	for i := range 2 {
+		for _, visitor := range []string{"198.51.100.1", "198.51.100.2"} {
+			if code := lookup("10.0.0.5:80", visitor); code != http.StatusNotFound {
+				t.Fatalf("lookup %d of %s through the proxy: %d", i+1, visitor, code)
+			}
+		}
+	}
+	if code := lookup("10.0.0.5:80", "198.51.100.1"); code != http.StatusTooManyRequests {
+		t.Fatalf("third lookup of one visitor through the proxy: %d", code)
+	}
+	for i, forged := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"} {
+		code := lookup("203.0.113.9:5000", forged)
+		if want := map[bool]int{true: http.StatusNotFound, false: http.StatusTooManyRequests}[i < 2]; code != want {
+			t.Fatalf("direct lookup %d with a forged header: %d, want %d", i+1, code, want)
+		}
 	}
 }

@@ -554,11 +554,11 @@ type certificateHooks struct {
 // and template editor with --public-url, and /issuer with --issuer-key-file.
 func (d *daemon) certificateHooks(st *store.Store, a *app) (certificateHooks, error) {
 	var h certificateHooks
-	var err error
 	h.verify = d.verify
+	var err error
 	if h.verify == nil {
 		if h.verify, err = dashboard.NewVerifyHandler(dashboard.VerifyConfig{Certificates: st, IssuerName: d.issuerName,
-			Logger: a.log.With("component", "verify")}); err != nil {
+			TrustedProxies: d.proxies, Logger: a.log.With("component", "verify")}); err != nil {
 			return h, err
 		}
 	}

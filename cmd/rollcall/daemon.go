@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +46,11 @@ type daemon struct {
 	// issuerName is the organisation the verification page names as the
 	// issuer of certificates (--issuer-name).
 	issuerName string
+	// trustedProxies (--trusted-proxies) are the reverse proxies whose
+	// X-Forwarded-For the verification page's rate limit believes;
+	// checkFlags parses them into proxies.
+	trustedProxies string
+	proxies        []netip.Prefix
 	// publicURL (--public-url) and fontDir turn on the dashboard's
 	// certificate PDF download and template editor with previews.
 	publicURL, fontDir string
@@ -67,11 +73,22 @@ func (d *daemon) bindFlags(cmd interface {
 	cmd.StringVar(&d.metricsToken, "metrics-token", "", "require this bearer token on /metrics (secret: prefer ROLLCALL_METRICS_TOKEN_FILE)")
 	cmd.BoolVar(&d.secureCookies, "secure-cookies", false, "mark cookies Secure and use the __Host- session cookie: set it when served over TLS (directly or behind a proxy)")
 	cmd.DurationVar(&d.retainChatText, "retain-chat-text", 720*time.Hour, "blank chat text and display names older than this (links and checkpoint hits stay)")
+	cmd.StringVar(&d.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of the reverse proxies in front of the dashboard, whose X-Forwarded-For names the client for the /verify rate limit (e.g. 10.0.0.0/8)")
 	cmd.StringVar(&d.issuerName, "issuer-name", "", "the organisation that issues the certificates, named on the public /verify/{id} page")
 	cmd.StringVar(&d.publicURL, "public-url", "", "public base URL of the dashboard, which certificate QR codes point to (URL/verify/ID); turns on the dashboard's certificate PDFs")
 	cmd.StringVar(&d.fontDir, "font-dir", "", "folder with the Noto fonts for certificates (default: Debian's fonts-noto-core)")
 	cmd.StringVar(&d.issuerKeyFile, "issuer-key-file", "", "Ed25519 key that signs Open Badges credentials (mode 0600); its public half is served at /issuer (needs --public-url and --issuer-name)")
 	cmd.StringVar(&d.issuerURL, "issuer-url", "", "the issuing organisation's home page, in the /issuer profile")
+}
+
+// checkFlags refuses bad daemon flags before anything starts.
+func (d *daemon) checkFlags() error {
+	proxies, err := dashboard.ParseTrustedProxies(d.trustedProxies)
+	if err != nil {
+		return usagef("--trusted-proxies: %v", err)
+	}
+	d.proxies = proxies
+	return nil
 }
 
 func (d *daemon) run(ctx context.Context, a *app) error {

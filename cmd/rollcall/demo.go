@@ -48,6 +48,9 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := d.checkFlags(); err != nil {
+				return err
+			}
 			if speed <= 0 {
 				return usagef("--speed must be above 0")
 			}

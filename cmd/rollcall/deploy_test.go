@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // TestDeployMetricsAreExported starts `rollcall demo`, scrapes /metrics once
@@ -97,4 +101,60 @@ func deployMetricNames(t *testing.T) map[string]bool {
 		}
 	}
 	return names
+}
+
+// TestDeployEnvNamesAreFlags fails when the README or a file in deploy/
+// sets a ROLLCALL_ variable that no flag of any command reads (a typo there
+// is silently ignored on the day). Variables the tests and CI read are
+// listed here.
+func TestDeployEnvNamesAreFlags(t *testing.T) {
+	known := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		add := func(f *pflag.Flag) {
+			name := "ROLLCALL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+			known[name], known[name+"_FILE"] = true, true
+		}
+		c.Flags().VisitAll(add)
+		c.PersistentFlags().VisitAll(add)
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newApp(strings.NewReader(""), io.Discard, io.Discard, func(string) string { return "" }).rootCommand())
+	for _, v := range []string{"ROLLCALL_TEST_POSTGRES", "ROLLCALL_PERF", "ROLLCALL_REQUIRE_BROWSER", "ROLLCALL_REQUIRE_FONTS", "ROLLCALL_ARTIFACT_DIR"} {
+		known[v] = true
+	}
+	if !known["ROLLCALL_TRUSTED_PROXIES"] || !known["ROLLCALL_YOUTUBE_API_KEY_FILE"] {
+		t.Fatal("the command tree walk is broken")
+	}
+	files := []string{"../../README.md"}
+	err := filepath.WalkDir("../../deploy", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`ROLLCALL_[A-Z0-9_]*[A-Z0-9]`)
+	seen := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			for _, name := range re.FindAllString(line, -1) {
+				seen++
+				if !known[name] {
+					t.Errorf("%s:%d: %s is read by no flag of rollcall", f, i+1, name)
+				}
+			}
+		}
+	}
+	if seen < 10 {
+		t.Fatalf("found only %d ROLLCALL_ names: the scan is broken", seen)
+	}
 }

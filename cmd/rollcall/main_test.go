@@ -176,6 +176,8 @@ func TestExitCodesAndEnv(t *testing.T) {
 		{"missing title", []string{"event", "create", "x"}, 2, "--title"},
 		{"missing file", []string{"registrations", "import", "--event", "x", "/nonexistent.csv"}, 2, ""},
 		{"bad map", []string{"registrations", "import", "--event", "x", "--map", "nonsense", "f.csv"}, 2, "COLUMN=FIELD"},
+		{"bad trusted proxy", []string{"serve", "--trusted-proxies", "10.0.0.0/8,proxy.internal"}, 2, `--trusted-proxies: "proxy.internal" is neither an IP address nor a CIDR range`},
+		{"bad trusted proxy in the demo", []string{"demo", "--trusted-proxies", "10.0.0.0/33"}, 2, "--trusted-proxies"},
 		{"version", []string{"version"}, 0, ""},
 	}
 	for _, tt := range tests {
