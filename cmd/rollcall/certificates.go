@@ -554,8 +554,8 @@ type certificateHooks struct {
 // and template editor with --public-url, and /issuer with --issuer-key-file.
 func (d *daemon) certificateHooks(st *store.Store, a *app) (certificateHooks, error) {
 	var h certificateHooks
-	h.verify = d.verify
 	var err error
+	h.verify = d.verify
 	if h.verify == nil {
 		if h.verify, err = dashboard.NewVerifyHandler(dashboard.VerifyConfig{Certificates: st, IssuerName: d.issuerName,
 			TrustedProxies: d.proxies, Logger: a.log.With("component", "verify")}); err != nil {
