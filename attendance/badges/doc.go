@@ -10,14 +10,15 @@
 //
 // Output is deterministic: the same certificate gives the same bytes on every
 // export (the credential id is a name-based UUID of the certificate id, the
-// salt is derived from it, JSON fields have a fixed order, and Ed25519
-// signatures are deterministic), so re-exporting does not churn archives.
+// salt is derived from it, JSON fields have a fixed order, and Ed25519 and
+// RSA PKCS #1 v1.5 signatures are deterministic), so re-exporting does not
+// churn archives.
 //
 // # Signing
 //
 // Where an issuer key is configured, credentials are also written as VC-JWT
 // (Open Badges 3.0 §8.2 "JSON Web Token Proof Format"): a compact JWS with
-// header {"alg":"EdDSA","kid":<issuer id>#key-1,"typ":"JWT"} whose payload is
+// header {"alg":"EdDSA" or "RS256","kid":<issuer id>#key-1,"typ":"JWT"} whose payload is
 // the credential itself, its members at the top level, plus the iss, jti and
 // nbf claims (issuer.id, id, validFrom). Drafts of Open Badges 3.0 written
 // for VC Data Model 1.1 wrapped the credential in a "vc" claim; on VC Data
@@ -28,11 +29,16 @@
 // canonicalisation (and a JSON-LD processor) to sign; the JCS variant
 // (eddsa-jcs-2022) is not one the specification lists. A JWS signs the exact
 // bytes, needs no canonicalisation and is implemented here with the standard
-// library alone. Open Badges 3.0 requires verifiers to support RS256 at
-// minimum; EdDSA is permitted but a verifier that only implements RS256 will
-// not check these signatures.
+// library alone.
 //
-// The key is an Ed25519 private key in a file that only its owner may read
+// The algorithm follows the key. Open Badges 3.0 §8.2 (the JOSE header)
+// says the algorithm "MUST be RS256 as a minimum" and that others "limit
+// interoperability": an RSA key of at least 2048 bits signs RS256, which
+// every conformant verifier checks; an Ed25519 key signs EdDSA, shorter and
+// faster, which a verifier that implements only RS256 cannot check. Verify
+// takes the algorithm from the key it is given, never from the token.
+//
+// The key is a private key in a file that only its owner may read
 // (LoadIssuerKey). Its public half is published as a JSON Web Key in the
 // issuer profile document (IssuerKeyDocument) and as a JWK Set (JWKS).
 //

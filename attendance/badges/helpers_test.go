@@ -1,7 +1,10 @@
 package badges
 
 import (
+	"crypto"
 	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
 	"iter"
 	"testing"
 	"time"
@@ -82,4 +85,24 @@ func seqOf(awards ...Award) iter.Seq[Award] {
 			}
 		}
 	}
+}
+
+// rsaTestKey returns a new 2048-bit RSA issuer key.
+func rsaTestKey(t *testing.T) *IssuerKey {
+	t.Helper()
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := NewIssuerKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// sameKey says whether two public keys are the same key.
+func sameKey(a, b crypto.PublicKey) bool {
+	eq, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && eq.Equal(b)
 }

@@ -1,7 +1,10 @@
 package badges
 
 import (
+	"crypto"
 	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -37,9 +40,9 @@ type jwtClaims struct {
 }
 
 // Sign returns the credential as a VC-JWT: a compact JWS, signed with key
-// under the header {"alg":"EdDSA","kid":KeyID(issuer),"typ":"JWT"}. Ed25519
-// signatures are deterministic, so the same credential and key always give
-// the same token.
+// under the header {"alg":key.Alg(),"kid":KeyID(issuer),"typ":"JWT"}.
+// Ed25519 and RSA PKCS #1 v1.5 signatures are deterministic, so the same
+// credential and key always give the same token.
 func Sign(c OpenBadgeCredential, key *IssuerKey) (string, error) {
 	if key == nil {
 		return "", fmt.Errorf("%w: no issuer key to sign with", ErrInvalidInput)
@@ -51,7 +54,7 @@ func Sign(c OpenBadgeCredential, key *IssuerKey) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: credential %s: validFrom: %v", ErrInvalidInput, c.ID, err)
 	}
-	header, err := marshalCompact(jwtHeader{Alg: "EdDSA", Kid: KeyID(c.Issuer.ID), Typ: "JWT"})
+	header, err := marshalCompact(jwtHeader{Alg: key.Alg(), Kid: KeyID(c.Issuer.ID), Typ: "JWT"})
 	if err != nil {
 		return "", fmt.Errorf("badges: sign %s: header: %w", c.ID, err)
 	}
@@ -66,7 +69,11 @@ func Sign(c OpenBadgeCredential, key *IssuerKey) (string, error) {
 	}
 	b64 := base64.RawURLEncoding
 	signingInput := b64.EncodeToString(header) + "." + b64.EncodeToString(payload)
-	return signingInput + "." + b64.EncodeToString(key.sign([]byte(signingInput))), nil
+	sig, err := key.sign([]byte(signingInput))
+	if err != nil {
+		return "", fmt.Errorf("badges: sign %s: %w", c.ID, err)
+	}
+	return signingInput + "." + b64.EncodeToString(sig), nil
 }
 
 // ErrNotYetValid is wrapped by Verify's error when a correctly signed
@@ -75,18 +82,40 @@ var ErrNotYetValid = errors.New("badges: credential is not valid yet")
 
 // Verify checks a VC-JWT made by Sign against the issuer's public key and
 // returns the credential it carries, following Open Badges 3.0 §8.2: the
-// header must name EdDSA (and, if it has a kid, the issuer's key), the
+// header must name the algorithm of pub's type, EdDSA for an
+// ed25519.PublicKey and RS256 for an *rsa.PublicKey, never one the token
+// picks (and, if it has a kid, the issuer's key), the
 // signature must hold, and the iss, jti and nbf claims must agree with the
 // credential's issuer id, id and validFrom. A malformed, tampered or
 // foreign token gives an error wrapping ErrBadSignature; a good one whose
 // validFrom is after now gives ErrNotYetValid. Certificates do not expire;
 // whether one was revoked is for the verification page.
-func Verify(token string, pub ed25519.PublicKey, now time.Time) (OpenBadgeCredential, error) {
+func Verify(token string, pub crypto.PublicKey, now time.Time) (OpenBadgeCredential, error) {
 	fail := func(format string, args ...any) (OpenBadgeCredential, error) {
 		return OpenBadgeCredential{}, fmt.Errorf("%w: %s", ErrBadSignature, fmt.Sprintf(format, args...))
 	}
-	if len(pub) != ed25519.PublicKeySize {
-		return fail("public key of %d bytes", len(pub))
+	var alg string
+	var check func(signed, sig []byte) bool
+	switch k := pub.(type) {
+	case ed25519.PublicKey:
+		if len(k) != ed25519.PublicKeySize {
+			return fail("public key of %d bytes", len(k))
+		}
+		alg = AlgEdDSA
+		check = func(signed, sig []byte) bool {
+			return len(sig) == ed25519.SignatureSize && ed25519.Verify(k, signed, sig)
+		}
+	case *rsa.PublicKey:
+		if k == nil || k.N == nil || k.N.BitLen() < MinRSABits {
+			return fail("RSA public key under %d bits", MinRSABits)
+		}
+		alg = AlgRS256
+		check = func(signed, sig []byte) bool {
+			digest := sha256.Sum256(signed)
+			return rsa.VerifyPKCS1v15(k, crypto.SHA256, digest[:], sig) == nil
+		}
+	default:
+		return fail("a %T, want an Ed25519 or RSA public key", pub)
 	}
 	parts := strings.Split(strings.TrimSpace(token), ".")
 	if len(parts) != 3 {
@@ -102,20 +131,20 @@ func Verify(token string, pub ed25519.PublicKey, now time.Time) (OpenBadgeCreden
 		return fail("payload is not base64url")
 	}
 	sig, err := b64.DecodeString(parts[2])
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return fail("signature is not a base64url Ed25519 signature")
+	if err != nil {
+		return fail("signature is not base64url")
 	}
 	var h jwtHeader
 	if err := json.Unmarshal(rawHeader, &h); err != nil {
 		return fail("header is not JSON")
 	}
-	if h.Alg != "EdDSA" {
-		return fail("alg %q, want EdDSA", h.Alg)
+	if h.Alg != alg {
+		return fail("alg %q, want %s for the issuer's key", h.Alg, alg)
 	}
 	if h.Typ != "" && h.Typ != "JWT" {
 		return fail("typ %q, want JWT", h.Typ)
 	}
-	if !ed25519.Verify(pub, []byte(parts[0]+"."+parts[1]), sig) {
+	if !check([]byte(parts[0]+"."+parts[1]), sig) {
 		return fail("wrong key or changed content")
 	}
 	// Only signed bytes are trusted from here on.

@@ -1,6 +1,7 @@
 package badges
 
 import (
+	"crypto"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -84,7 +85,11 @@ func TestVerifyRejects(t *testing.T) {
 		mutate(claims)
 		p, _ := json.Marshal(claims)
 		in := parts[0] + "." + b64.EncodeToString(p)
-		return in + "." + b64.EncodeToString(testKey(t).sign([]byte(in)))
+		sig, err := testKey(t).sign([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in + "." + b64.EncodeToString(sig)
 	}
 	tamperedPayload := func() string {
 		p := strings.Replace(string(jwtPayload(t, tok)), "สมศรี ใจดี", "Mallory", 1)
@@ -93,11 +98,17 @@ func TestVerifyRejects(t *testing.T) {
 	_, otherPriv, _ := ed25519.GenerateKey(nil)
 	other, _ := NewIssuerKey(otherPriv)
 	noneHeader := b64.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
+	rs256Header := b64.EncodeToString([]byte(`{"alg":"RS256","kid":"` + KeyID(c.Issuer.ID) + `","typ":"JWT"}`))
+	rsaKey := rsaTestKey(t)
+	rsaTok, err := Sign(c, rsaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name  string
 		token string
-		pub   ed25519.PublicKey
+		pub   crypto.PublicKey
 	}{
 		{"tampered payload", tamperedPayload, pub},
 		{"wrong key", tok, other.Public()},
@@ -110,6 +121,10 @@ func TestVerifyRejects(t *testing.T) {
 		{"jti differs from id", reSigned(func(m map[string]any) { m["jti"] = "urn:uuid:other" }), pub},
 		{"nbf differs from validFrom", reSigned(func(m map[string]any) { m["nbf"] = 1 }), pub},
 		{"short public key", tok, ed25519.PublicKey{1}},
+		{"EdDSA token against an RSA key", tok, rsaKey.Public()},
+		{"RS256 token against the Ed25519 key", rsaTok, pub},
+		{"RS256 header on an Ed25519 signature", rs256Header + "." + parts[1] + "." + parts[2], pub},
+		{"not a key", tok, "secret"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,7 +2,10 @@ package badges
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -12,6 +15,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/big"
 	"os"
 	"runtime"
 )
@@ -20,26 +24,58 @@ import (
 // mode allows more than 0600 (read and write by its owner).
 var ErrInsecureKeyFile = errors.New("badges: issuer key file permissions are too open")
 
-// IssuerKey is the issuer's Ed25519 signing key. It never prints, logs or
-// marshals its private half: every fmt verb, slog and encoding/json see
-// "[redacted]".
+// Signing algorithms, as the JOSE header names them.
+const (
+	// AlgEdDSA signs with an Ed25519 key.
+	AlgEdDSA = "EdDSA"
+	// AlgRS256 signs with an RSA key (PKCS #1 v1.5, SHA-256): the one
+	// algorithm every Open Badges 3.0 verifier must support.
+	AlgRS256 = "RS256"
+)
+
+// MinRSABits is the smallest RSA modulus accepted, for signing and in a
+// JWK.
+const MinRSABits = 2048
+
+// IssuerKey is the issuer's signing key: Ed25519 (AlgEdDSA) or RSA of at
+// least MinRSABits (AlgRS256). It never prints, logs or marshals its
+// private half: every fmt verb, slog and encoding/json see "[redacted]".
 type IssuerKey struct {
-	priv ed25519.PrivateKey
+	ed  ed25519.PrivateKey
+	rsa *rsa.PrivateKey
 }
 
 // NewIssuerKey wraps an Ed25519 private key (64 bytes, as from
-// ed25519.GenerateKey or ed25519.NewKeyFromSeed).
-func NewIssuerKey(priv ed25519.PrivateKey) (*IssuerKey, error) {
-	if len(priv) != ed25519.PrivateKeySize {
-		return nil, fmt.Errorf("%w: Ed25519 private key of %d bytes, want %d", ErrInvalidInput, len(priv), ed25519.PrivateKeySize)
+// ed25519.GenerateKey or ed25519.NewKeyFromSeed) or an *rsa.PrivateKey of
+// at least MinRSABits.
+func NewIssuerKey(priv crypto.PrivateKey) (*IssuerKey, error) {
+	switch k := priv.(type) {
+	case ed25519.PrivateKey:
+		if len(k) != ed25519.PrivateKeySize {
+			return nil, fmt.Errorf("%w: Ed25519 private key of %d bytes, want %d", ErrInvalidInput, len(k), ed25519.PrivateKeySize)
+		}
+		return &IssuerKey{ed: bytes.Clone(k)}, nil
+	case *rsa.PrivateKey:
+		if k == nil || k.N == nil {
+			return nil, fmt.Errorf("%w: empty RSA key", ErrInvalidInput)
+		}
+		if bits := k.N.BitLen(); bits < MinRSABits {
+			return nil, fmt.Errorf("%w: RSA key of %d bits, want at least %d", ErrInvalidInput, bits, MinRSABits)
+		}
+		if err := k.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: RSA key does not validate", ErrInvalidInput)
+		}
+		return &IssuerKey{rsa: k}, nil
 	}
-	return &IssuerKey{priv: bytes.Clone(priv)}, nil
+	return nil, fmt.Errorf("%w: a %T, want an Ed25519 or RSA private key", ErrInvalidInput, priv)
 }
 
-// LoadIssuerKey reads the issuer's Ed25519 private key from path (the
-// --issuer-key-file flag). The file holds either a PEM block "PRIVATE KEY"
-// (PKCS #8, as written by `openssl genpkey -algorithm ed25519`) or the
-// 32-byte seed in standard or URL-safe base64. The file must be readable by
+// LoadIssuerKey reads the issuer's private key from path (the
+// --issuer-key-file flag). The file holds a PEM block "PRIVATE KEY" (PKCS
+// #8 of an Ed25519 or RSA key, as written by `openssl genpkey -algorithm
+// ed25519` or `-algorithm rsa -pkeyopt rsa_keygen_bits:3072`), a PEM block
+// "RSA PRIVATE KEY" (PKCS #1), or a 32-byte Ed25519 seed in standard or
+// URL-safe base64. The file must be readable by
 // its owner only (mode 0600 or stricter); otherwise LoadIssuerKey refuses it
 // with an error wrapping ErrInsecureKeyFile. Errors never quote the file's
 // contents.
@@ -87,18 +123,21 @@ func parseIssuerKey(raw []byte) (*IssuerKey, error) {
 		if len(bytes.TrimSpace(rest)) != 0 {
 			return nil, errors.New("more than one PEM block")
 		}
-		if block.Type != "PRIVATE KEY" {
-			return nil, fmt.Errorf("PEM block %q, want \"PRIVATE KEY\" (PKCS #8)", block.Type)
+		var k any
+		var err error
+		switch block.Type {
+		case "PRIVATE KEY":
+			if k, err = x509.ParsePKCS8PrivateKey(block.Bytes); err != nil {
+				return nil, errors.New("not a PKCS #8 private key")
+			}
+		case "RSA PRIVATE KEY":
+			if k, err = x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
+				return nil, errors.New("not a PKCS #1 RSA private key")
+			}
+		default:
+			return nil, fmt.Errorf("PEM block %q, want \"PRIVATE KEY\" (PKCS #8) or \"RSA PRIVATE KEY\"", block.Type)
 		}
-		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-		if err != nil {
-			return nil, errors.New("not a PKCS #8 private key")
-		}
-		priv, ok := k.(ed25519.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("a %T, want an Ed25519 key", k)
-		}
-		return &IssuerKey{priv: priv}, nil
+		return NewIssuerKey(k)
 	}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 		seed, err := enc.DecodeString(string(trimmed))
@@ -109,18 +148,36 @@ func parseIssuerKey(raw []byte) (*IssuerKey, error) {
 		if len(seed) != ed25519.SeedSize {
 			return nil, fmt.Errorf("base64 of %d bytes, want a %d-byte Ed25519 seed", len(seed), ed25519.SeedSize)
 		}
-		return &IssuerKey{priv: ed25519.NewKeyFromSeed(seed)}, nil
+		return &IssuerKey{ed: ed25519.NewKeyFromSeed(seed)}, nil
 	}
 	return nil, errors.New("neither a PEM \"PRIVATE KEY\" block nor a base64 Ed25519 seed")
 }
 
-// Public returns the public half of the key.
-func (k *IssuerKey) Public() ed25519.PublicKey {
-	return bytes.Clone(k.priv.Public().(ed25519.PublicKey))
+// Public returns the public half of the key: an ed25519.PublicKey or an
+// *rsa.PublicKey.
+func (k *IssuerKey) Public() crypto.PublicKey {
+	if k.rsa != nil {
+		return &rsa.PublicKey{N: new(big.Int).Set(k.rsa.N), E: k.rsa.E}
+	}
+	return ed25519.PublicKey(bytes.Clone(k.ed.Public().(ed25519.PublicKey)))
 }
 
-func (k *IssuerKey) sign(msg []byte) []byte {
-	return ed25519.Sign(k.priv, msg)
+// Alg is the JOSE algorithm the key signs with: AlgEdDSA or AlgRS256.
+func (k *IssuerKey) Alg() string {
+	if k.rsa != nil {
+		return AlgRS256
+	}
+	return AlgEdDSA
+}
+
+// sign signs msg. Both algorithms are deterministic: the same message and
+// key give the same signature.
+func (k *IssuerKey) sign(msg []byte) ([]byte, error) {
+	if k.rsa != nil {
+		digest := sha256.Sum256(msg)
+		return rsa.SignPKCS1v15(nil, k.rsa, crypto.SHA256, digest[:])
+	}
+	return ed25519.Sign(k.ed, msg), nil
 }
 
 const redacted = "[redacted]"
@@ -148,38 +205,66 @@ func KeyID(issuerID string) string {
 	return issuerID + "#key-1"
 }
 
-// JWK is an Ed25519 public key as a JSON Web Key (RFC 8037).
+// JWK is a public key as a JSON Web Key: Ed25519 (kty OKP, RFC 8037) or
+// RSA (kty RSA, RFC 7518 §6.3).
 type JWK struct {
 	Kty string `json:"kty"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
+	Crv string `json:"crv,omitempty"`
+	X   string `json:"x,omitempty"`
+	N   string `json:"n,omitempty"`
+	E   string `json:"e,omitempty"`
 	Kid string `json:"kid,omitempty"`
 	Alg string `json:"alg,omitempty"`
 	Use string `json:"use,omitempty"`
 }
 
-// PublicJWK returns pub as a JSON Web Key with the given key id.
-func PublicJWK(kid string, pub ed25519.PublicKey) JWK {
-	return JWK{
-		Kty: "OKP",
-		Crv: "Ed25519",
-		X:   base64.RawURLEncoding.EncodeToString(pub),
-		Kid: kid,
-		Alg: "EdDSA",
-		Use: "sig",
+// PublicJWK returns pub (an ed25519.PublicKey or an *rsa.PublicKey of at
+// least MinRSABits) as a JSON Web Key with the given key id.
+func PublicJWK(kid string, pub crypto.PublicKey) (JWK, error) {
+	b64 := base64.RawURLEncoding
+	switch k := pub.(type) {
+	case ed25519.PublicKey:
+		if len(k) != ed25519.PublicKeySize {
+			return JWK{}, fmt.Errorf("%w: Ed25519 public key of %d bytes", ErrInvalidInput, len(k))
+		}
+		return JWK{Kty: "OKP", Crv: "Ed25519", X: b64.EncodeToString(k), Kid: kid, Alg: AlgEdDSA, Use: "sig"}, nil
+	case *rsa.PublicKey:
+		if k == nil || k.N == nil || k.N.BitLen() < MinRSABits || k.E < 3 {
+			return JWK{}, fmt.Errorf("%w: RSA public key under %d bits or without an exponent", ErrInvalidInput, MinRSABits)
+		}
+		e := big.NewInt(int64(k.E)).Bytes()
+		return JWK{Kty: "RSA", N: b64.EncodeToString(k.N.Bytes()), E: b64.EncodeToString(e), Kid: kid, Alg: AlgRS256, Use: "sig"}, nil
 	}
+	return JWK{}, fmt.Errorf("%w: a %T, want an Ed25519 or RSA public key", ErrInvalidInput, pub)
 }
 
-// PublicKey returns the Ed25519 key a JWK holds.
-func (j JWK) PublicKey() (ed25519.PublicKey, error) {
-	if j.Kty != "OKP" || j.Crv != "Ed25519" {
-		return nil, fmt.Errorf("%w: JWK kty %q crv %q, want OKP Ed25519", ErrInvalidInput, j.Kty, j.Crv)
+// PublicKey returns the key a JWK holds: an ed25519.PublicKey or an
+// *rsa.PublicKey.
+func (j JWK) PublicKey() (crypto.PublicKey, error) {
+	b64 := base64.RawURLEncoding.Strict()
+	switch {
+	case j.Kty == "OKP" && j.Crv == "Ed25519":
+		b, err := b64.DecodeString(j.X)
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("%w: JWK x is not a %d-byte base64url key", ErrInvalidInput, ed25519.PublicKeySize)
+		}
+		return ed25519.PublicKey(b), nil
+	case j.Kty == "RSA":
+		n, err := b64.DecodeString(j.N)
+		if err != nil || len(n) == 0 || n[0] == 0 {
+			return nil, fmt.Errorf("%w: JWK n is not a base64url modulus", ErrInvalidInput)
+		}
+		e, err := b64.DecodeString(j.E)
+		if err != nil || len(e) == 0 || len(e) > 4 || e[0] == 0 {
+			return nil, fmt.Errorf("%w: JWK e is not a base64url exponent", ErrInvalidInput)
+		}
+		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+		if pub.N.BitLen() < MinRSABits || pub.E < 3 || pub.E%2 == 0 {
+			return nil, fmt.Errorf("%w: JWK RSA key of %d bits with exponent %d, want at least %d bits and an odd exponent", ErrInvalidInput, pub.N.BitLen(), pub.E, MinRSABits)
+		}
+		return pub, nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(j.X)
-	if err != nil || len(b) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("%w: JWK x is not a %d-byte base64url key", ErrInvalidInput, ed25519.PublicKeySize)
-	}
-	return ed25519.PublicKey(b), nil
+	return nil, fmt.Errorf("%w: JWK kty %q crv %q, want OKP Ed25519 or RSA", ErrInvalidInput, j.Kty, j.Crv)
 }
 
 // issuerDocument is the issuer profile with its public key, as published.
@@ -207,16 +292,16 @@ type verificationMethod struct {
 // with its public key as a JsonWebKey verification method whose id is
 // KeyID(issuer.ID), so that a verifier that dereferences a credential's
 // "kid" finds the key under that fragment.
-func IssuerKeyDocument(issuer Issuer, pub ed25519.PublicKey) ([]byte, error) {
+func IssuerKeyDocument(issuer Issuer, pub crypto.PublicKey) ([]byte, error) {
 	if err := checkIssuer(issuer); err != nil {
 		return nil, err
 	}
-	if len(pub) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("%w: Ed25519 public key of %d bytes", ErrInvalidInput, len(pub))
-	}
 	p := profile(issuer)
 	kid := KeyID(issuer.ID)
-	jwk := PublicJWK(kid, pub)
+	jwk, err := PublicJWK(kid, pub)
+	if err != nil {
+		return nil, err
+	}
 	doc := issuerDocument{
 		Context: []string{ContextCredentialsV2, ContextOpenBadgesV3},
 		ID:      p.ID, Type: p.Type, Name: p.Name, URL: p.URL, Email: p.Email, Image: p.Image,
@@ -233,13 +318,14 @@ func IssuerKeyDocument(issuer Issuer, pub ed25519.PublicKey) ([]byte, error) {
 
 // JWKS returns the issuer's public key as a JSON Web Key Set
 // ({"keys":[…]}), for verifiers that look keys up by "kid" in a key set.
-func JWKS(issuer Issuer, pub ed25519.PublicKey) ([]byte, error) {
-	if len(pub) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("%w: Ed25519 public key of %d bytes", ErrInvalidInput, len(pub))
+func JWKS(issuer Issuer, pub crypto.PublicKey) ([]byte, error) {
+	jwk, err := PublicJWK(KeyID(issuer.ID), pub)
+	if err != nil {
+		return nil, err
 	}
 	return marshalIndent(struct {
 		Keys []JWK `json:"keys"`
-	}{[]JWK{PublicJWK(KeyID(issuer.ID), pub)}})
+	}{[]JWK{jwk}})
 }
 
 // keyFilePerm is the mode LoadIssuerKey accepts at most.

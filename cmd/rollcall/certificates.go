@@ -338,7 +338,7 @@ type ob3Flags struct {
 func (o *ob3Flags) bind(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.publicURL, "public-url", "", "ob3: public base URL of the dashboard; the issuer is URL/issuer, the evidence URL/verify/ID")
-	f.StringVar(&o.issuerKeyFile, "issuer-key-file", "", "ob3: Ed25519 private key (PEM PKCS#8 or base64 seed, mode 0600) to sign each credential as a VC-JWT")
+	f.StringVar(&o.issuerKeyFile, "issuer-key-file", "", "ob3: Ed25519 or RSA (2048 bits or more) private key (PEM PKCS#8, PEM PKCS#1 RSA, or base64 Ed25519 seed; mode 0600) to sign each credential as a VC-JWT (EdDSA or RS256)")
 	f.StringVar(&o.issuerName, "issuer-name", "", "ob3: the organisation that issues the certificates (required with ob3)")
 	f.StringVar(&o.issuerURL, "issuer-url", "", "ob3: the issuing organisation's home page (optional)")
 }
@@ -412,7 +412,7 @@ func (a *app) exportOB3(ctx context.Context, event, out, staff string, o ob3Flag
 		}
 		signed := "unsigned"
 		if key != nil {
-			signed = "signed (EdDSA VC-JWT)"
+			signed = "signed (" + key.Alg() + " VC-JWT)"
 		}
 		if err := s.Audit(ctx, who, "export certificates", e.ID, formatOB3, fmt.Sprintf("%d credentials, %s", n, signed)); err != nil {
 			return err

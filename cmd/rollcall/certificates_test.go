@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/csv"
 	"encoding/json"
@@ -269,6 +270,33 @@ func TestExportCertificatesOB3(t *testing.T) {
 		}
 	}
 
+	// an RSA key (PKCS #1) signs with RS256, the one algorithm every Open
+	// Badges 3.0 verifier must support
+	rsaPriv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaFile := filepath.Join(dir, "issuer-rsa.pem")
+	if err := os.WriteFile(rsaFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaPriv)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rsaLines := strings.Split(strings.TrimSpace(c.ok(append(base, "--issuer-key-file", rsaFile)...)), "\n")
+	for _, l := range rsaLines {
+		var jl badges.JSONLine
+		if err := json.Unmarshal([]byte(l), &jl); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := badges.Verify(jl.JWT, &rsaPriv.PublicKey, time.Now()); err != nil {
+			t.Errorf("RS256 jwt of %s: %v", jl.CertificateID, err)
+		}
+		if _, err := badges.Verify(jl.JWT, pub, time.Now()); err == nil {
+			t.Errorf("RS256 jwt of %s verifies with the Ed25519 key", jl.CertificateID)
+		}
+	}
+	if len(rsaLines) != 2 {
+		t.Errorf("%d RS256 credentials, want 2", len(rsaLines))
+	}
+
 	// a key others may read is refused; ob3 needs an issuer name and a public URL
 	os.Chmod(keyFile, 0o644)
 	if _, errs, code := c.run(append(base, "--issuer-key-file", keyFile)...); code != 2 || !strings.Contains(errs, "0600") {
@@ -340,7 +368,7 @@ func TestIssuerDocumentForServe(t *testing.T) {
 		d.VerificationMethod[0].ID != badges.KeyID(d.ID) {
 		t.Fatalf("issuer document %s: %v", doc, err)
 	}
-	if pub, err := d.VerificationMethod[0].PublicKeyJWK.PublicKey(); err != nil || !pub.Equal(priv.Public()) {
+	if pub, err := d.VerificationMethod[0].PublicKeyJWK.PublicKey(); err != nil || !priv.Public().(ed25519.PublicKey).Equal(pub) {
 		t.Fatalf("published key: %v", err)
 	}
 	for _, bad := range [][2]string{{"", "X"}, {"https://certs.example.org", ""}} {

@@ -77,7 +77,7 @@ func (d *daemon) bindFlags(cmd interface {
 	cmd.StringVar(&d.issuerName, "issuer-name", "", "the organisation that issues the certificates, named on the public /verify/{id} page")
 	cmd.StringVar(&d.publicURL, "public-url", "", "public base URL of the dashboard, which certificate QR codes point to (URL/verify/ID); turns on the dashboard's certificate PDFs")
 	cmd.StringVar(&d.fontDir, "font-dir", "", "folder with the Noto fonts for certificates (default: Debian's fonts-noto-core)")
-	cmd.StringVar(&d.issuerKeyFile, "issuer-key-file", "", "Ed25519 key that signs Open Badges credentials (mode 0600); its public half is served at /issuer (needs --public-url and --issuer-name)")
+	cmd.StringVar(&d.issuerKeyFile, "issuer-key-file", "", "Ed25519 or RSA key that signs Open Badges credentials (mode 0600); its public half is served at /issuer (needs --public-url and --issuer-name)")
 	cmd.StringVar(&d.issuerURL, "issuer-url", "", "the issuing organisation's home page, in the /issuer profile")
 }
 
