@@ -1,6 +1,8 @@
 package badges
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"fmt"
 	"io"
 	"iter"
@@ -8,9 +10,18 @@ import (
 )
 
 // BenchmarkWriteAll10k signs and zips 10,000 credentials, the size of a
-// large event, without holding them.
+// large event, without holding them, with an Ed25519 key (EdDSA) and a
+// 3072-bit RSA key (RS256).
 func BenchmarkWriteAll10k(b *testing.B) {
-	key, err := NewIssuerKey(fixedPrivateKey())
+	ed, err := NewIssuerKey(fixedPrivateKey())
+	if err != nil {
+		b.Fatal(err)
+	}
+	priv, err := rsa.GenerateKey(rand.Reader, 3072)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rs, err := NewIssuerKey(priv)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -31,11 +42,15 @@ func BenchmarkWriteAll10k(b *testing.B) {
 			}
 		}
 	})
-	b.ReportAllocs()
-	for b.Loop() {
-		n, err := WriteAll(b.Context(), io.Discard, testIssuer(), key, awards, ach)
-		if err != nil || n != 10000 {
-			b.Fatalf("WriteAll = %d, %v", n, err)
-		}
+	for _, key := range []*IssuerKey{ed, rs} {
+		b.Run(key.Alg(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				n, err := WriteAll(b.Context(), io.Discard, testIssuer(), key, awards, ach)
+				if err != nil || n != 10000 {
+					b.Fatalf("WriteAll = %d, %v", n, err)
+				}
+			}
+		})
 	}
 }
