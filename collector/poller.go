@@ -156,9 +156,10 @@ func (p *Poller) Step(ctx context.Context) (wait time.Duration, done bool) {
 		p.setHealth(func(h *PollerHealth) { h.QuotaPaused, h.NextPoll = true, until })
 		return max(until.Sub(now), time.Second), false
 	}
-	read, err := p.cfg.Source.ReadChat(ctx, p.stream.ChatID, p.token)
+	callCtx, attempts := countAttempts(ctx)
+	read, err := p.cfg.Source.ReadChat(callCtx, p.stream.ChatID, p.token)
 	// The call may have reached YouTube even if ctx ended meanwhile: count it.
-	if serr := q.Spend(context.WithoutCancel(ctx), MethodChatList, ChatReadCost); serr != nil {
+	if serr := q.Spend(context.WithoutCancel(ctx), MethodChatList, ChatReadCost*attempts()); serr != nil {
 		p.cfg.Metrics.countStoreError(OpQuotaLedger)
 		p.log.Warn("quota ledger write failed", "err", serr)
 	}

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/http/httptrace"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -210,4 +212,17 @@ func (q *Quota) publishLocked(now time.Time) {
 func CredentialLabel(kind, secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return kind + ":" + hex.EncodeToString(sum[:4])
+}
+
+// countAttempts returns ctx with an HTTP client trace that counts the
+// connections the transport takes for requests made with it, and a
+// function that reports the count, at least 1. net/http silently sends an
+// idempotent request (every API read is a GET) again when a reused
+// connection breaks before the answer, and YouTube may have charged the
+// first attempt, so the ledger charges each one rather than run low. A
+// source that makes no HTTP request counts as one attempt.
+func countAttempts(ctx context.Context) (context.Context, func() int64) {
+	var n atomic.Int64
+	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { n.Add(1) }}
+	return httptrace.WithClientTrace(ctx, trace), func() int64 { return max(n.Load(), 1) }
 }

@@ -111,9 +111,10 @@ func (w *Watcher) sampleBatch(ctx context.Context, streams []attendance.Stream, 
 			ids = append(ids, v)
 		}
 	}
-	samples, err := w.src.Videos(ctx, ids)
+	callCtx, attempts := countAttempts(ctx)
+	samples, err := w.src.Videos(callCtx, ids)
 	// The call may have reached YouTube even if ctx ended meanwhile: count it.
-	if serr := w.quota.Spend(context.WithoutCancel(ctx), MethodVideosList, 1); serr != nil {
+	if serr := w.quota.Spend(context.WithoutCancel(ctx), MethodVideosList, attempts()); serr != nil {
 		w.log.Warn("quota ledger write failed", "err", serr)
 	}
 	if ctx.Err() != nil {
