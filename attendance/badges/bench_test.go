@@ -1,8 +1,6 @@
 package badges
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"fmt"
 	"io"
 	"iter"
@@ -17,14 +15,7 @@ func BenchmarkWriteAll10k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	priv, err := rsa.GenerateKey(rand.Reader, 3072)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rs, err := NewIssuerKey(priv)
-	if err != nil {
-		b.Fatal(err)
-	}
+	rs := rsaTestKey(b, 3072)
 	ach := map[string]Achievement{
 		TypeParticipation: mustAchievement(TypeParticipation),
 		TypeAppreciation:  mustAchievement(TypeAppreciation),

@@ -87,16 +87,16 @@ func seqOf(awards ...Award) iter.Seq[Award] {
 	}
 }
 
-// rsaTestKey returns a new 2048-bit RSA issuer key.
-func rsaTestKey(t *testing.T) *IssuerKey {
-	t.Helper()
-	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+// rsaTestKey returns a new RSA issuer key of the given size.
+func rsaTestKey(tb testing.TB, bits int) *IssuerKey {
+	tb.Helper()
+	priv, err := rsa.GenerateKey(rand.Reader, bits)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	k, err := NewIssuerKey(priv)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return k
 }

@@ -99,7 +99,7 @@ func TestVerifyRejects(t *testing.T) {
 	other, _ := NewIssuerKey(otherPriv)
 	noneHeader := b64.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
 	rs256Header := b64.EncodeToString([]byte(`{"alg":"RS256","kid":"` + KeyID(c.Issuer.ID) + `","typ":"JWT"}`))
-	rsaKey := rsaTestKey(t)
+	rsaKey := rsaTestKey(t, 2048)
 	rsaTok, err := Sign(c, rsaKey)
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 // TestSignRS256 checks the RSA path: RS256 is the one algorithm every
 // Open Badges 3.0 verifier must support.
 func TestSignRS256(t *testing.T) {
-	k := rsaTestKey(t)
+	k := rsaTestKey(t, 2048)
 	if k.Alg() != AlgRS256 {
 		t.Fatalf("Alg = %s", k.Alg())
 	}
@@ -60,7 +60,7 @@ func TestSignRS256(t *testing.T) {
 	if _, err := Verify(parts[0]+"."+parts[1]+"."+flipLast(parts[2]), pub, testNow); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("flipped signature: %v", err)
 	}
-	if _, err := Verify(tok, rsaTestKey(t).Public(), testNow); !errors.Is(err, ErrBadSignature) {
+	if _, err := Verify(tok, rsaTestKey(t, 2048).Public(), testNow); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("another RSA key: %v", err)
 	}
 }
@@ -117,7 +117,7 @@ func TestLoadIssuerKeyRSA(t *testing.T) {
 }
 
 func TestJWKPublicKeyRefusesBadRSA(t *testing.T) {
-	good, err := PublicJWK("k", rsaTestKey(t).Public())
+	good, err := PublicJWK("k", rsaTestKey(t, 2048).Public())
 	if err != nil {
 		t.Fatal(err)
 	}
