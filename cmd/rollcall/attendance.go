@@ -42,6 +42,22 @@ func (a *app) withEvent(ctx context.Context, slug string, fn func(s *store.Store
 	return fn(s, e)
 }
 
+// asStaff runs fn on the event for a command that acts in someone's name:
+// who is --staff, else $USER, and the command refuses to run unnamed.
+func (a *app) asStaff(ctx context.Context, staff, slug string, fn func(s *store.Store, e attendance.Event, who string) error) error {
+	who, err := a.staffName(staff)
+	if err != nil {
+		return err
+	}
+	return a.withEvent(ctx, slug, func(s *store.Store, e attendance.Event) error { return fn(s, e, who) })
+}
+
+// eventFlag binds a command's required --event SLUG.
+func eventFlag(c *cobra.Command, slug *string) {
+	c.Flags().StringVar(slug, "event", "", "the event's slug (required)")
+	_ = c.MarkFlagRequired("event")
+}
+
 // staffName is who acts: --staff, else $USER.
 func (a *app) staffName(flag string) (string, error) {
 	if flag != "" {
@@ -109,12 +125,11 @@ func (a *app) checkpointAddCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&event, "event", "", "the event's slug (required)")
+	eventFlag(cmd, &event)
 	cmd.Flags().StringVar(&word, "word", "", "the checkpoint word (required; matched ignoring case, accents and width)")
 	cmd.Flags().StringVar(&opens, "opens-at", "", "when the window opens (RFC 3339)")
 	cmd.Flags().StringVar(&closes, "closes-at", "", "when the window closes (RFC 3339)")
 	cmd.Flags().IntVar(&minutes, "minutes", 0, "open the window now for N minutes")
-	_ = cmd.MarkFlagRequired("event")
 	_ = cmd.MarkFlagRequired("word")
 	return cmd
 }
@@ -145,8 +160,7 @@ func (a *app) checkpointListCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&event, "event", "", "the event's slug (required)")
-	_ = cmd.MarkFlagRequired("event")
+	eventFlag(cmd, &event)
 	return cmd
 }
 
@@ -167,9 +181,8 @@ func (a *app) checkpointCloseCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&event, "event", "", "the event's slug (required)")
+	eventFlag(cmd, &event)
 	cmd.Flags().IntVar(&number, "number", 0, "the checkpoint's number (required, see checkpoint list)")
-	_ = cmd.MarkFlagRequired("event")
 	_ = cmd.MarkFlagRequired("number")
 	return cmd
 }
@@ -243,10 +256,9 @@ invalid row fails the whole import, and nothing is written.`,
 			})
 		},
 	}
-	imp.Flags().StringVar(&event, "event", "", "the event's slug (required)")
+	eventFlag(imp, &event)
 	imp.Flags().StringArrayVar(&maps, "map", nil, `override a column's meaning: "COLUMN=FIELD", FIELD one of timestamp, email, certificate_name, code, checkpoint, ignore`)
 	imp.Flags().BoolVar(&dryRun, "dry-run", false, "report what would change and write nothing")
-	_ = imp.MarkFlagRequired("event")
 	cmd.AddCommand(imp)
 	return cmd
 }
@@ -262,11 +274,7 @@ func (a *app) overrideCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			who, err := a.staffName(staff)
-			if err != nil {
-				return err
-			}
-			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
+			return a.asStaff(cmd.Context(), staff, event, func(s *store.Store, e attendance.Event, who string) error {
 				reg, err := s.Registration(cmd.Context(), e.ID, email)
 				if err != nil {
 					return err
@@ -283,12 +291,12 @@ func (a *app) overrideCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&event, "event", "", "the event's slug (required)")
+	eventFlag(cmd, &event)
 	cmd.Flags().StringVar(&email, "email", "", "the person's email (required)")
 	cmd.Flags().StringVar(&cert, "certificate", "", "participation, appreciation or none (required)")
 	cmd.Flags().StringVar(&why, "why", "", "the reason, shown in exports (required)")
 	cmd.Flags().StringVar(&staff, "staff", "", "who decides (default $USER)")
-	for _, f := range []string{"event", "email", "certificate", "why"} {
+	for _, f := range []string{"email", "certificate", "why"} {
 		_ = cmd.MarkFlagRequired(f)
 	}
 	return cmd
@@ -329,10 +337,9 @@ func (a *app) exportCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "export", Short: "Export attendance and certificates as CSV (UTF-8 with BOM)"}
 	var event, out, format, staff string
 	bind := func(c *cobra.Command) {
-		c.Flags().StringVar(&event, "event", "", "the event's slug (required)")
+		eventFlag(c, &event)
 		c.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")
 		c.Flags().StringVar(&staff, "staff", "", "who exports, for the audit log (default $USER)")
-		_ = c.MarkFlagRequired("event")
 	}
 	run := func(what string, fn func(ctx context.Context, s *store.Store, e attendance.Event, w io.Writer, who string) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, _ []string) error {
@@ -471,10 +478,9 @@ with its number and skipped.`,
 			})
 		},
 	}
-	imp.Flags().StringVar(&event, "event", "", "the event's slug (required)")
+	eventFlag(imp, &event)
 	imp.Flags().StringVar(&video, "video", "", "the stream's video id or URL (required)")
 	imp.Flags().IntVar(&batch, "batch", 2000, "messages per transaction")
-	_ = imp.MarkFlagRequired("event")
 	_ = imp.MarkFlagRequired("video")
 	cmd.AddCommand(imp)
 	return cmd
@@ -550,11 +556,7 @@ func (a *app) personCommand() *cobra.Command {
 		Short: "Delete one person from an event: registration, links, evidence, form, certificates and their chat",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			who, err := a.staffName(staff)
-			if err != nil {
-				return err
-			}
-			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
+			return a.asStaff(cmd.Context(), staff, event, func(s *store.Store, e attendance.Event, who string) error {
 				res, err := s.DeletePerson(cmd.Context(), e.ID, email, who)
 				if err != nil {
 					return err
@@ -566,10 +568,9 @@ func (a *app) personCommand() *cobra.Command {
 		},
 	}
 	for _, c := range []*cobra.Command{exp, del} {
-		c.Flags().StringVar(&event, "event", "", "the event's slug (required)")
+		eventFlag(c, &event)
 		c.Flags().StringVar(&email, "email", "", "the person's email (required)")
 		c.Flags().StringVar(&staff, "staff", "", "who acts, for the audit log (default $USER)")
-		_ = c.MarkFlagRequired("event")
 		_ = c.MarkFlagRequired("email")
 	}
 	cmd.AddCommand(exp, del)

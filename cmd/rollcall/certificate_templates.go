@@ -131,11 +131,7 @@ the dashboard then use it. A --template-dir given to render wins over it.`,
 		Short: "Go back to the default template of a type",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			who, err := a.staffName(staff)
-			if err != nil {
-				return err
-			}
-			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
+			return a.asStaff(cmd.Context(), staff, event, func(s *store.Store, e attendance.Event, who string) error {
 				had, err := s.ResetCertificateTemplate(cmd.Context(), e.ID, typ, who)
 				if err != nil {
 					return err
@@ -164,8 +160,7 @@ the dashboard then use it. A --template-dir given to render wins over it.`,
 		},
 	}
 	for _, c := range []*cobra.Command{set, reset, preview} {
-		c.Flags().StringVar(&event, "event", "", "the event's slug (required)")
-		_ = c.MarkFlagRequired("event")
+		eventFlag(c, &event)
 	}
 	for _, c := range []*cobra.Command{set, reset} {
 		c.Flags().StringVar(&staff, "staff", "", "who changes the template, for the audit log (default $USER)")

@@ -58,11 +58,7 @@ left out of later renders and Open Badges exports. Revoking a revoked
 certificate changes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			who, err := a.staffName(staff)
-			if err != nil {
-				return err
-			}
-			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
+			return a.asStaff(cmd.Context(), staff, event, func(s *store.Store, e attendance.Event, who string) error {
 				res, err := s.RevokeCertificate(cmd.Context(), e.ID, id, why, who)
 				if err != nil {
 					return err
@@ -80,11 +76,11 @@ certificate changes nothing.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&event, "event", "", "the event's slug (required)")
+	eventFlag(cmd, &event)
 	f.StringVar(&id, "id", "", "the certificate id as printed (required)")
 	f.StringVar(&why, "why", "", "why it is revoked, kept in the audit log (required)")
 	f.StringVar(&staff, "staff", "", "who revokes (default $USER)")
-	for _, n := range []string{"event", "id", "why"} {
+	for _, n := range []string{"id", "why"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
 	return cmd
@@ -117,13 +113,12 @@ without a font stops the render with an error naming the script.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.renderCertificates(cmd.Context(), rf) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&rf.event, "event", "", "the event's slug (required)")
+	eventFlag(cmd, &rf.event)
 	f.StringVarP(&rf.out, "output", "o", "", "FILE.zip, or a folder for one PDF per certificate; stdout (a ZIP) when empty")
 	f.StringVar(&rf.templateDir, "template-dir", "", "folder with appreciation.json and/or participation.json templates")
 	f.StringVar(&rf.fontDir, "font-dir", "", "folder with the Noto fonts (default "+certpdf.DefaultFontDir+", Debian's fonts-noto-core)")
 	f.StringVar(&rf.publicURL, "public-url", "", "public base URL of the dashboard; the QR code encodes URL/verify/ID (required)")
 	f.StringVar(&rf.staff, "staff", "", "who renders, for the audit log (default $USER)")
-	_ = cmd.MarkFlagRequired("event")
 	return cmd
 }
 

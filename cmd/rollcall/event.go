@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/store"
 )
 
 func (a *app) eventCommand() *cobra.Command {
@@ -120,32 +121,25 @@ func (a *app) eventSetCommand() *cobra.Command {
 		Short: "Change an event's certificate policy or add streams",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			e, err := s.Event(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			pf.apply(cmd.Flags(), &e.Policy)
-			if err := s.SetPolicy(cmd.Context(), e.ID, e.Policy); err != nil {
-				return err
-			}
-			var ids []string
-			for _, v := range videos {
-				id, err := attendance.ParseVideoRef(v)
-				if err != nil {
+			return a.withEvent(cmd.Context(), args[0], func(s *store.Store, e attendance.Event) error {
+				pf.apply(cmd.Flags(), &e.Policy)
+				if err := s.SetPolicy(cmd.Context(), e.ID, e.Policy); err != nil {
 					return err
 				}
-				ids = append(ids, id)
-			}
-			if err := s.AddVideos(cmd.Context(), e.ID, ids); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stderr, "event %s updated\n", e.Slug)
-			return nil
+				var ids []string
+				for _, v := range videos {
+					id, err := attendance.ParseVideoRef(v)
+					if err != nil {
+						return err
+					}
+					ids = append(ids, id)
+				}
+				if err := s.AddVideos(cmd.Context(), e.ID, ids); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "event %s updated\n", e.Slug)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringSliceVar(&videos, "video", nil, "add a YouTube video id or URL; repeat for several")

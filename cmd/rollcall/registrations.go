@@ -93,10 +93,9 @@ whole import, and nothing is written.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&event, "event", "", "the event's slug (required)")
+	eventFlag(cmd, &event)
 	cmd.Flags().StringArrayVar(&maps, "map", nil, `override a column's meaning: "COLUMN=FIELD", FIELD one of full_name, first_name, last_name, email, country, organisation, role, youtube, code, ignore`)
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would change and write nothing")
-	_ = cmd.MarkFlagRequired("event")
 	return cmd
 }
 
@@ -125,7 +124,6 @@ func (a *app) codesCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&event, "event", "", "the event's slug (required)")
-	_ = cmd.MarkFlagRequired("event")
+	eventFlag(cmd, &event)
 	return cmd
 }

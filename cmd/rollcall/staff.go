@@ -18,15 +18,11 @@ func (a *app) linkCommand() *cobra.Command {
 		Short: "Link a chat channel to a person by hand, on their request (audited)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			who, err := a.staffName(staff)
-			if err != nil {
-				return err
-			}
 			ch, err := attendance.ParseYouTubeAccount(channel)
 			if err != nil || len(ch) == 0 || ch[0] == '@' {
 				return usagef("--channel %q: expected a channel id (UC…) or a youtube.com/channel/ URL", channel)
 			}
-			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
+			return a.asStaff(cmd.Context(), staff, event, func(s *store.Store, e attendance.Event, who string) error {
 				reg, err := s.Registration(cmd.Context(), e.ID, email)
 				if err != nil {
 					return err
@@ -39,12 +35,12 @@ func (a *app) linkCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&event, "event", "", "the event's slug (required)")
+	eventFlag(cmd, &event)
 	cmd.Flags().StringVar(&email, "email", "", "the person's email (required)")
 	cmd.Flags().StringVar(&channel, "channel", "", "the chat channel id (required)")
 	cmd.Flags().StringVar(&note, "note", "", "why (kept with the link)")
 	cmd.Flags().StringVar(&staff, "staff", "", "who links (default $USER)")
-	for _, f := range []string{"event", "email", "channel"} {
+	for _, f := range []string{"email", "channel"} {
 		_ = cmd.MarkFlagRequired(f)
 	}
 	return cmd
@@ -83,11 +79,7 @@ func (a *app) conflictsCommand() *cobra.Command {
 		Short: "Mark a person's open conflicts resolved without linking (audited)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			who, err := a.staffName(staff)
-			if err != nil {
-				return err
-			}
-			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
+			return a.asStaff(cmd.Context(), staff, event, func(s *store.Store, e attendance.Event, who string) error {
 				reg, err := s.Registration(cmd.Context(), e.ID, email)
 				if err != nil {
 					return err
@@ -107,8 +99,7 @@ func (a *app) conflictsCommand() *cobra.Command {
 	_ = resolve.MarkFlagRequired("email")
 	_ = resolve.MarkFlagRequired("why")
 	for _, c := range []*cobra.Command{list, resolve} {
-		c.Flags().StringVar(&event, "event", "", "the event's slug (required)")
-		_ = c.MarkFlagRequired("event")
+		eventFlag(c, &event)
 	}
 	cmd.AddCommand(list, resolve)
 	return cmd
