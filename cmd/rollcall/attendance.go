@@ -58,6 +58,15 @@ func eventFlag(c *cobra.Command, slug *string) {
 	_ = c.MarkFlagRequired("event")
 }
 
+// auditName is who reads, for the audit log of exports: --staff, else
+// $USER, else "cli"; reading is not refused for want of a name.
+func (a *app) auditName(flag string) string {
+	if who, err := a.staffName(flag); err == nil {
+		return who
+	}
+	return "cli"
+}
+
 // staffName is who acts: --staff, else $USER.
 func (a *app) staffName(flag string) (string, error) {
 	if flag != "" {
@@ -113,7 +122,7 @@ func (a *app) checkpointAddCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				who, _ := a.staffName("")
+				who := a.auditName("")
 				// the word is the answer: the audit names the checkpoint by number
 				if err := s.Audit(cmd.Context(), who, "checkpoint add", e.ID, fmt.Sprintf("checkpoint %d", cp.Number),
 					cp.OpensAt.Format(time.RFC3339)+" – "+cp.ClosesAt.Format(time.RFC3339)); err != nil {
@@ -344,10 +353,7 @@ func (a *app) exportCommand() *cobra.Command {
 	run := func(what string, fn func(ctx context.Context, s *store.Store, e attendance.Event, w io.Writer, who string) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, _ []string) error {
 			start := time.Now()
-			who, err := a.staffName(staff)
-			if err != nil {
-				who = "cli"
-			}
+			who := a.auditName(staff)
 			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
 				cw := &countingWriter{}
 				if interactive(a.stderr) {
@@ -541,7 +547,7 @@ func (a *app) personCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				who, _ := a.staffName(staff)
+				who := a.auditName(staff)
 				if err := s.Audit(cmd.Context(), who, "person export", e.ID, fmt.Sprintf("registration %d", p.Registration.ID), ""); err != nil {
 					return err
 				}

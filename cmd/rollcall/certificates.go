@@ -218,10 +218,7 @@ func (a *app) renderCertificates(ctx context.Context, rf renderFlags) error {
 	if err != nil {
 		return err
 	}
-	who, err := a.staffName(rf.staff)
-	if err != nil {
-		who = "cli"
-	}
+	who := a.auditName(rf.staff)
 	return a.withEvent(ctx, rf.event, func(s *store.Store, e attendance.Event) error {
 		tpls, err := eventTemplates(ctx, s, e.ID, rf.templateDir)
 		if err != nil {
@@ -359,10 +356,7 @@ func (a *app) exportOB3(ctx context.Context, event, out, staff string, o ob3Flag
 			return usageError{err}
 		}
 	}
-	who, err := a.staffName(staff)
-	if err != nil {
-		who = "cli"
-	}
+	who := a.auditName(staff)
 	return a.withEvent(ctx, event, func(s *store.Store, e attendance.Event) error {
 		ds, revoked, err := issued(ctx, s, e)
 		if err != nil {
