@@ -513,6 +513,20 @@ func (s *Server) liveEvent(r *http.Request) (attendance.Event, error) {
 	return ev, nil
 }
 
+// eventSnapshot is the event of the request's path and its live snapshot;
+// on failure it has answered the request and ok is false.
+func (s *Server) eventSnapshot(w http.ResponseWriter, r *http.Request) (ev attendance.Event, sn *Snapshot, ok bool) {
+	ev, err := s.liveEvent(r)
+	if err == nil {
+		sn, err = s.snapshot(r.Context(), ev)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return ev, nil, false
+	}
+	return ev, sn, true
+}
+
 // cachedEvent is an event as read from the store.
 type cachedEvent struct {
 	ev     attendance.Event
@@ -520,14 +534,8 @@ type cachedEvent struct {
 }
 
 func (s *Server) liveJSON(w http.ResponseWriter, r *http.Request, ss *session) {
-	ev, err := s.liveEvent(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	sn, err := s.snapshot(r.Context(), ev)
-	if err != nil {
-		s.fail(w, r, err)
+	_, sn, ok := s.eventSnapshot(w, r)
+	if !ok {
 		return
 	}
 	_, b := sn.forRole(ss.admin())

@@ -199,14 +199,8 @@ type liveData struct {
 }
 
 func (s *Server) livePage(w http.ResponseWriter, r *http.Request, ss *session) {
-	ev, err := s.liveEvent(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	sn, err := s.snapshot(r.Context(), ev)
-	if err != nil {
-		s.fail(w, r, err)
+	ev, sn, ok := s.eventSnapshot(w, r)
+	if !ok {
 		return
 	}
 	if !ss.admin() {
@@ -633,14 +627,8 @@ type reportData struct {
 }
 
 func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, ss *session) {
-	ev, err := s.liveEvent(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	sn, err := s.snapshot(r.Context(), ev)
-	if err != nil {
-		s.fail(w, r, err)
+	ev, sn, ok := s.eventSnapshot(w, r)
+	if !ok {
 		return
 	}
 	sn = sn.forViewer()
