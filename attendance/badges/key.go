@@ -269,13 +269,8 @@ func (j JWK) PublicKey() (crypto.PublicKey, error) {
 
 // issuerDocument is the issuer profile with its public key, as published.
 type issuerDocument struct {
-	Context            []string             `json:"@context"`
-	ID                 string               `json:"id"`
-	Type               []string             `json:"type"`
-	Name               string               `json:"name"`
-	URL                string               `json:"url,omitempty"`
-	Email              string               `json:"email,omitempty"`
-	Image              *Image               `json:"image,omitempty"`
+	Context []string `json:"@context"`
+	Profile
 	VerificationMethod []verificationMethod `json:"verificationMethod"`
 	AssertionMethod    []string             `json:"assertionMethod"`
 }
@@ -296,7 +291,6 @@ func IssuerKeyDocument(issuer Issuer, pub crypto.PublicKey) ([]byte, error) {
 	if err := checkIssuer(issuer); err != nil {
 		return nil, err
 	}
-	p := profile(issuer)
 	kid := KeyID(issuer.ID)
 	jwk, err := PublicJWK(kid, pub)
 	if err != nil {
@@ -304,7 +298,7 @@ func IssuerKeyDocument(issuer Issuer, pub crypto.PublicKey) ([]byte, error) {
 	}
 	doc := issuerDocument{
 		Context: []string{ContextCredentialsV2, ContextOpenBadgesV3},
-		ID:      p.ID, Type: p.Type, Name: p.Name, URL: p.URL, Email: p.Email, Image: p.Image,
+		Profile: profile(issuer),
 		VerificationMethod: []verificationMethod{{
 			ID:           kid,
 			Type:         "JsonWebKey",
