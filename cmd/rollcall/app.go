@@ -187,12 +187,24 @@ func (a *app) setupLogging() error {
 }
 
 // openStore opens the database and migrates it up, as every command does.
-func (a *app) openStore(ctx context.Context) (*store.Store, error) {
-	s, err := store.Open(ctx, a.db, store.WithLogger(a.log.With("component", "store")))
+func (a *app) openStore(ctx context.Context, opts ...store.Option) (*store.Store, error) {
+	return store.Open(ctx, a.db, append([]store.Option{store.WithLogger(a.log.With("component", "store"))}, opts...)...)
+}
+
+// openDaemonStore opens the store for serve or demo and claims it, so that
+// a second daemon on the same database refuses to start. The function it
+// returns releases the claim and closes the store.
+func (a *app) openDaemonStore(ctx context.Context, opts ...store.Option) (*store.Store, func(), error) {
+	st, err := a.openStore(ctx, opts...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s, nil
+	release, err := st.ClaimDaemon(a.db)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, func() { release(); st.Close() }, nil
 }
 
 // interactive reports whether w is a terminal (progress bars go there only).

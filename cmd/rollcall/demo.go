@@ -63,16 +63,11 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			}
 			fmt.Fprintf(a.stderr, "rollcall demo: database %s\n", a.db)
 			clock := fakeyoutube.NewSpeedClock(time.Now().UTC(), speed)
-			st, err := store.Open(ctx, a.db, store.WithLogger(a.log.With("component", "store")), store.WithClock(clock.Now))
+			st, closeStore, err := a.openDaemonStore(ctx, store.WithClock(clock.Now))
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			release, err := st.ClaimDaemon(a.db)
-			if err != nil {
-				return err
-			}
-			defer release()
+			defer closeStore()
 
 			script, ev, err := seedDemo(ctx, st, clock.Now(), people)
 			if err != nil {

@@ -128,16 +128,11 @@ once every tracked stream has ended and its chat is drained.`,
 			if err := d.checkFlags(); err != nil {
 				return err
 			}
-			st, err := a.openStore(ctx)
+			st, closeStore, err := a.openDaemonStore(ctx)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			release, err := st.ClaimDaemon(a.db)
-			if err != nil {
-				return err
-			}
-			defer release()
+			defer closeStore()
 			d.store = st
 			d.registry = newRegistry()
 			metrics, err := collector.NewMetrics(d.registry)
