@@ -191,6 +191,16 @@ func (a *app) openStore(ctx context.Context, opts ...store.Option) (*store.Store
 	return store.Open(ctx, a.db, append([]store.Option{store.WithLogger(a.log.With("component", "store"))}, opts...)...)
 }
 
+// withStore runs fn on the opened store and closes it.
+func (a *app) withStore(ctx context.Context, fn func(s *store.Store) error) error {
+	s, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(s)
+}
+
 // openDaemonStore opens the store for serve or demo and claims it, so that
 // a second daemon on the same database refuses to start. The function it
 // returns releases the claim and closes the store.
@@ -244,13 +254,10 @@ func (a *app) migrateCommand() *cobra.Command {
 		Short: "Create or upgrade the database schema (every command also does this on start)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			fmt.Fprintf(a.stderr, "database schema is up to date (%s)\n", s.Engine())
-			return nil
+			return a.withStore(cmd.Context(), func(s *store.Store) error {
+				fmt.Fprintf(a.stderr, "database schema is up to date (%s)\n", s.Engine())
+				return nil
+			})
 		},
 	}
 }

@@ -30,16 +30,13 @@ func (a *app) attendanceCommands() []*cobra.Command {
 
 // withEvent opens the store, finds the event and runs fn.
 func (a *app) withEvent(ctx context.Context, slug string, fn func(s *store.Store, e attendance.Event) error) error {
-	s, err := a.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	e, err := s.Event(ctx, slug)
-	if err != nil {
-		return err
-	}
-	return fn(s, e)
+	return a.withStore(ctx, func(s *store.Store) error {
+		e, err := s.Event(ctx, slug)
+		if err != nil {
+			return err
+		}
+		return fn(s, e)
+	})
 }
 
 // asStaff runs fn on the event for a command that acts in someone's name:
@@ -600,25 +597,24 @@ everything older than that, in every event (the daemon does this on its own).`,
 			if (event == "") == !cmd.Flags().Changed("retain-chat-text") {
 				return usagef("give either --event or --retain-chat-text")
 			}
-			s, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			var n int64
-			if event != "" {
-				e, err := s.Event(cmd.Context(), event)
-				if err != nil {
+			return a.withStore(cmd.Context(), func(s *store.Store) error {
+				var n int64
+				var err error
+				if event != "" {
+					var e attendance.Event
+					e, err = s.Event(cmd.Context(), event)
+					if err != nil {
+						return err
+					}
+					if n, err = s.PurgeEventChatText(cmd.Context(), e.ID); err != nil {
+						return err
+					}
+				} else if n, err = s.PurgeChatText(cmd.Context(), time.Now().Add(-retain)); err != nil {
 					return err
 				}
-				if n, err = s.PurgeEventChatText(cmd.Context(), e.ID); err != nil {
-					return err
-				}
-			} else if n, err = s.PurgeChatText(cmd.Context(), time.Now().Add(-retain)); err != nil {
-				return err
-			}
-			a.summary("purge", start, fmt.Sprintf("%d rows blanked", n))
-			return nil
+				a.summary("purge", start, fmt.Sprintf("%d rows blanked", n))
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&event, "event", "", "blank all chat text of this event now")

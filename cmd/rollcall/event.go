@@ -90,17 +90,14 @@ func (a *app) eventCreateCommand() *cobra.Command {
 				}
 				e.VideoIDs = append(e.VideoIDs, id)
 			}
-			s, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			e, err = s.CreateEvent(cmd.Context(), e)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stderr, "event %s created with %d stream(s)\n", e.Slug, len(e.VideoIDs))
-			return nil
+			return a.withStore(cmd.Context(), func(s *store.Store) error {
+				created, err := s.CreateEvent(cmd.Context(), e)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "event %s created with %d stream(s)\n", created.Slug, len(created.VideoIDs))
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -153,21 +150,18 @@ func (a *app) eventListCommand() *cobra.Command {
 		Short: "List events",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			events, err := s.Events(cmd.Context())
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SLUG\tTITLE\tSTREAMS\tCREATED")
-			for _, e := range events {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", e.Slug, e.Title, len(e.VideoIDs), e.CreatedAt.Format("2006-01-02"))
-			}
-			return tw.Flush()
+			return a.withStore(cmd.Context(), func(s *store.Store) error {
+				events, err := s.Events(cmd.Context())
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "SLUG\tTITLE\tSTREAMS\tCREATED")
+				for _, e := range events {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", e.Slug, e.Title, len(e.VideoIDs), e.CreatedAt.Format("2006-01-02"))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 }
@@ -179,39 +173,36 @@ func (a *app) eventShowCommand() *cobra.Command {
 		Short: "Show an event's streams and figures",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			sum, err := s.Summary(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(sum)
-			}
-			e, err := s.Event(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "%s — %s (%s)\n", sum.Slug, sum.Title, sum.TimeZone)
-			fmt.Fprintf(a.stdout, "registrations %d, linked %d, checkpoints %d, forms %d\n", sum.Registrations, sum.Linked, sum.Checkpoints, sum.Forms)
-			p := e.Policy
-			minCP := "2/3 of checkpoints"
-			if p.MinCheckpoints != nil {
-				minCP = fmt.Sprint(*p.MinCheckpoints)
-			}
-			fmt.Fprintf(a.stdout, "policy: min checkpoints %s, min presence %d min, form required %t, form answers count %t, max %d per channel\n",
-				minCP, p.MinPresenceMinutes, p.RequireForm, p.FormCheckpointAnswersCount, p.MaxRegistrationsPerChannel)
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "VIDEO\tSTATE\tCHAT\tMESSAGES\tAUTHORS\tPEAK VIEWERS")
-			for _, st := range sum.Streams {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\n", st.VideoID, st.State, st.ChatState, st.ChatMessages, st.ChatAuthors, st.PeakConcurrentViewers)
-			}
-			return tw.Flush()
+			return a.withStore(cmd.Context(), func(s *store.Store) error {
+				sum, err := s.Summary(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					enc := json.NewEncoder(a.stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(sum)
+				}
+				e, err := s.Event(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%s — %s (%s)\n", sum.Slug, sum.Title, sum.TimeZone)
+				fmt.Fprintf(a.stdout, "registrations %d, linked %d, checkpoints %d, forms %d\n", sum.Registrations, sum.Linked, sum.Checkpoints, sum.Forms)
+				p := e.Policy
+				minCP := "2/3 of checkpoints"
+				if p.MinCheckpoints != nil {
+					minCP = fmt.Sprint(*p.MinCheckpoints)
+				}
+				fmt.Fprintf(a.stdout, "policy: min checkpoints %s, min presence %d min, form required %t, form answers count %t, max %d per channel\n",
+					minCP, p.MinPresenceMinutes, p.RequireForm, p.FormCheckpointAnswersCount, p.MaxRegistrationsPerChannel)
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "VIDEO\tSTATE\tCHAT\tMESSAGES\tAUTHORS\tPEAK VIEWERS")
+				for _, st := range sum.Streams {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\n", st.VideoID, st.State, st.ChatState, st.ChatMessages, st.ChatAuthors, st.PeakConcurrentViewers)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: slug, streams (video_id, state, chat_messages, chat_authors, peak_concurrent_viewers), registrations, linked, checkpoints")

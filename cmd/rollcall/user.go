@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/seameo/rollcall/attendance/store"
 	"github.com/seameo/rollcall/dashboard"
 )
 
@@ -48,17 +49,14 @@ unlocks it.`,
 			if err != nil {
 				return err
 			}
-			s, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			u, err := dashboard.CreateStaffUser(cmd.Context(), s, email, role, password)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stderr, "staff account %s (%s) is ready\n", u.Email, u.Role)
-			return nil
+			return a.withStore(cmd.Context(), func(s *store.Store) error {
+				u, err := dashboard.CreateStaffUser(cmd.Context(), s, email, role, password)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "staff account %s (%s) is ready\n", u.Email, u.Role)
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()
