@@ -185,26 +185,11 @@ func serveEndToEnd(t *testing.T, e storetest.Engine) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	served := map[string]bool{}
-	for _, id := range fake.Served(video) {
-		served[id] = true
-	}
 	var stored []string
 	if err := st.DB().SelectContext(ctx, &stored, `SELECT message_id FROM chat_messages`); err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]bool{}
-	for _, id := range stored {
-		if seen[id] {
-			t.Fatalf("message %s stored twice", id)
-		}
-		seen[id] = true
-	}
-	for id := range served {
-		if !seen[id] {
-			t.Fatalf("message %s was served but not stored", id)
-		}
-	}
+	served, seen := checkStoredOnce(t, fake.Served(video), stored)
 	flood := 0
 	for _, m := range fake.Messages(video) {
 		if strings.HasPrefix(m.AuthorChannelID, "UCflood") {
@@ -219,9 +204,6 @@ func serveEndToEnd(t *testing.T, e storetest.Engine) {
 	}
 	if len(served) <= killedAt {
 		t.Fatalf("the restarted daemon read nothing (served %d, %d before the kill)", len(served), killedAt)
-	}
-	if len(stored) != len(served) {
-		t.Fatalf("stored %d messages, the fake served %d distinct", len(stored), len(served))
 	}
 	sum, err := st.Summary(ctx, "e2e")
 	if err != nil {
@@ -367,4 +349,30 @@ func serveFake(t *testing.T, fake *fakeyoutube.Server) string {
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
+}
+
+// checkStoredOnce fails t unless the stored message ids are exactly the
+// served ones, each once. It returns the served and stored ids as sets.
+func checkStoredOnce(t *testing.T, servedIDs, stored []string) (served, seen map[string]bool) {
+	t.Helper()
+	served = map[string]bool{}
+	for _, id := range servedIDs {
+		served[id] = true
+	}
+	seen = map[string]bool{}
+	for _, id := range stored {
+		if seen[id] {
+			t.Fatalf("message %s stored twice", id)
+		}
+		seen[id] = true
+	}
+	for id := range served {
+		if !seen[id] {
+			t.Fatalf("message %s was served but not stored", id)
+		}
+	}
+	if len(stored) != len(served) {
+		t.Fatalf("stored %d messages, the fake served %d distinct", len(stored), len(served))
+	}
+	return served, seen
 }

@@ -369,29 +369,11 @@ func TestReplicasTakeOver(t *testing.T) {
 	}
 
 	// Exactly once: every message the fake served is stored, none twice.
-	served := map[string]bool{}
-	for _, id := range fake.Served(video) {
-		served[id] = true
-	}
 	var stored []string
 	if err := db.SelectContext(ctx, &stored, `SELECT message_id FROM chat_messages WHERE stream_id = $1`, streamID); err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]bool{}
-	for _, id := range stored {
-		if seen[id] {
-			t.Fatalf("message %s stored twice", id)
-		}
-		seen[id] = true
-	}
-	for id := range served {
-		if !seen[id] {
-			t.Fatalf("message %s was served but not stored", id)
-		}
-	}
-	if len(stored) != len(served) {
-		t.Fatalf("stored %d messages, the fake served %d distinct", len(stored), len(served))
-	}
+	served, _ := checkStoredOnce(t, fake.Served(video), stored)
 	var counted int64
 	if err := db.GetContext(ctx, &counted, `SELECT chat_messages FROM streams WHERE id = $1`, streamID); err != nil {
 		t.Fatal(err)
