@@ -231,7 +231,7 @@ func fromUS(v int64) time.Time {
 
 // placeholders returns "(?,?,?),(?,?,?)" for rows rows of n columns.
 func placeholders(rows, n int) string {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", n), ",") + ")"
+	one := "(" + inClause(n) + ")"
 	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
 }
 
