@@ -19,6 +19,7 @@ import (
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/store"
 	"github.com/seameo/rollcall/attendance/store/storetest"
+	"github.com/seameo/rollcall/collector"
 	"github.com/seameo/rollcall/dashboard/browsertest"
 )
 
@@ -72,10 +73,15 @@ func seedLive(t *testing.T, st *store.Store, ev attendance.Event, streamID int64
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.AddQuotaUnits(ctx, "key:demo", pacificDay(now), "liveChatMessages.list", 1830); err != nil {
+	pacific, err := collector.LoadPacific()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddQuotaUnits(ctx, "key:demo", pacificDay(now), "videos.list", 41); err != nil {
+	quotaDay := collector.QuotaDay(now, pacific)
+	if _, err := st.AddQuotaUnits(ctx, "key:demo", quotaDay, "liveChatMessages.list", 1830); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddQuotaUnits(ctx, "key:demo", quotaDay, "videos.list", 41); err != nil {
 		t.Fatal(err)
 	}
 }

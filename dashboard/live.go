@@ -12,6 +12,7 @@ import (
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/store"
+	"github.com/seameo/rollcall/collector"
 )
 
 // Point is one point of a chart: a time (Unix milliseconds) and a value.
@@ -434,25 +435,13 @@ func (s *Server) chatSeries(ctx context.Context, eventID int64, e *liveEntry, no
 	return out, nil
 }
 
-// pacific is the quota's time zone: YouTube resets quotas at midnight
-// Pacific time.
-func pacific() *time.Location {
-	loc, err := time.LoadLocation("America/Los_Angeles")
-	if err != nil {
-		return time.FixedZone("PST", -8*3600)
-	}
-	return loc
-}
-
-// pacificDay is the quota day of t, as the quota ledger names it.
-func pacificDay(t time.Time) string { return t.In(pacific()).Format(time.DateOnly) }
-
 // projectExhaustion tells when the day's quota runs out at the rate spent
-// so far today, or zero when it lasts until the quota resets.
-func projectExhaustion(now time.Time, used, limit int64) time.Time {
-	p := now.In(pacific())
-	midnight := time.Date(p.Year(), p.Month(), p.Day(), 0, 0, 0, 0, p.Location())
-	reset := midnight.AddDate(0, 0, 1)
+// so far today (a day in pacific, the quota's zone), or zero when it lasts
+// until the quota resets.
+func projectExhaustion(now time.Time, used, limit int64, pacific *time.Location) time.Time {
+	p := now.In(pacific)
+	midnight := time.Date(p.Year(), p.Month(), p.Day(), 0, 0, 0, 0, pacific)
+	reset := collector.NextQuotaReset(now, pacific)
 	elapsed := now.Sub(midnight)
 	if used <= 0 || elapsed <= 0 {
 		return time.Time{}
@@ -474,7 +463,7 @@ func (s *Server) quota(ctx context.Context, now time.Time) (QuotaFigures, error)
 		st := s.cfg.QuotaStatus(ctx)
 		q = QuotaFigures{Used: st.Used, Limit: st.Limit, ProjectedExhaustion: st.ProjectedExhaustion}
 	} else {
-		methods, err := s.st.QuotaByMethod(ctx, pacificDay(now))
+		methods, err := s.st.QuotaByMethod(ctx, collector.QuotaDay(now, s.pacific))
 		if err != nil {
 			return q, err
 		}
@@ -482,7 +471,7 @@ func (s *Server) quota(ctx context.Context, now time.Time) (QuotaFigures, error)
 			q.Used += m.Units
 		}
 		q.Limit = s.cfg.DailyQuota
-		q.ProjectedExhaustion = projectExhaustion(now, q.Used, q.Limit)
+		q.ProjectedExhaustion = projectExhaustion(now, q.Used, q.Limit, s.pacific)
 	}
 	q.Remaining = max(q.Limit-q.Used, 0)
 	q.Percent = pct(q.Used, q.Limit)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seameo/rollcall/attendance/store"
+	"github.com/seameo/rollcall/collector"
 )
 
 // countingStore counts live computations and can hold them.
@@ -109,7 +110,10 @@ func TestDownsample(t *testing.T) {
 }
 
 func TestProjectExhaustion(t *testing.T) {
-	la := pacific()
+	la, err := collector.LoadPacific()
+	if err != nil {
+		t.Fatal(err)
+	}
 	at := func(h, m int) time.Time { return time.Date(2026, 11, 28, h, m, 0, 0, la) }
 	tests := []struct {
 		name        string
@@ -124,7 +128,7 @@ func TestProjectExhaustion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := projectExhaustion(tt.now, tt.used, tt.limit); !got.Equal(tt.want) {
+			if got := projectExhaustion(tt.now, tt.used, tt.limit, la); !got.Equal(tt.want) {
 				t.Fatalf("got %v, want %v", got, tt.want)
 			}
 		})

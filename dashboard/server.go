@@ -18,6 +18,7 @@ import (
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/store"
+	"github.com/seameo/rollcall/collector"
 )
 
 //go:embed templates static
@@ -192,6 +193,8 @@ type Server struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 	h     http.Handler
+	// pacific is the zone of YouTube's quota day, loaded once.
+	pacific *time.Location
 
 	liveMu sync.Mutex
 	live   map[int64]*liveEntry
@@ -212,6 +215,9 @@ func New(cfg Config, st Store, att Attendance) (*Server, error) {
 		return nil, err
 	}
 	s.pages = pages
+	if s.pacific, err = collector.LoadPacific(); err != nil {
+		return nil, err
+	}
 	s.routes()
 	return s, nil
 }
