@@ -18,6 +18,16 @@ type Event struct {
 	VideoIDs  []string
 }
 
+// Location is the event's time zone, UTC when TimeZone names none this
+// host knows.
+func (e Event) Location() *time.Location {
+	loc, err := time.LoadLocation(e.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
 var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // ValidateSlug reports whether s can name an event in URLs and commands.

@@ -96,7 +96,7 @@ func Certificates(ctx context.Context, st *store.Store, eventID int64, w io.Writ
 	if err != nil {
 		return fmt.Errorf("export certificates: %w", err)
 	}
-	date, err := eventDate(ctx, st, e)
+	date, err := st.EventDay(ctx, e)
 	if err != nil {
 		return fmt.Errorf("export certificates: %w", err)
 	}
@@ -134,19 +134,6 @@ func Certificates(ctx context.Context, st *store.Store, eventID int64, w io.Writ
 		return fmt.Errorf("export certificates: %w", err)
 	}
 	return nil
-}
-
-// eventDate is the day the event took place, in its time zone.
-func eventDate(ctx context.Context, st *store.Store, e attendance.Event) (time.Time, error) {
-	loc, err := time.LoadLocation(e.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	at, err := st.EventStart(ctx, e.ID)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return at.In(loc), nil
 }
 
 func yesNo(b bool) string {

@@ -439,10 +439,11 @@ func (s *Store) CertificateByID(ctx context.Context, id string) (Certificate, er
 		Type: attendance.CertificateType(c.Type), IssuedAt: fromUS(c.Issued), RevokedAt: fromUS(c.Revoked), RevokeReason: c.RevokeBy}, nil
 }
 
-// EventStart returns when an event took place: its first stream's actual
-// start, else the scheduled start, else its first chat message, else when
-// it was created.
-func (s *Store) EventStart(ctx context.Context, eventID int64) (time.Time, error) {
+// EventDay returns when an event took place, in its time zone (the date
+// its certificates print): its first stream's actual start, else the
+// scheduled start, else its first chat message, else when it was created.
+func (s *Store) EventDay(ctx context.Context, e attendance.Event) (time.Time, error) {
+	eventID := e.ID
 	var at int64
 	err := s.db.GetContext(ctx, &at, s.db.Rebind(`SELECT COALESCE(
 		(SELECT MIN(actual_start) FROM streams WHERE event_id = ? AND actual_start > 0),
@@ -452,5 +453,5 @@ func (s *Store) EventStart(ctx context.Context, eventID int64) (time.Time, error
 	if err != nil {
 		return time.Time{}, fmt.Errorf("store: start of event %d: %w", eventID, err)
 	}
-	return fromUS(at), nil
+	return fromUS(at).In(e.Location()), nil
 }

@@ -50,15 +50,11 @@ func (s *Store) VerifyCertificate(ctx context.Context, id string) (PublicCertifi
 	if err != nil {
 		return PublicCertificate{}, fmt.Errorf("store: verify certificate: %w", err)
 	}
-	at, err := s.EventStart(ctx, c.EventID)
+	day, err := s.EventDay(ctx, e)
 	if err != nil {
 		return PublicCertificate{}, fmt.Errorf("store: verify certificate: %w", err)
 	}
-	loc, err := time.LoadLocation(e.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return PublicCertificate{Certificate: c, EventDate: at.In(loc)}, nil
+	return PublicCertificate{Certificate: c, EventDate: day}, nil
 }
 
 // currentDecision judges one registration as Decision does, but read-only:

@@ -152,10 +152,7 @@ func (a *app) checkpointListCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				loc, err := time.LoadLocation(e.TimeZone)
-				if err != nil {
-					loc = time.UTC
-				}
+				loc := e.Location()
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NUMBER\tWORD\tOPENS\tCLOSES\tHITS")
 				for _, c := range cps {
@@ -625,11 +622,7 @@ everything older than that, in every event (the daemon does this on its own).`,
 // importForms reads an assessment form export and imports it into event e,
 // returning the one-line summary; the CLI and the dashboard share it.
 func importForms(ctx context.Context, s *store.Store, e attendance.Event, r io.Reader, name string, mapping map[string]forms.Field, dryRun bool) (string, error) {
-	loc, err := time.LoadLocation(e.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	fr, err := forms.Read(r, name, mapping, loc)
+	fr, err := forms.Read(r, name, mapping, e.Location())
 	if err != nil {
 		return "", err
 	}

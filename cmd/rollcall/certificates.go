@@ -185,20 +185,6 @@ func issued(ctx context.Context, s *store.Store, e attendance.Event) (certs []at
 	return certs, revoked, err
 }
 
-// eventDay is the day the event took place, in its time zone: the date
-// printed on its certificates.
-func eventDay(ctx context.Context, s *store.Store, e attendance.Event) (time.Time, error) {
-	loc, err := time.LoadLocation(e.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	at, err := s.EventStart(ctx, e.ID)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return at.In(loc), nil
-}
-
 func (a *app) renderCertificates(ctx context.Context, rf renderFlags) error {
 	start := time.Now()
 	publicURL, err := checkPublicURL(rf.publicURL)
@@ -228,7 +214,7 @@ func (a *app) renderCertificates(ctx context.Context, rf renderFlags) error {
 		if err != nil {
 			return err
 		}
-		day, err := eventDay(ctx, s, e)
+		day, err := s.EventDay(ctx, e)
 		if err != nil {
 			return err
 		}
@@ -362,7 +348,7 @@ func (a *app) exportOB3(ctx context.Context, event, out, staff string, o ob3Flag
 		if err != nil {
 			return err
 		}
-		day, err := eventDay(ctx, s, e)
+		day, err := s.EventDay(ctx, e)
 		if err != nil {
 			return err
 		}
@@ -455,7 +441,7 @@ func (c *certificateRendering) zip(ctx context.Context, eventID int64, w io.Writ
 	if err != nil {
 		return err
 	}
-	day, err := eventDay(ctx, c.st, e)
+	day, err := c.st.EventDay(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -491,7 +477,7 @@ func (c *certificateRendering) preview(ctx context.Context, eventID int64, typ s
 	if err != nil {
 		return err
 	}
-	day, err := eventDay(ctx, c.st, e)
+	day, err := c.st.EventDay(ctx, e)
 	if err != nil {
 		return err
 	}
