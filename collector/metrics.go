@@ -30,7 +30,31 @@ type Metrics struct {
 	quotaPaused       prometheus.Gauge
 	quotaExhaustionAt prometheus.Gauge
 	storeErrors       *prometheus.CounterVec
+	chatState         *prometheus.GaugeVec
+	gaps              *prometheus.CounterVec
+	reconnects        *prometheus.CounterVec
+	scheduledStart    *prometheus.GaugeVec
 }
+
+// Chat-state gauge values (rollcall_chat_state's state label): exactly one
+// is 1 per stream. They fold the stored attendance.ChatState and the
+// video's state into what an operator acts on.
+const (
+	StateWaiting     = "waiting"     // no chat yet (upcoming, or the chat id is not known or not found)
+	StateStreaming   = "streaming"   // read with streamList
+	StatePolling     = "polling"     // read with liveChatMessages.list
+	StateBackoff     = "backoff"     // reads fail for now and are retried
+	StateGap         = "gap"         // restarted without a token; a gap was recorded
+	StateEnded       = "ended"       // the video ended and the chat is drained
+	StateDisabled    = "disabled"    // the owner turned chat off (re-checked while live)
+	StateForbidden   = "forbidden"   // the credential may not read it (re-checked while live)
+	StateStopped     = "stopped"     // a request YouTube will never accept: needs a human
+	StateUnavailable = "unavailable" // videos.list no longer returns the video
+)
+
+// ChatStates are every value of rollcall_chat_state's state label.
+var ChatStates = []string{StateWaiting, StateStreaming, StatePolling, StateBackoff, StateGap, StateEnded,
+	StateDisabled, StateForbidden, StateStopped, StateUnavailable}
 
 // Store operations counted by rollcall_store_errors_total.
 const (
@@ -105,6 +129,18 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	for _, op := range []string{OpCommitChatPage, OpRecordSample, OpTrackedStreams, OpQuotaLedger, OpSetChatState, OpLease} {
 		m.storeErrors.WithLabelValues(op)
 	}
+	m.chatState = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "rollcall_chat_state", Help: "1 for the current chat-capture state of the stream (waiting, streaming, polling, backoff, gap, ended, disabled, forbidden, stopped, unavailable), 0 for the others.",
+	}, []string{"event", "video", "state"})
+	m.gaps = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rollcall_chat_gaps_total", Help: "Spans of chat that YouTube no longer served (expired page token, replaced chat), recorded for staff to fill with a replay import.",
+	}, sv)
+	m.reconnects = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rollcall_chat_source_reconnects_total", Help: "Chat streams (streamList) opened again after the server closed one or it failed.",
+	}, sv)
+	m.scheduledStart = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "rollcall_stream_scheduled_start_timestamp_seconds", Help: "The stream's scheduled start as YouTube reports it (unix seconds).",
+	}, sv)
 	for _, method := range []string{MethodVideosList, MethodChatList} {
 		for _, reason := range errorReasons {
 			m.errors.WithLabelValues(method, reason)
@@ -113,6 +149,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	for _, c := range []prometheus.Collector{
 		m.storeErrors, m.streamLive, m.viewers, m.views, m.likes, m.expectedEnd, m.messages, m.pollLag, m.lastCommit,
 		m.backoff, m.requests, m.errors, m.quotaUsed, m.quotaRemaining, m.quotaPaused, m.quotaExhaustionAt,
+		m.chatState, m.gaps, m.reconnects, m.scheduledStart,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("collector: register metrics: %w", err)
@@ -166,4 +203,37 @@ func (m *Metrics) setLive(s attendance.Stream, live bool) {
 		v = 1
 	}
 	m.streamLive.WithLabelValues(s.EventSlug, s.VideoID).Set(v)
+}
+
+// setChatState sets the stream's rollcall_chat_state: state to 1, every
+// other state to 0.
+func (m *Metrics) setChatState(event, video, state string) {
+	if m == nil {
+		return
+	}
+	for _, st := range ChatStates {
+		v := 0.0
+		if st == state {
+			v = 1
+		}
+		m.chatState.WithLabelValues(event, video, st).Set(v)
+	}
+}
+
+func (m *Metrics) countGap(event, video string) {
+	if m != nil {
+		m.gaps.WithLabelValues(event, video).Inc()
+	}
+}
+
+func (m *Metrics) countReconnect(event, video string) {
+	if m != nil {
+		m.reconnects.WithLabelValues(event, video).Inc()
+	}
+}
+
+func (m *Metrics) setScheduledStart(event, video string, at time.Time) {
+	if m != nil && !at.IsZero() {
+		m.scheduledStart.WithLabelValues(event, video).Set(float64(at.Unix()))
+	}
 }
