@@ -22,6 +22,13 @@ type youtubeFlags struct {
 	oauthTokenFile     string
 	quotaDaily         int64
 	eventDuration      time.Duration
+	// quotaProject names the Cloud project whose daily quota the ledger
+	// keeps: a key and an OAuth token of one project share one budget.
+	quotaProject string
+	// chatSource is auto, stream or poll; grpcEndpoint is the streamList
+	// server (host:port), empty for YouTube's.
+	chatSource   string
+	grpcEndpoint string
 }
 
 func (y *youtubeFlags) bind(f *pflag.FlagSet) {
@@ -32,6 +39,9 @@ func (y *youtubeFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&y.oauthClientSecret, "oauth-client-secret", "", "OAuth client secret (secret: prefer ROLLCALL_OAUTH_CLIENT_SECRET_FILE)")
 	f.StringVar(&y.oauthTokenFile, "oauth-token-file", "", "the channel owner's token from 'rollcall auth login' (mode 0600); used instead of the API key when set")
 	f.Int64Var(&y.quotaDaily, "quota-daily", 10000, "YouTube API units per Pacific day for this Cloud project")
+	f.StringVar(&y.quotaProject, "quota-project", "default", "name of the Google Cloud project whose daily quota this credential spends; an API key and an OAuth token of one project share one budget (a name, never a key)")
+	f.StringVar(&y.chatSource, "chat-source", "auto", "how chat is read: stream (liveChatMessages.streamList over gRPC), poll (liveChatMessages.list), or auto (stream against YouTube; poll when --youtube-endpoint names a REST-only server and no --youtube-grpc-endpoint is given; falls back to polling, loudly, when YouTube refuses streaming for a chat)")
+	f.StringVar(&y.grpcEndpoint, "youtube-grpc-endpoint", "", "host:port of the streamList gRPC server (the fake, a proxy); empty is youtube.googleapis.com:443")
 	f.DurationVar(&y.eventDuration, "event-duration", 4*time.Hour, "how long a stream is expected to run when YouTube gives no scheduled end, for the quota planner (Go duration)")
 }
 
