@@ -143,3 +143,14 @@ func (m *memStore) RenewLease(ctx context.Context, l attendance.Lease, ttl time.
 }
 
 func (m *memStore) ReleaseLease(ctx context.Context, l attendance.Lease) error { return nil }
+
+// quotaTotal is every unit the ledger holds.
+func (m *memStore) quotaTotal() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n int64
+	for _, u := range m.quotaByM {
+		n += u
+	}
+	return n
+}
