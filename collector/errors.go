@@ -26,6 +26,12 @@ var (
 	ErrKeyInvalid = errors.New("youtube credential invalid")
 	// ErrPageTokenInvalid: the stored chat page token is not accepted.
 	ErrPageTokenInvalid = errors.New("youtube page token invalid")
+	// ErrBadRequest: a 4xx YouTube will never accept (a bad parameter, an
+	// unknown part): tried twice, then the stream stops loudly.
+	ErrBadRequest = errors.New("youtube rejected the request")
+	// ErrStreamingUnsupported: the server does not offer streamList for
+	// this chat (UNIMPLEMENTED): the chat is polled instead.
+	ErrStreamingUnsupported = errors.New("youtube streamList unsupported")
 	// ErrTransient: 5xx, 429, a reset connection, a truncated or invalid body:
 	// try again later with the same page token.
 	ErrTransient = errors.New("youtube transient failure")
@@ -59,6 +65,10 @@ func ReasonLabel(err error) string {
 		return "key_invalid"
 	case errors.Is(err, ErrPageTokenInvalid):
 		return "page_token_invalid"
+	case errors.Is(err, ErrBadRequest):
+		return "bad_request"
+	case errors.Is(err, ErrStreamingUnsupported):
+		return "streaming_unsupported"
 	case errors.Is(err, ErrTransient):
 		return "transient"
 	case errors.Is(err, ErrQuotaPaused):

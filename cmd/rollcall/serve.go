@@ -157,7 +157,7 @@ once every tracked stream has ended and its chat is drained.`,
 			if err != nil {
 				return err
 			}
-			d.collector, err = collector.New(collector.Config{Credential: label, QuotaDaily: yf.quotaDaily,
+			d.collector, err = collector.New(collector.Config{QuotaProject: label, QuotaDaily: yf.quotaDaily,
 				EventDuration: yf.eventDuration}, yt, st, metrics, a.log)
 			if err != nil {
 				return err
