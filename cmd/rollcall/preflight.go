@@ -95,9 +95,6 @@ func (p *preflight) skip(why, fix string, names ...string) {
 	}
 }
 
-// errPreflightFailed ends a run with a ✗ (exit 1).
-var errPreflightFailed = errors.New("preflight found problems")
-
 func (a *app) preflightCommand() *cobra.Command {
 	var p preflight
 	cmd := &cobra.Command{
@@ -165,7 +162,13 @@ Output never shows a registrant's name or email, nor a key or token.`,
 				return err
 			}
 			if !rep.OK {
-				return errPreflightFailed
+				failed := 0
+				for _, c := range rep.Checks {
+					if !c.OK {
+						failed++
+					}
+				}
+				return fmt.Errorf("%d of %d checks failed", failed, len(rep.Checks))
 			}
 			return nil
 		},

@@ -169,8 +169,8 @@ func (f *pfFixture) preflight(args ...string) (int, string, string) {
 func (f *pfFixture) expectFail(name, want string, args ...string) string {
 	f.t.Helper()
 	code, out, errs := f.preflight(args...)
-	if code != 1 {
-		f.t.Fatalf("exit %d, want 1\n%s%s", code, out, errs)
+	if code != 1 || !strings.Contains(errs, "checks failed") {
+		f.t.Fatalf("exit %d, want 1 and a count of failed checks on stderr\n%s%s", code, out, errs)
 	}
 	lines := strings.Split(out, "\n")
 	found := false
@@ -386,7 +386,12 @@ func TestPreflightFailures(t *testing.T) {
 				f.fake.AddVideo(fakeyoutube.Video{ID: "pfNoChat001", ChannelID: pfOwner, ChatDisabled: true, ScheduledStart: f.clock.Now().Add(time.Hour)})
 				f.ok("event", "set", pfSlug, "--video", "pfNoChat001")
 			}},
-		{name: "members-only chat", check: checkChatReadable, want: pfVideo + " (403 forbidden: members-only chat)",
+		{name: "members-only chat", check: checkChatReadable, want: "may not read 1 chat(s): pfMembers01 (403 forbidden: members-only chat)",
+			setup: func(f *pfFixture) {
+				f.fake.AddVideo(fakeyoutube.Video{ID: "pfMembers01", ChannelID: pfOwner, MembersOnly: true, ScheduledStart: f.clock.Now().Add(time.Hour)})
+				f.ok("event", "set", pfSlug, "--video", "pfMembers01")
+			}},
+		{name: "chat read forbidden", check: checkChatReadable, want: pfVideo + " (403 forbidden: members-only chat)",
 			setup: func(f *pfFixture) {
 				// each run reads the chat twice (checklist, then --json)
 				f.fake.InjectEvery(1, fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, Status: 403, Reason: "forbidden"})
@@ -472,11 +477,13 @@ func TestPreflightDatabaseNotReady(t *testing.T) {
 }
 
 // TestPreflightOAuthOwner: the owner's token passes the ownership check,
-// does not probe the chat (members-only chats are the owner's to read),
+// does not probe the chat (a members-only chat is the owner's to read),
 // and spends 2 units.
 func TestPreflightOAuthOwner(t *testing.T) {
 	requireFonts(t)
 	f := newPFFixture(t, pfOptions{oauthChannel: pfOwner})
+	f.fake.AddVideo(fakeyoutube.Video{ID: pfVideo, Title: "Policy dialogue", ChannelID: pfOwner, MembersOnly: true,
+		ScheduledStart: f.clock.Now().Add(time.Hour), ScheduledEnd: f.clock.Now().Add(4 * time.Hour)})
 	code, out, errs := f.preflight()
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
