@@ -21,8 +21,19 @@ import (
 // call is charged to the quota ledger given, every attempt counted, as the
 // daemon charges its own.
 
-// DefaultStreamEndpoint is YouTube's streamList (gRPC) server.
-const DefaultStreamEndpoint = "youtube.googleapis.com:443"
+// youtubeStreamList is YouTube's streamList (gRPC) server. (The streamList
+// client names the same address DefaultStreamEndpoint; this file keeps its
+// own name so that the two can land in either order.)
+const youtubeStreamList = "youtube.googleapis.com:443"
+
+// StreamListEndpoint is the streamList server to use: endpoint, or
+// YouTube's when it is empty.
+func StreamListEndpoint(endpoint string) string {
+	if endpoint == "" {
+		return youtubeStreamList
+	}
+	return endpoint
+}
 
 // VideoCheck is one video as preflight sees it in videos.list.
 type VideoCheck struct {

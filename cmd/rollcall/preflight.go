@@ -547,10 +547,7 @@ func (p *preflight) checkStreaming(ctx context.Context) {
 		p.pass(checkStreaming, "%s", why)
 		return
 	}
-	ep := p.yf.grpcEndpoint
-	if ep == "" {
-		ep = collector.DefaultStreamEndpoint
-	}
+	ep := collector.StreamListEndpoint(p.yf.grpcEndpoint)
 	plaintext := collector.LoopbackEndpoint(ep)
 	how := "TLS"
 	if plaintext {
