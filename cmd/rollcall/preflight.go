@@ -387,6 +387,7 @@ func (p *preflight) checkYouTube(ctx context.Context, a *app, e attendance.Event
 	mine := ""
 	if oauth {
 		if mine, err = yt.MyChannel(ctx, quota); err != nil {
+			p.noteQuotaExceeded(err)
 			p.fail(checkCredential, credentialFix(err, p.yf.quotaProject), "YouTube refuses the OAuth token: %v", err)
 			p.skip("the credential does not work", "fix the credential first", youtubeChecks...)
 			return nil, dates, nil
@@ -394,10 +395,14 @@ func (p *preflight) checkYouTube(ctx context.Context, a *app, e attendance.Event
 	}
 	videos, err := yt.CheckVideos(ctx, quota, e.VideoIDs)
 	if err != nil {
-		what := "YouTube refuses the API key"
-		if oauth {
-			what = "YouTube refuses videos.list with the OAuth token"
+		what := "videos.list failed"
+		switch {
+		case errors.Is(err, collector.ErrKeyInvalid) && !oauth:
+			what = "YouTube refuses the API key"
+		case errors.Is(err, collector.ErrKeyInvalid):
+			what = "YouTube refuses the OAuth token"
 		}
+		p.noteQuotaExceeded(err)
 		p.fail(checkCredential, credentialFix(err, p.yf.quotaProject), "%s: %v", what, err)
 		p.skip("the credential does not work", "fix the credential first", youtubeChecks...)
 		return nil, dates, nil
@@ -508,6 +513,16 @@ func describeStates(videos []collector.VideoCheck) string {
 		}
 	}
 	return fmt.Sprintf("%d upcoming, %d live", up, live)
+}
+
+// noteQuotaExceeded fails the quota check when YouTube itself says the
+// day's quota is used up, whatever the ledger holds (another user of the
+// Cloud project, a quota lowered in the Cloud console).
+func (p *preflight) noteQuotaExceeded(err error) {
+	if errors.Is(err, collector.ErrQuotaExceeded) {
+		p.fail(checkQuota, credentialFix(err, p.yf.quotaProject)+"; find who else spends it in the Cloud console's quota page",
+			"YouTube answered quotaExceeded: the daily quota of Cloud project %s is used up, whatever rollcall's ledger says", p.yf.quotaProject)
+	}
 }
 
 // credentialFix is the fix for a refused YouTube call.
@@ -695,6 +710,9 @@ func (p *preflight) checkClock(dates *collector.DateRecorder) {
 // checkQuota estimates what the event needs and compares it with what the
 // quota project's ledger has left on the event's Pacific day.
 func (p *preflight) checkQuota(ctx context.Context, st *store.Store, e attendance.Event, videos []collector.VideoCheck, pacific *time.Location) {
+	if _, decided := p.checks[checkQuota]; decided {
+		return
+	}
 	now := time.Now()
 	var start time.Time
 	chats := 0

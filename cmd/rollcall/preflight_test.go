@@ -372,6 +372,10 @@ func TestPreflightFailures(t *testing.T) {
 					}
 				}
 			}},
+		{name: "youtube says quota exceeded", check: checkQuota, want: "YouTube answered quotaExceeded",
+			setup: func(f *pfFixture) {
+				f.fake.InjectEvery(1, fakeyoutube.Fault{Method: fakeyoutube.MethodVideosList, Status: 403, Reason: "quotaExceeded"})
+			}},
 		{name: "video does not exist", check: checkVideosExist, want: "does not return 1 of 2 videos (deleted, private or mistyped): pfMissing01",
 			setup: func(f *pfFixture) { f.ok("event", "set", pfSlug, "--video", "pfMissing01") }},
 		{name: "video ended", check: checkVideosNotEnded, want: "1 video(s) ended or are not live streams: pfEnded0001",
