@@ -274,6 +274,10 @@ func (p *preflight) run(ctx context.Context, a *app) (preflightReport, error) {
 	p.checkStreaming(ctx)
 	p.checkPeople(ctx, st, e)
 	p.checkClock(clock)
+	if ledger.err != nil {
+		p.fail(checkQuota, "check the database: the daemon could not record its spending either",
+			"the quota ledger did not record units preflight spent: %v", ledger.err)
+	}
 	p.checkQuota(ctx, st, e, videos, pacific)
 	rep.UnitsSpent = ledger.spent
 	return finish(), nil
@@ -284,12 +288,17 @@ func (p *preflight) run(ctx context.Context, a *app) (preflightReport, error) {
 type spendCounter struct {
 	*store.Store
 	spent int64
+	err   error // the first failed ledger write
 }
 
 // AddQuotaUnits records units in the ledger and counts them.
 func (c *spendCounter) AddQuotaUnits(ctx context.Context, project, day, method string, units int64) (int64, error) {
 	c.spent += units
-	return c.Store.AddQuotaUnits(ctx, project, day, method, units)
+	total, err := c.Store.AddQuotaUnits(ctx, project, day, method, units)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return total, err
 }
 
 // checkDatabase opens the store without migrating it. It returns nil when
@@ -330,6 +339,10 @@ func (p *preflight) checkDatabase(ctx context.Context, a *app) (*store.Store, bo
 	p.pass(checkDatabase, "%s answers; schema version %d is the newest this rollcall knows", st.Engine(), v.Current)
 	return st, true
 }
+
+// probeVideo is a public video whose videos.list proves that a key works
+// when the event has no video to ask about (1 unit), as serve does.
+const probeVideo = "dQw4w9WgXcQ"
 
 // youtubeChecks are the checks that need YouTube's answers.
 var youtubeChecks = []string{checkCredential, checkVideoOwner, checkVideosExist, checkVideosNotEnded, checkChatEnabled, checkChatReadable}
@@ -393,7 +406,14 @@ func (p *preflight) checkYouTube(ctx context.Context, a *app, e attendance.Event
 			return nil, dates, nil
 		}
 	}
-	videos, err := yt.CheckVideos(ctx, quota, e.VideoIDs)
+	ids := e.VideoIDs
+	if len(ids) == 0 && !oauth {
+		ids = []string{probeVideo} // a key is proved only by a call
+	}
+	videos, err := yt.CheckVideos(ctx, quota, ids)
+	if len(e.VideoIDs) == 0 {
+		videos = []collector.VideoCheck{}
+	}
 	if err != nil {
 		what := "videos.list failed"
 		switch {
@@ -450,6 +470,9 @@ func (p *preflight) checkYouTube(ctx context.Context, a *app, e attendance.Event
 	switch {
 	case !oauth:
 		p.pass(checkVideoOwner, "not checked with an API key (it has no channel); owner-only reading needs 'rollcall auth login'")
+	case mine == "":
+		p.fail(checkVideoOwner, "run 'rollcall auth login' signed in as the channel that streams the event (or a manager of its Brand Account)",
+			"the token's Google account has no YouTube channel")
 	case len(notOwned) > 0:
 		p.fail(checkVideoOwner, "run 'rollcall auth login' signed in as the channel that streams the event (or a manager of its Brand Account)",
 			"the token's channel %s does not own %s", mine, strings.Join(notOwned, ", "))
@@ -690,7 +713,11 @@ func (p *preflight) checkClock(dates *collector.DateRecorder) {
 	}
 	c, ok := dates.Last()
 	if !ok {
-		p.fail(checkClock, "check the network access to YouTube, then run preflight again", "not checked: no YouTube answer carried a Date header")
+		fix := "check the network access to YouTube, then run preflight again"
+		if cred, done := p.checks[checkCredential]; done && !cred.OK {
+			fix = "fix the credential first"
+		}
+		p.fail(checkClock, fix, "not checked: no YouTube answer carried a Date header")
 		return
 	}
 	skew, unc := c.Skew(), c.Uncertainty()
@@ -753,7 +780,7 @@ func (p *preflight) checkQuota(ctx context.Context, st *store.Store, e attendanc
 		chat = fmt.Sprintf("%d chat(s) streamed, a connection every %s allowed: %d × %d",
 			chats, collector.StreamConnectionAllowance, est.ChatCalls, collector.ChatReadCost)
 	}
-	detail := fmt.Sprintf("the event (%s from %s) needs about %d units — videos.list %d calls at the daemon's cadence from an hour before the start; %s; %d of %d units left on Pacific day %s",
+	detail := fmt.Sprintf("the event (%s from %s) needs about %d units — videos.list %d calls (1 unit each) at the daemon's cadence from an hour before the start; %s; %d of %d units left on Pacific day %s",
 		p.yf.eventDuration, start.UTC().Format("2006-01-02 15:04 UTC"), est.Total, est.StatsCalls, chat, left, p.yf.quotaDaily, day)
 	if day != today {
 		detail += " (a fresh day)"

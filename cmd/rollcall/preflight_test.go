@@ -60,6 +60,7 @@ type pfOptions struct {
 	people          string        // registrations CSV; default pfPeopleA
 	skew            time.Duration // YouTube's Date header is this far ahead
 	oauthChannel    string        // serve OAuth; the token's channel
+	noVideo         bool          // the event has no video
 }
 
 func newPFFixture(t *testing.T, o pfOptions) *pfFixture {
@@ -94,7 +95,11 @@ func newPFFixture(t *testing.T, o pfOptions) *pfFixture {
 		"ROLLCALL_FONT_DIR":              os.Getenv("ROLLCALL_FONT_DIR"),
 		"USER":                           "tester",
 	}}
-	f.ok("event", "create", pfSlug, "--title", "Policy Dialogue 2026", "--video", pfVideo)
+	if o.noVideo {
+		f.ok("event", "create", pfSlug, "--title", "Policy Dialogue 2026")
+	} else {
+		f.ok("event", "create", pfSlug, "--title", "Policy Dialogue 2026", "--video", pfVideo)
+	}
 	if !o.noRegistrations {
 		people := o.people
 		if people == "" {
@@ -376,6 +381,7 @@ func TestPreflightFailures(t *testing.T) {
 			setup: func(f *pfFixture) {
 				f.fake.InjectEvery(1, fakeyoutube.Fault{Method: fakeyoutube.MethodVideosList, Status: 403, Reason: "quotaExceeded"})
 			}},
+		{name: "event without a video", opts: pfOptions{noVideo: true}, check: checkVideosExist, want: "the event has no video"},
 		{name: "video does not exist", check: checkVideosExist, want: "does not return 1 of 2 videos (deleted, private or mistyped): pfMissing01",
 			setup: func(f *pfFixture) { f.ok("event", "set", pfSlug, "--video", "pfMissing01") }},
 		{name: "video ended", check: checkVideosNotEnded, want: "1 video(s) ended or are not live streams: pfEnded0001",
