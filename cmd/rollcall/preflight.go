@@ -144,7 +144,8 @@ liveChatMessages.list of message ids, to find members-only chats); with an
 OAuth token 1 unit (channels.list) plus 1 per 50 videos, and no chat read.
 The streaming check opens a connection but makes no call (0 units); the clock
 is read from the Date header of those answers (0 units). A one-video event
-costs 6 units with a key, 2 with OAuth.
+costs 6 units with a key, 2 with OAuth; an event without a video 1 unit with
+a key (a videos.list of a public video, as serve's start-up check).
 
 Output never shows a registrant's name or email, nor a key or token.`,
 		Example: `  rollcall preflight --event pd-2026 --event-duration 3h
