@@ -269,10 +269,14 @@ func TestEightHourEventWithinBudget(t *testing.T) {
 // token, and every served message is stored exactly once.
 func TestCollectorResumesAfterRestart(t *testing.T) {
 	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	clock := fakeyoutube.NewSpeedClock(start.Add(-5*time.Minute), 1000)
+	// 40 minutes ahead of the first message: 2.4 s of real time for the
+	// collector to start and make its first read on a loaded machine (with
+	// 5 minutes, 0.3 s, a slow start lost early messages to the 20-message
+	// first-read history).
+	clock := fakeyoutube.NewSpeedClock(start.Add(-40*time.Minute), 1000)
 	aud := fakeyoutube.Audience{Seed: 9, Attendees: attendees(100), Lurkers: 400,
 		Floods: []fakeyoutube.Flood{{At: start.Add(20 * time.Minute), Size: 2500}}}
-	sc := newScenario(t, clock, start, time.Hour, aud, fakeyoutube.Options{PollingMillis: 3000, History: 5000, ChatEndedGrace: 30 * time.Minute}) // the first read gets everything: a slow start on a loaded machine must not lose history here
+	sc := newScenario(t, clock, start, time.Hour, aud, fakeyoutube.Options{PollingMillis: 3000, History: 20, ChatEndedGrace: 30 * time.Minute})
 	halfway := make(chan struct{})
 	pages := 0
 	sc.store.commitHook = func(page attendance.ChatPage) error {

@@ -141,7 +141,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m.scheduledStart = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "rollcall_stream_scheduled_start_timestamp_seconds", Help: "The stream's scheduled start as YouTube reports it (unix seconds).",
 	}, sv)
-	for _, method := range []string{MethodVideosList, MethodChatList} {
+	for _, method := range []string{MethodVideosList, MethodChatList, MethodChatStream} {
 		for _, reason := range errorReasons {
 			m.errors.WithLabelValues(method, reason)
 		}
@@ -235,5 +235,23 @@ func (m *Metrics) countReconnect(event, video string) {
 func (m *Metrics) setScheduledStart(event, video string, at time.Time) {
 	if m != nil && !at.IsZero() {
 		m.scheduledStart.WithLabelValues(event, video).Set(float64(at.Unix()))
+	}
+}
+
+// track creates a tracked stream's counters at zero, so that rates and
+// alerts see them before the first gap or reconnect.
+func (m *Metrics) track(event, video string) {
+	if m != nil {
+		m.gaps.WithLabelValues(event, video)
+		m.reconnects.WithLabelValues(event, video)
+	}
+}
+
+// markUpToDate records that the stream's chat was read up to now although
+// no page was committed (a streamList connection that closed with nothing
+// new): the stall alert looks at the last commit.
+func (m *Metrics) markUpToDate(event, video string, at time.Time) {
+	if m != nil {
+		m.lastCommit.WithLabelValues(event, video).Set(float64(at.Unix()))
 	}
 }

@@ -282,6 +282,7 @@ func (p *Poller) streamStep(ctx context.Context, start time.Time) (time.Duration
 		// closed at once without a response: a fast repeated failure
 		return p.backoff(now, ErrTransient, 0), false
 	}
+	p.cfg.Metrics.markUpToDate(p.stream.EventSlug, p.stream.VideoID, now)
 	// Pushed responses carry no useful polling interval: the planner's
 	// spacing runs from this connection's start.
 	p.serverInterval, p.fullPage = MinPollInterval, false

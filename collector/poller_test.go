@@ -290,7 +290,9 @@ func TestPollerNeverDrainsWhileTheVideoIsLive(t *testing.T) {
 	offline := t0.Add(time.Minute)
 	var reads []string
 	script := []func() (ChatRead, error){
-		func() (ChatRead, error) { return ChatRead{NextPageToken: "t2", Messages: []attendance.ChatMessage{{ID: "1"}}}, nil },
+		func() (ChatRead, error) {
+			return ChatRead{NextPageToken: "t2", Messages: []attendance.ChatMessage{{ID: "1"}}}, nil
+		},
 		func() (ChatRead, error) { return ChatRead{NextPageToken: "t3", OfflineAt: offline}, nil },
 		func() (ChatRead, error) { return ChatRead{NextPageToken: "t4", OfflineAt: offline}, nil },
 		func() (ChatRead, error) { return ChatRead{NextPageToken: "t5", OfflineAt: offline}, nil },
@@ -298,7 +300,9 @@ func TestPollerNeverDrainsWhileTheVideoIsLive(t *testing.T) {
 		func() (ChatRead, error) { return ChatRead{}, apiErr(ErrChatEnded) },
 		func() (ChatRead, error) { return ChatRead{}, apiErr(ErrChatEnded) },
 		func() (ChatRead, error) { return ChatRead{}, apiErr(ErrChatEnded) },
-		func() (ChatRead, error) { return ChatRead{NextPageToken: "t6", Messages: []attendance.ChatMessage{{ID: "2"}}}, nil },
+		func() (ChatRead, error) {
+			return ChatRead{NextPageToken: "t6", Messages: []attendance.ChatMessage{{ID: "2"}}}, nil
+		},
 	}
 	src := chatFunc(func(ctx context.Context, chatID, token string) (ChatRead, error) {
 		reads = append(reads, token)

@@ -230,7 +230,10 @@ func (c *Collector) round(ctx context.Context, wg *sync.WaitGroup, ended chan<- 
 		r, isRunning := c.pollers[s.ID]
 		if isRunning {
 			r.UpdateTimes(s)
-			if s.ChatID != "" && s.ChatID != r.stream.ChatID {
+			if s.State == attendance.StreamUnavailable {
+				c.log.Warn("video unavailable: its chat reader stops", "event", s.EventSlug, "video", s.VideoID)
+				r.stop()
+			} else if s.ChatID != "" && s.ChatID != r.stream.ChatID {
 				// The video has a new activeLiveChatId: the old chat is
 				// over. Its poller stops; the new chat is read from the
 				// next round on, without the old chat's token.
@@ -247,6 +250,7 @@ func (c *Collector) round(ctx context.Context, wg *sync.WaitGroup, ended chan<- 
 				finished = false // another replica is reading it
 			}
 		}
+		c.metrics.track(s.EventSlug, s.VideoID)
 		if !isRunning {
 			c.metrics.setChatState(s.EventSlug, s.VideoID, MetricState(s.State, s.ChatState))
 		}

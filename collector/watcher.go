@@ -28,8 +28,8 @@ type Watcher struct {
 	misses      map[int64]miss      // stream id → videos.list answers without the video
 	missSpacing time.Duration
 	errCount    int
-	loudOnce bool
-	last     atomic.Int64 // unix nanoseconds of the last good videos.list
+	loudOnce    bool
+	last        atomic.Int64 // unix nanoseconds of the last good videos.list
 }
 
 // NewWatcher returns a stream watcher.
