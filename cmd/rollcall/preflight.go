@@ -195,9 +195,12 @@ func (p *preflight) checkFlags() error {
 	if p.yf.quotaDaily <= 0 {
 		return usagef("--quota-daily must be positive, got %d", p.yf.quotaDaily)
 	}
-	if strings.TrimSpace(p.yf.quotaProject) == "" {
-		return usagef("--quota-project must name the Cloud project")
+	// the ledger's key, exactly as serve keys it
+	project, err := p.yf.quotaLabel()
+	if err != nil {
+		return err
 	}
+	p.yf.quotaProject = project
 	return nil
 }
 

@@ -530,6 +530,7 @@ func TestPreflightUsage(t *testing.T) {
 		{"preflight"},
 		{"preflight", "--event", pfSlug, "--chat-source", "carrier-pigeon"},
 		{"preflight", "--event", pfSlug, "--event-duration", "0s"},
+		{"preflight", "--event", pfSlug, "--quota-project", "AIza key/with slash"},
 		{"preflight", "--event", "no-such-event"},
 	} {
 		if code, out, errs := f.run(args...); code != 2 {
