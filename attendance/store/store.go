@@ -46,6 +46,8 @@ type Store struct {
 	engine Engine
 	log    *slog.Logger
 	now    func() time.Time
+	// noMigrate leaves the schema as it is (WithoutMigration).
+	noMigrate bool
 }
 
 // Option configures Open.
@@ -150,6 +152,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to %s database %s: %w", engine, redactDSN(dsn), err)
+	}
+	if s.noMigrate {
+		return s, nil
 	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()

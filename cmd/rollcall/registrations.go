@@ -100,12 +100,17 @@ whole import, and nothing is written.`,
 }
 
 func (a *app) codesCommand() *cobra.Command {
-	var event string
+	var event, staff string
 	cmd := &cobra.Command{
 		Use:   "codes --event SLUG",
 		Short: "Print every registration's attendance code as CSV (full_name,email,code) for a mail merge",
-		Args:  cobra.NoArgs,
+		Long: `Print every registration's attendance code as CSV (full_name,email,code) for a
+mail merge. Each export is recorded in the event's audit log (who, when, how
+many codes), so that 'rollcall preflight' can tell whether everyone who
+registered was sent a code.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			who := a.auditName(staff)
 			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
 				w, err := csvout.NewWriter(a.stdout)
 				if err != nil {
@@ -114,16 +119,22 @@ func (a *app) codesCommand() *cobra.Command {
 				if err := w.Write("full_name", "email", "code"); err != nil {
 					return err
 				}
+				n := 0
 				err = s.EachRegistration(cmd.Context(), e.ID, func(r attendance.Registration) error {
+					n++
 					return w.Write(r.FullName, r.Email, attendance.FormatCode(r.Code))
 				})
 				if err != nil {
 					return err
 				}
-				return w.Flush()
+				if err := w.Flush(); err != nil {
+					return err
+				}
+				return s.Audit(cmd.Context(), who, store.CodesExportAction, e.ID, "", fmt.Sprintf("%d codes", n))
 			})
 		},
 	}
 	eventFlag(cmd, &event)
+	cmd.Flags().StringVar(&staff, "staff", "", "who exports, for the audit log (default $USER)")
 	return cmd
 }

@@ -1,0 +1,43 @@
+package certpdf
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+)
+
+// TestCheckNameAgreesWithRender: CheckName accepts what Render prints and
+// refuses, with the same error types, what Render refuses.
+func TestCheckNameAgreesWithRender(t *testing.T) {
+	r := testRenderer(t)
+	tpl, _ := DefaultTemplate(TypeParticipation)
+	for _, tt := range []struct {
+		label, name string
+		want        any // nil: printable
+	}{
+		{"thai", "สมศักดิ์ ศรีสุข", nil},
+		{"khmer", "សុខ ស្រីពេជ្រ", nil},
+		{"burmese", "အောင်ဆန်းစုကြည်", nil},
+		{"vietnamese nfd", "Nguye\u0302\u0303n Thi\u0323 Ngo\u0323c A\u0301nh", nil},
+		{"emoji", "Ana 😀 Cruz", new(*MissingGlyphError)},
+		{"han without a cjk font", "李明", new(*MissingFontError)},
+	} {
+		t.Run(tt.label, func(t *testing.T) {
+			err := r.CheckName(tt.name)
+			rerr := r.Render(context.Background(), new(bytes.Buffer), tpl, sampleCertificate(tt.name))
+			if tt.want == nil {
+				if err != nil || rerr != nil {
+					t.Fatalf("CheckName = %v, Render = %v; want both nil", err, rerr)
+				}
+				return
+			}
+			if !errors.As(err, tt.want) || !errors.As(rerr, tt.want) {
+				t.Fatalf("CheckName = %v, Render = %v; want %T", err, rerr, tt.want)
+			}
+		})
+	}
+	if err := r.CheckName("  "); err == nil {
+		t.Fatal("an empty name passed")
+	}
+}
