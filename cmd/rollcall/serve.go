@@ -24,8 +24,8 @@ type youtubeFlags struct {
 	quotaDaily         int64
 	// missInterval is how far apart videos.list must miss a video three
 	// times before it is marked unavailable (hidden: tests shorten it).
-	missInterval time.Duration
-	eventDuration      time.Duration
+	missInterval  time.Duration
+	eventDuration time.Duration
 	// quotaProject names the Cloud project whose daily quota the ledger
 	// keeps: a key and an OAuth token of one project share one budget.
 	quotaProject string
