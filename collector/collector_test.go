@@ -217,14 +217,22 @@ func simulateEvent(t testing.TB, sc *scenario, clock *fakeyoutube.ManualClock, s
 	w := NewWatcher(sc.yt, sc.store, q, clock, sc.metrics, testLogger(t), 4*time.Hour)
 	ctx := context.Background()
 	var poller *Poller
-	var nextPoll time.Time
+	var nextPoll, nextWatch time.Time
+	if sim, ok := streamer.(*simStream); ok {
+		sim.onTick = func() { // the watcher samples beside a long connection
+			if !clock.Now().Before(nextWatch) {
+				streams, _ := sc.store.TrackedStreams(ctx)
+				nextWatch = w.Sample(ctx, streams)
+			}
+		}
+	}
 	for steps := 0; steps < 100000; steps++ {
 		now := clock.Now()
 		streams, _ := sc.store.TrackedStreams(ctx)
 		if len(streams) == 0 {
 			break
 		}
-		nextWatch := w.Sample(ctx, streams)
+		nextWatch = w.Sample(ctx, streams)
 		if poller == nil && streams[0].ChatID != "" {
 			poller = NewPoller(PollerConfig{Quota: q, Source: sc.yt, Streamer: streamer, Store: sc.store, Stream: streams[0],
 				Clock: clock, Metrics: sc.metrics, Logger: testLogger(t)})

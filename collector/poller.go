@@ -241,6 +241,10 @@ func (p *Poller) Step(ctx context.Context) (wait time.Duration, done bool) {
 // callback: the poller is done.
 var errStopStream = errors.New("poller done")
 
+// errRecheck ends a streamList connection whose page said the chat is
+// offline while the video is live: the poller waits its re-check delay.
+var errRecheck = errors.New("chat offline while the video is live")
+
 // streamStep opens one streamList connection (5 units, charged before it is
 // opened) and commits every response as a page, exactly as a polled page,
 // until the server closes the stream. The next connection is spaced by the
@@ -258,11 +262,18 @@ func (p *Poller) streamStep(ctx context.Context, start time.Time) (time.Duration
 	}
 	pages := 0
 	done := false
+	var recheck time.Duration // set when a page says the chat ended while the video is live
 	err := p.streamer.StreamChat(ctx, p.stream.ChatID, p.token, func(read ChatRead) error {
 		pages++
-		_, done = p.commit(ctx, read)
+		rechecks := p.recheckCount
+		var wait time.Duration
+		wait, done = p.commit(ctx, read)
 		if done {
 			return errStopStream
+		}
+		if p.recheckCount > rechecks {
+			recheck = wait
+			return errRecheck
 		}
 		return nil
 	})
@@ -271,6 +282,8 @@ func (p *Poller) streamStep(ctx context.Context, start time.Time) (time.Duration
 	switch {
 	case ctx.Err() != nil || done || errors.Is(err, errStopStream):
 		return 0, true
+	case errors.Is(err, errRecheck):
+		return recheck, false
 	case errors.Is(err, ErrStreamingUnsupported):
 		p.log.Error("youtube refused streamList for this chat: falling back to polling (liveChatMessages.list)", "err", err)
 		p.streamer = nil
