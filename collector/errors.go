@@ -35,6 +35,14 @@ var (
 	// ErrGrantInvalid: the OAuth refresh token is dead (invalid_grant); a
 	// human must run the login again.
 	ErrGrantInvalid = errors.New("oauth grant invalid or expired: run rollcall auth login again")
+	// ErrBadRequest: a request YouTube will never accept as it stands (an
+	// invalid argument other than the page token, any other 4xx): retrying
+	// the same request cannot help.
+	ErrBadRequest = errors.New("youtube bad request")
+	// ErrStreamingUnsupported: the endpoint does not serve streamList
+	// (gRPC UNIMPLEMENTED), or serves a shape this build cannot decode:
+	// read the chat by polling liveChatMessages.list instead.
+	ErrStreamingUnsupported = errors.New("youtube chat streaming unsupported")
 )
 
 // ReasonLabel names an error for the rollcall_youtube_errors_total reason
@@ -65,6 +73,10 @@ func ReasonLabel(err error) string {
 		return "quota_paused"
 	case errors.Is(err, ErrGrantInvalid):
 		return "grant_invalid"
+	case errors.Is(err, ErrBadRequest):
+		return "bad_request"
+	case errors.Is(err, ErrStreamingUnsupported):
+		return "streaming_unsupported"
 	default:
 		return "other"
 	}

@@ -69,7 +69,7 @@ const (
 // errorReasons are the reason labels of rollcall_youtube_errors_total,
 // created at zero so that rates and alerts see them before the first error.
 var errorReasons = []string{"quota_exceeded", "rate_limited", "chat_ended", "chat_disabled", "chat_not_found",
-	"forbidden", "key_invalid", "page_token_invalid", "transient", "other"}
+	"forbidden", "key_invalid", "page_token_invalid", "transient", "bad_request", "streaming_unsupported", "other"}
 
 // NewMetrics creates the collector's metrics and registers them on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
@@ -141,7 +141,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m.scheduledStart = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "rollcall_stream_scheduled_start_timestamp_seconds", Help: "The stream's scheduled start as YouTube reports it (unix seconds).",
 	}, sv)
-	for _, method := range []string{MethodVideosList, MethodChatList} {
+	for _, method := range []string{MethodVideosList, MethodChatList, MethodChatStream} {
 		for _, reason := range errorReasons {
 			m.errors.WithLabelValues(method, reason)
 		}
