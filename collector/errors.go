@@ -26,6 +26,12 @@ var (
 	ErrKeyInvalid = errors.New("youtube credential invalid")
 	// ErrPageTokenInvalid: the stored chat page token is not accepted.
 	ErrPageTokenInvalid = errors.New("youtube page token invalid")
+	// ErrBadRequest: a 4xx YouTube will never accept (a bad parameter, an
+	// unknown part): tried twice, then the stream stops loudly.
+	ErrBadRequest = errors.New("youtube rejected the request")
+	// ErrStreamingUnsupported: the server does not offer streamList for
+	// this chat (UNIMPLEMENTED): the chat is polled instead.
+	ErrStreamingUnsupported = errors.New("youtube streamList unsupported")
 	// ErrTransient: 5xx, 429, a reset connection, a truncated or invalid body:
 	// try again later with the same page token.
 	ErrTransient = errors.New("youtube transient failure")
@@ -35,14 +41,6 @@ var (
 	// ErrGrantInvalid: the OAuth refresh token is dead (invalid_grant); a
 	// human must run the login again.
 	ErrGrantInvalid = errors.New("oauth grant invalid or expired: run rollcall auth login again")
-	// ErrBadRequest: a request YouTube will never accept as it stands (an
-	// invalid argument other than the page token, any other 4xx): retrying
-	// the same request cannot help.
-	ErrBadRequest = errors.New("youtube bad request")
-	// ErrStreamingUnsupported: the endpoint does not serve streamList
-	// (gRPC UNIMPLEMENTED), or serves a shape this build cannot decode:
-	// read the chat by polling liveChatMessages.list instead.
-	ErrStreamingUnsupported = errors.New("youtube chat streaming unsupported")
 )
 
 // ReasonLabel names an error for the rollcall_youtube_errors_total reason
@@ -67,16 +65,16 @@ func ReasonLabel(err error) string {
 		return "key_invalid"
 	case errors.Is(err, ErrPageTokenInvalid):
 		return "page_token_invalid"
+	case errors.Is(err, ErrBadRequest):
+		return "bad_request"
+	case errors.Is(err, ErrStreamingUnsupported):
+		return "streaming_unsupported"
 	case errors.Is(err, ErrTransient):
 		return "transient"
 	case errors.Is(err, ErrQuotaPaused):
 		return "quota_paused"
 	case errors.Is(err, ErrGrantInvalid):
 		return "grant_invalid"
-	case errors.Is(err, ErrBadRequest):
-		return "bad_request"
-	case errors.Is(err, ErrStreamingUnsupported):
-		return "streaming_unsupported"
 	default:
 		return "other"
 	}

@@ -233,9 +233,18 @@ func toMessage(it *youtube.LiveChatMessage) attendance.ChatMessage {
 		m.AuthorChannelID = sn.AuthorChannelId
 	}
 	m.PublishedAt = parseTime(sn.PublishedAt)
-	m.Text = sn.DisplayMessage
-	if m.Text == "" && sn.TextMessageDetails != nil {
+	m.DisplayText = sn.DisplayMessage
+	// Evidence comes only from the person's own words: a Super Chat's
+	// displayMessage holds the amount and the buyer's display name.
+	switch {
+	case sn.TextMessageDetails != nil:
 		m.Text = sn.TextMessageDetails.MessageText
+	case sn.SuperChatDetails != nil:
+		m.Text = sn.SuperChatDetails.UserComment
+	case sn.MemberMilestoneChatDetails != nil:
+		m.Text = sn.MemberMilestoneChatDetails.UserComment
+	case sn.Type == attendance.MsgText:
+		m.Text = sn.DisplayMessage // a text message without its details: its display is its text
 	}
 	switch {
 	case sn.MessageDeletedDetails != nil:
@@ -374,7 +383,7 @@ func sentinelFor(status int, reason string) error {
 		return ErrForbidden
 	case "keyInvalid", "keyExpired", "authError", "required", "unauthorized":
 		return ErrKeyInvalid
-	case "pageTokenInvalid":
+	case "invalidPageToken", "pageTokenInvalid": // the reference says invalidPageToken; older docs pageTokenInvalid
 		return ErrPageTokenInvalid
 	}
 	switch {
@@ -382,7 +391,13 @@ func sentinelFor(status int, reason string) error {
 		return ErrKeyInvalid
 	case status == http.StatusForbidden:
 		return ErrForbidden
-	default: // 5xx, 429, odd 4xx: try again later, bounded by backoff
+	case status == http.StatusTooManyRequests, status == http.StatusRequestTimeout:
+		return ErrTransient
+	case status >= 400 && status < 500:
+		// A request YouTube will never accept: retrying it forever spends
+		// 5 units a try for nothing. The caller tries twice, then stops.
+		return ErrBadRequest
+	default: // 5xx, no status (a reset connection, a bad body): try again later
 		return ErrTransient
 	}
 }

@@ -118,8 +118,10 @@ func TestYouTubeReadChat(t *testing.T) {
 	msgs = append(msgs,
 		fakeyoutube.Message{ID: "del", Type: attendance.MsgMessageDeleted, AuthorChannelID: "UCmod", TargetID: "m9", PublishedAt: t0.Add(10 * time.Second)},
 		fakeyoutube.Message{ID: "ban", Type: attendance.MsgUserBanned, AuthorChannelID: "UCmod", TargetID: "UCa", PublishedAt: t0.Add(11 * time.Second)},
-		fakeyoutube.Message{ID: "sc", Type: attendance.MsgSuperChat, AuthorChannelID: "UCb", Text: "thanks", PublishedAt: t0.Add(12 * time.Second)},
+		fakeyoutube.Message{ID: "sc", Type: attendance.MsgSuperChat, AuthorChannelID: "UCb", AuthorName: "Lotus K7QM-4X2P", Text: "thanks", PublishedAt: t0.Add(12 * time.Second)},
 		fakeyoutube.Message{ID: "new", Type: "someFutureEvent", AuthorChannelID: "UCb", PublishedAt: t0.Add(13 * time.Second)},
+		fakeyoutube.Message{ID: "st", Type: attendance.MsgSuperSticker, AuthorChannelID: "UCc", AuthorName: "Lotus", PublishedAt: t0.Add(13 * time.Second)},
+		fakeyoutube.Message{ID: "ms", Type: attendance.MsgMemberMilestone, AuthorChannelID: "UCd", AuthorName: "Mekong", Text: "six months!", PublishedAt: t0.Add(13 * time.Second)},
 	)
 	if err := env.fake.AddMessages("vid00000001", msgs...); err != nil {
 		t.Fatal(err)
@@ -142,7 +144,7 @@ func TestYouTubeReadChat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := msgIDs(next.Messages); ids != "m6,m7,m8,m9,del,ban,sc,new" {
+	if ids := msgIDs(next.Messages); ids != "m6,m7,m8,m9,del,ban,sc,new,st,ms" {
 		t.Errorf("next read = %s", ids)
 	}
 	byID := map[string]attendance.ChatMessage{}
@@ -155,8 +157,16 @@ func TestYouTubeReadChat(t *testing.T) {
 	if m := byID["ban"]; m.TargetID != "UCa" {
 		t.Errorf("ban = %+v", m)
 	}
-	if m := byID["sc"]; m.Text != "thanks" || m.Type != attendance.MsgSuperChat {
+	// Evidence is the buyer's comment only; the amount and the buyer's
+	// display name are in displayMessage, kept for display.
+	if m := byID["sc"]; m.Text != "thanks" || m.Type != attendance.MsgSuperChat || m.DisplayText != `$5.00 from Lotus K7QM-4X2P: "thanks"` {
 		t.Errorf("super chat = %+v", m)
+	}
+	if m := byID["st"]; m.Text != "" || !strings.Contains(m.DisplayText, "Lotus") {
+		t.Errorf("super sticker = %+v", m)
+	}
+	if m := byID["ms"]; m.Text != "six months!" || !strings.Contains(m.DisplayText, "Mekong") {
+		t.Errorf("member milestone = %+v", m)
 	}
 	if m := byID["m6"]; !m.PublishedAt.Equal(t0.Add(time.Second)) || m.AuthorName != "@a" || m.Text != "hello" {
 		t.Errorf("text = %+v", m)
@@ -229,7 +239,10 @@ func TestYouTubeErrorClasses(t *testing.T) {
 		{"keyInvalid", fakeyoutube.Fault{Status: 400, Reason: "keyInvalid"}, ErrKeyInvalid, "key_invalid"},
 		{"authError 401", fakeyoutube.Fault{Status: 401}, ErrKeyInvalid, "key_invalid"},
 		{"pageTokenInvalid", fakeyoutube.Fault{Status: 400, Reason: "pageTokenInvalid"}, ErrPageTokenInvalid, "page_token_invalid"},
-		{"odd 400", fakeyoutube.Fault{Status: 400, Reason: "somethingNew"}, ErrTransient, "transient"},
+		{"invalidPageToken", fakeyoutube.Fault{Status: 400, Reason: "invalidPageToken", Domain: "youtube.parameter"}, ErrPageTokenInvalid, "page_token_invalid"},
+		{"odd 400", fakeyoutube.Fault{Status: 400, Reason: "somethingNew"}, ErrBadRequest, "bad_request"},
+		{"odd 404", fakeyoutube.Fault{Status: 404, Reason: "notFound"}, ErrBadRequest, "bad_request"},
+		{"408", fakeyoutube.Fault{Status: 408}, ErrTransient, "transient"},
 		{"dropped connection", fakeyoutube.Fault{Drop: true}, ErrTransient, "transient"},
 		{"truncated body", fakeyoutube.Fault{Truncate: true}, ErrTransient, "transient"},
 		{"invalid json", fakeyoutube.Fault{InvalidJSON: true}, ErrTransient, "transient"},

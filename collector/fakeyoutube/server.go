@@ -16,8 +16,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,7 +33,7 @@ const (
 	MethodBroadcastsList  = "liveBroadcasts.list"
 	MethodChannelsList    = "channels.list"
 	defaultDailyQuota     = 10000
-	defaultHistory        = 20
+	defaultHistory        = 75
 	defaultPollingMillis  = 5000
 	defaultChatEndedGrace = 2 * time.Minute
 )
@@ -53,11 +53,19 @@ func costOf(method string) int64 {
 // Options configure a Server. The zero value is an open server (any or no
 // credential accepted) with YouTube's defaults.
 type Options struct {
-	APIKey         string        // accepted ?key=; empty with AccessToken empty accepts any caller
-	AccessToken    string        // accepted Bearer token (the OAuth path)
-	OwnerChannelID string        // the channel of the OAuth user (liveBroadcasts mine=true, insert author)
-	DailyQuota     int64         // units per Pacific day; default 10000; negative means unlimited
-	History        int           // messages a first read without a page token returns; default 20
+	APIKey         string // accepted ?key=; empty with AccessToken empty accepts any caller
+	AccessToken    string // accepted Bearer token (the OAuth path)
+	OwnerChannelID string // the channel of the OAuth user (liveBroadcasts mine=true, insert author)
+	DailyQuota     int64  // units per Pacific day; default 10000; negative means unlimited
+	History        int    // messages a first read without a page token returns (ticker events aside); default 75, as the reference says
+	// PageTokenTTL makes page tokens expire this long (fake time) after
+	// they were issued: a read with an older one answers invalidPageToken.
+	// YouTube does not document a token's life; zero never expires.
+	PageTokenTTL time.Duration
+	// TickerWindow is how far back a first read reaches for ticker events
+	// (Super Chats, Super Stickers, new members, gifts) beyond History;
+	// default 1h.
+	TickerWindow   time.Duration
 	PollingMillis  int64         // pollingIntervalMillis in chat responses; default 5000
 	ChatEndedGrace time.Duration // how long after the end chat reads still work before liveChatEnded; default 2m
 	// EnforcePolling answers rateLimitExceeded to a chat read that comes
@@ -72,14 +80,48 @@ type Point struct {
 	Value int64
 }
 
+// Span is a stretch of the fake's time, From inclusive, To exclusive; a
+// zero To never ends.
+type Span struct{ From, To time.Time }
+
+func (sp Span) has(t time.Time) bool {
+	return !t.Before(sp.From) && (sp.To.IsZero() || t.Before(sp.To))
+}
+
+func inSpans(spans []Span, t time.Time) (Span, bool) {
+	for _, sp := range spans {
+		if sp.has(t) {
+			return sp, true
+		}
+	}
+	return Span{}, false
+}
+
 // Video is one scripted broadcast. Zero ActualStart means it never starts,
 // zero ActualEnd means it never ends.
 type Video struct {
-	ID             string
-	Title          string
-	ChannelID      string
-	ChatID         string // default derived from ID
-	ChatDisabled   bool
+	ID           string
+	Title        string
+	ChannelID    string
+	ChatID       string // the first chat's id; default derived from ID
+	ChatDisabled bool
+	// MembersOnly: chat reads without an OAuth token answer 403 forbidden
+	// (the reference: members-only chats need OAuth).
+	MembersOnly bool
+	// ChatReplacedAt: at each of these times the video gets a new
+	// activeLiveChatId while it stays live; the old chat answers
+	// liveChatEnded from then on, and later messages go to the new chat.
+	ChatReplacedAt []time.Time
+	// EncoderDrops: while the time is in one of these spans, chat
+	// responses carry offlineAt (the span's start) although videos.list
+	// still says live; messages come again after it.
+	EncoderDrops []Span
+	// Forbidden: while the time is in one of these spans, chat reads
+	// answer 403 forbidden (a revoked grant, a key restricted mid-event).
+	Forbidden []Span
+	// DeletedAt: from then on videos.list no longer returns the video and
+	// its chats answer 404 liveChatNotFound (zero: never deleted).
+	DeletedAt      time.Time
 	ScheduledStart time.Time
 	ScheduledEnd   time.Time
 	ActualStart    time.Time
@@ -99,11 +141,18 @@ type Message struct {
 	Text            string
 	PublishedAt     time.Time
 	TargetID        string // deletions/retractions: message id; bans: channel id
+	// Amount is a Super Chat's or Super Sticker's amountDisplayString
+	// (default "$5.00"); Text is then the buyer's own comment.
+	Amount string
+	// MemberMonth is a member milestone's month count (default 6).
+	MemberMonth int64
 }
 
 type chat struct {
 	id      string
 	videoID string
+	from    time.Time // when it became the video's active chat (zero: the first)
+	endedAt time.Time // when another chat replaced it (zero: never)
 	msgs    []Message // sorted by PublishedAt
 	served  []string  // ids of messages in every response the client received whole
 	lastAt  time.Time // when the last chat page was answered
@@ -121,6 +170,7 @@ type Server struct {
 	mu        sync.Mutex
 	videos    map[string]*Video
 	chats     map[string]*chat
+	byVideo   map[string][]*chat // a video's chats, oldest first
 	quotaDay  string
 	quotaUsed int64
 	calls     map[string]int // per method
@@ -142,18 +192,22 @@ func New(clock Clock, opts Options) *Server {
 	if opts.ChatEndedGrace <= 0 {
 		opts.ChatEndedGrace = defaultChatEndedGrace
 	}
+	if opts.TickerWindow <= 0 {
+		opts.TickerWindow = time.Hour
+	}
 	loc, err := time.LoadLocation("America/Los_Angeles")
 	if err != nil {
 		loc = time.UTC
 	}
 	s := &Server{
-		clock:  clock,
-		opts:   opts,
-		mux:    http.NewServeMux(),
-		loc:    loc,
-		videos: map[string]*Video{},
-		chats:  map[string]*chat{},
-		calls:  map[string]int{},
+		clock:   clock,
+		opts:    opts,
+		mux:     http.NewServeMux(),
+		loc:     loc,
+		videos:  map[string]*Video{},
+		chats:   map[string]*chat{},
+		byVideo: map[string][]*chat{},
+		calls:   map[string]int{},
 	}
 	s.mux.HandleFunc("GET /youtube/v3/videos", s.api(MethodVideosList, s.videosList))
 	s.mux.HandleFunc("GET /youtube/v3/liveChat/messages", s.api(MethodChatList, s.chatList))
@@ -174,29 +228,58 @@ func ChatIDOf(videoID string) string {
 	return "Cg0KC" + base64.RawURLEncoding.EncodeToString([]byte(videoID)) + "ASAA"
 }
 
-// AddVideo adds or replaces a scripted video and its chat.
+// ReplacementChatID is the id of the n-th chat (1-based) that replaces a
+// video's first chat (Video.ChatReplacedAt).
+func ReplacementChatID(videoID string, n int) string {
+	return ChatIDOf(fmt.Sprintf("%s~%d", videoID, n))
+}
+
+// AddVideo adds or replaces a scripted video and its chats (one, and one
+// more for each ChatReplacedAt).
 func (s *Server) AddVideo(v Video) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if v.ChatID == "" {
 		v.ChatID = ChatIDOf(v.ID)
 	}
+	v.ChatReplacedAt = slices.Clone(v.ChatReplacedAt)
+	slices.SortFunc(v.ChatReplacedAt, time.Time.Compare)
 	s.videos[v.ID] = &v
-	if _, ok := s.chats[v.ChatID]; !ok {
-		s.chats[v.ChatID] = &chat{id: v.ChatID, videoID: v.ID}
+	chats := []*chat{{id: v.ChatID, videoID: v.ID}}
+	for i, at := range v.ChatReplacedAt {
+		chats[i].endedAt = at
+		chats = append(chats, &chat{id: ReplacementChatID(v.ID, i+1), videoID: v.ID, from: at})
 	}
+	for _, c := range s.byVideo[v.ID] {
+		delete(s.chats, c.id)
+	}
+	for _, c := range chats {
+		s.chats[c.id] = c
+	}
+	s.byVideo[v.ID] = chats
 }
 
-// AddMessages adds scripted chat messages to a video's chat. Messages are
-// kept in publishedAt order; ids are assigned where empty.
+// chatAtLocked is the video's chat that is active at t.
+func (s *Server) chatAtLocked(videoID string, t time.Time) *chat {
+	chats := s.byVideo[videoID]
+	for i := len(chats) - 1; i > 0; i-- {
+		if !t.Before(chats[i].from) {
+			return chats[i]
+		}
+	}
+	return chats[0]
+}
+
+// AddMessages adds scripted chat messages to a video's chat (the one
+// active at each message's publishedAt). Messages are kept in publishedAt
+// order; ids are assigned where empty.
 func (s *Server) AddMessages(videoID string, msgs ...Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.videos[videoID]
-	if !ok {
+	if _, ok := s.videos[videoID]; !ok {
 		return fmt.Errorf("fakeyoutube: add messages: unknown video %q", videoID)
 	}
-	c := s.chats[v.ChatID]
+	touched := map[*chat]bool{}
 	for _, m := range msgs {
 		if m.ID == "" {
 			m.ID = s.newIDLocked()
@@ -204,33 +287,37 @@ func (s *Server) AddMessages(videoID string, msgs ...Message) error {
 		if m.Type == "" {
 			m.Type = "textMessageEvent"
 		}
+		c := s.chatAtLocked(videoID, m.PublishedAt)
 		c.msgs = append(c.msgs, m)
+		touched[c] = true
 	}
-	sort.SliceStable(c.msgs, func(i, j int) bool { return c.msgs[i].PublishedAt.Before(c.msgs[j].PublishedAt) })
+	for c := range touched {
+		sort.SliceStable(c.msgs, func(i, j int) bool { return c.msgs[i].PublishedAt.Before(c.msgs[j].PublishedAt) })
+	}
 	return nil
 }
 
 // Served returns the ids of every message the fake delivered whole for a
-// video's chat, in order, repeats included.
+// video's chats (REST and gRPC), chat by chat in order, repeats included.
 func (s *Server) Served(videoID string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.videos[videoID]
-	if !ok {
-		return nil
+	var out []string
+	for _, c := range s.byVideo[videoID] {
+		out = append(out, c.served...)
 	}
-	return append([]string(nil), s.chats[v.ChatID].served...)
+	return out
 }
 
-// Messages returns a copy of a video's scripted messages.
+// Messages returns a copy of a video's scripted messages, chat by chat.
 func (s *Server) Messages(videoID string) []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.videos[videoID]
-	if !ok {
-		return nil
+	var out []Message
+	for _, c := range s.byVideo[videoID] {
+		out = append(out, c.msgs...)
 	}
-	return append([]Message(nil), s.chats[v.ChatID].msgs...)
+	return out
 }
 
 // QuotaUsed is the units spent on the fake's current Pacific day.
@@ -260,47 +347,84 @@ func (s *Server) rollDayLocked() {
 	}
 }
 
+// credential is what a caller presented: an API key or a bearer token.
+type credential struct {
+	key    string
+	bearer string // the token after "Bearer "; empty without one
+	hasTok bool   // an Authorization: Bearer header was sent, even empty
+}
+
+// oauth says whether the caller came with an OAuth token.
+func (c credential) oauth() bool { return c.hasTok }
+
+func restCredential(r *http.Request) credential {
+	c := credential{key: r.URL.Query().Get("key")}
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		c.bearer, c.hasTok = tok, true
+	}
+	return c
+}
+
+// apiError is an answer in Google's error shape, for REST and gRPC alike.
+type apiError struct {
+	status   int
+	domain   string
+	reason   string
+	message  string
+	location string // the parameter at fault, if any
+}
+
+// authorize checks the caller's credential.
+func (s *Server) authorize(c credential) *apiError {
+	if s.opts.APIKey == "" && s.opts.AccessToken == "" {
+		return nil
+	}
+	if c.key != "" && c.key == s.opts.APIKey {
+		return nil
+	}
+	if c.hasTok && s.opts.AccessToken != "" && c.bearer == s.opts.AccessToken {
+		return nil
+	}
+	if c.hasTok {
+		return &apiError{status: http.StatusUnauthorized, domain: "global", reason: "authError", message: "Invalid Credentials"}
+	}
+	return &apiError{status: http.StatusBadRequest, domain: "global", reason: "keyInvalid", message: "API key not valid. Please pass a valid API key."}
+}
+
+// admit is what every YouTube call goes through after the credential
+// check: the call is counted and charged to the day's quota (failed calls
+// cost too), and a pending fault is taken.
+func (s *Server) admit(method string, c credential) (*Fault, *apiError) {
+	if e := s.authorize(c); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[method]++
+	s.rollDayLocked()
+	cost := costOf(method)
+	if s.opts.DailyQuota > 0 && s.quotaUsed+cost > s.opts.DailyQuota {
+		return nil, &apiError{status: http.StatusForbidden, domain: "youtube.quota", reason: "quotaExceeded",
+			message: "The request cannot be completed because you have exceeded your <a href=\"/youtube/v3/getting-started#quota\">quota</a>."}
+	}
+	s.quotaUsed += cost
+	return s.takeFaultLocked(method), nil
+}
+
 // api wraps a method handler with what every YouTube call goes through:
 // credential check, quota accounting, then fault injection.
 func (s *Server) api(method string, h func(w http.ResponseWriter, r *http.Request, f *Fault)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r) {
-			if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
-				writeError(w, http.StatusUnauthorized, "global", "authError", "Invalid Credentials")
-				return
-			}
-			writeError(w, http.StatusBadRequest, "global", "keyInvalid", "API key not valid. Please pass a valid API key.")
+		f, e := s.admit(method, restCredential(r))
+		if e != nil {
+			writeAPIError(w, e)
 			return
 		}
-		s.mu.Lock()
-		s.calls[method]++
-		s.rollDayLocked()
-		cost := costOf(method)
-		if s.opts.DailyQuota > 0 && s.quotaUsed+cost > s.opts.DailyQuota {
-			s.mu.Unlock()
-			writeError(w, http.StatusForbidden, "youtube.quota", "quotaExceeded",
-				"The request cannot be completed because you have exceeded your <a href=\"/youtube/v3/getting-started#quota\">quota</a>.")
-			return
-		}
-		s.quotaUsed += cost
-		f := s.takeFaultLocked(method)
-		s.mu.Unlock()
 		if f != nil && !applyFault(w, r, f) {
 			return
 		}
 		h(w, r, f)
 	}
-}
-
-func (s *Server) authorized(r *http.Request) bool {
-	if s.opts.APIKey == "" && s.opts.AccessToken == "" {
-		return true
-	}
-	if k := r.URL.Query().Get("key"); k != "" && k == s.opts.APIKey {
-		return true
-	}
-	auth := r.Header.Get("Authorization")
-	return s.opts.AccessToken != "" && auth == "Bearer "+s.opts.AccessToken
 }
 
 func bearer(r *http.Request) bool {
@@ -388,7 +512,7 @@ func (s *Server) videosList(w http.ResponseWriter, r *http.Request, f *Fault) {
 	s.mu.Lock()
 	for _, id := range ids {
 		v, ok := s.videos[id]
-		if !ok {
+		if !ok || (!v.DeletedAt.IsZero() && !now.Before(v.DeletedAt)) {
 			continue
 		}
 		st := v.state(now)
@@ -411,7 +535,7 @@ func (s *Server) videosList(w http.ResponseWriter, r *http.Request, f *Fault) {
 			if st == ended {
 				d.ActualEndTime = rfc3339(v.ActualEnd)
 			} else if !v.ChatDisabled {
-				d.ActiveLiveChatId = v.ChatID
+				d.ActiveLiveChatId = s.chatAtLocked(v.ID, now).id
 			}
 			if st == live {
 				d.ConcurrentViewers = uint64(max(interp(v.Viewers, now), 0))
@@ -430,150 +554,6 @@ func (s *Server) videosList(w http.ResponseWriter, r *http.Request, f *Fault) {
 	s.mu.Unlock()
 	resp.PageInfo = &youtube.PageInfo{TotalResults: int64(len(resp.Items)), ResultsPerPage: int64(len(resp.Items))}
 	writeJSON(w, resp, f)
-}
-
-func encodeToken(chatID string, pos int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(chatID + "|" + strconv.Itoa(pos)))
-}
-
-func decodeToken(tok, chatID string) (int, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		return 0, false
-	}
-	id, pos, ok := strings.Cut(string(b), "|")
-	if !ok || id != chatID {
-		return 0, false
-	}
-	n, err := strconv.Atoi(pos)
-	return n, err == nil && n >= 0
-}
-
-func (s *Server) chatList(w http.ResponseWriter, r *http.Request, f *Fault) {
-	q := r.URL.Query()
-	chatID := q.Get("liveChatId")
-	want := parts(r)
-	if !want["snippet"] && !want["id"] && !want["authorDetails"] {
-		writeError(w, http.StatusBadRequest, "youtube.part", "unknownPart", "part parameter is required")
-		return
-	}
-	maxResults := 500
-	if m := q.Get("maxResults"); m != "" {
-		n, err := strconv.Atoi(m)
-		if err != nil || n < 200 || n > 2000 {
-			writeError(w, http.StatusBadRequest, "youtube.parameter", "invalidValue", "Invalid value for maxResults: must be between 200 and 2000.")
-			return
-		}
-		maxResults = n
-	}
-	now := s.clock.Now()
-	s.mu.Lock()
-	c, ok := s.chats[chatID]
-	if !ok {
-		s.mu.Unlock()
-		writeError(w, http.StatusNotFound, "youtube.liveChat", "liveChatNotFound", "The live chat that you are trying to retrieve cannot be found.")
-		return
-	}
-	v := s.videos[c.videoID]
-	if v.ChatDisabled {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, "youtube.liveChat", "liveChatDisabled", "The live chat is not enabled for the specified broadcast.")
-		return
-	}
-	st := v.state(now)
-	if st == ended && !now.Before(v.ActualEnd.Add(s.opts.ChatEndedGrace)) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, "youtube.liveChat", "liveChatEnded", "The live chat is no longer live.")
-		return
-	}
-	if s.opts.EnforcePolling && !c.lastAt.IsZero() && now.Before(c.lastAt.Add(c.wait)) {
-		s.mu.Unlock()
-		writeError(w, http.StatusForbidden, "youtube.quota", "rateLimitExceeded",
-			"The request was sent too soon after the previous one. This error occurs when API requests are sent more frequently than the pollingIntervalMillis allows.")
-		return
-	}
-	visible := sort.Search(len(c.msgs), func(i int) bool { return c.msgs[i].PublishedAt.After(now) })
-	var start int
-	if tok := q.Get("pageToken"); tok != "" {
-		pos, ok := decodeToken(tok, chatID)
-		if !ok {
-			s.mu.Unlock()
-			writeError(w, http.StatusBadRequest, "youtube.parameter", "pageTokenInvalid", "The request specifies an invalid page token.")
-			return
-		}
-		start = min(pos, visible)
-	} else {
-		start = max(visible-s.opts.History, 0)
-	}
-	endPos := min(start+maxResults, visible)
-	resp := &youtube.LiveChatMessageListResponse{
-		Kind:                  "youtube#liveChatMessageListResponse",
-		Etag:                  "fake-etag",
-		NextPageToken:         encodeToken(chatID, endPos),
-		PollingIntervalMillis: s.opts.PollingMillis,
-		PageInfo:              &youtube.PageInfo{TotalResults: int64(endPos - start), ResultsPerPage: int64(endPos - start)},
-	}
-	if f != nil && f.PollingIntervalMillis != nil {
-		resp.PollingIntervalMillis = *f.PollingIntervalMillis
-		resp.ForceSendFields = []string{"PollingIntervalMillis"}
-	}
-	if st == ended {
-		resp.OfflineAt = v.ActualEnd.UTC().Format(time.RFC3339Nano)
-	}
-	c.lastAt, c.wait = now, time.Duration(max(resp.PollingIntervalMillis, 0))*time.Millisecond
-	ids := make([]string, 0, endPos-start)
-	resp.Items = make([]*youtube.LiveChatMessage, 0, endPos-start)
-	for _, m := range c.msgs[start:endPos] {
-		resp.Items = append(resp.Items, toResource(chatID, m, want))
-		ids = append(ids, m.ID)
-	}
-	s.mu.Unlock()
-	if writeJSON(w, resp, f) {
-		s.mu.Lock()
-		c.served = append(c.served, ids...)
-		s.mu.Unlock()
-	}
-}
-
-func toResource(chatID string, m Message, want map[string]bool) *youtube.LiveChatMessage {
-	item := &youtube.LiveChatMessage{Kind: "youtube#liveChatMessage", Etag: "fake-etag-" + m.ID, Id: m.ID}
-	if want["snippet"] {
-		sn := &youtube.LiveChatMessageSnippet{
-			Type: m.Type, LiveChatId: chatID, AuthorChannelId: m.AuthorChannelID,
-			PublishedAt: m.PublishedAt.UTC().Format("2006-01-02T15:04:05.000000-07:00"),
-		}
-		switch m.Type {
-		case "textMessageEvent":
-			sn.HasDisplayContent, sn.DisplayMessage = true, m.Text
-			sn.TextMessageDetails = &youtube.LiveChatTextMessageDetails{MessageText: m.Text}
-		case "superChatEvent":
-			sn.HasDisplayContent, sn.DisplayMessage = true, m.Text
-			sn.SuperChatDetails = &youtube.LiveChatSuperChatDetails{AmountMicros: 5000000, Currency: "USD", AmountDisplayString: "$5.00", UserComment: m.Text, Tier: 2}
-		case "messageDeletedEvent":
-			sn.MessageDeletedDetails = &youtube.LiveChatMessageDeletedDetails{DeletedMessageId: m.TargetID}
-		case "messageRetractedEvent":
-			sn.MessageRetractedDetails = &youtube.LiveChatMessageRetractedDetails{RetractedMessageId: m.TargetID}
-		case "userBannedEvent":
-			sn.HasDisplayContent, sn.DisplayMessage = true, m.Text
-			sn.UserBannedDetails = &youtube.LiveChatUserBannedMessageDetails{
-				BanType: "temporary", BanDurationSeconds: 300,
-				BannedUserDetails: &youtube.ChannelProfileDetails{ChannelId: m.TargetID, DisplayName: "banned"},
-			}
-		default:
-			if m.Text != "" {
-				sn.HasDisplayContent, sn.DisplayMessage = true, m.Text
-			}
-		}
-		item.Snippet = sn
-	}
-	if want["authorDetails"] {
-		item.AuthorDetails = &youtube.LiveChatMessageAuthorDetails{
-			ChannelId: m.AuthorChannelID, DisplayName: m.AuthorName,
-			ChannelUrl:      "http://www.youtube.com/channel/" + m.AuthorChannelID,
-			ProfileImageUrl: "https://yt3.ggpht.example/" + m.AuthorChannelID,
-		}
-	}
-	return item
 }
 
 func (s *Server) chatInsert(w http.ResponseWriter, r *http.Request, f *Fault) {
@@ -599,7 +579,7 @@ func (s *Server) chatInsert(w http.ResponseWriter, r *http.Request, f *Fault) {
 		writeError(w, http.StatusNotFound, "youtube.liveChat", "liveChatNotFound", "The live chat that you are trying to retrieve cannot be found.")
 		return
 	}
-	if s.videos[c.videoID].state(now) == ended {
+	if s.videos[c.videoID].state(now) == ended || (!c.endedAt.IsZero() && !now.Before(c.endedAt)) {
 		s.mu.Unlock()
 		writeError(w, http.StatusForbidden, "youtube.liveChat", "liveChatEnded", "The live chat is no longer live.")
 		return
@@ -709,10 +689,20 @@ type errorBody struct {
 
 // writeError answers with Google's error body.
 func writeError(w http.ResponseWriter, code int, domain, reason, message string) {
+	writeAPIError(w, &apiError{status: code, domain: domain, reason: reason, message: message})
+}
+
+// writeAPIError answers with Google's error body for e.
+func writeAPIError(w http.ResponseWriter, e *apiError) {
+	code, message := e.status, e.message
 	var b errorBody
 	b.Error.Code = code
 	b.Error.Message = message
-	b.Error.Errors = []errorItem{{Message: message, Domain: domain, Reason: reason}}
+	item := errorItem{Message: message, Domain: e.domain, Reason: e.reason}
+	if e.location != "" {
+		item.Location, item.LocationType = e.location, "parameter"
+	}
+	b.Error.Errors = []errorItem{item}
 	b.Error.Status = map[int]string{400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
 		404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}[code]
 	body, _ := json.Marshal(b)
