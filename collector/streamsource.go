@@ -129,7 +129,7 @@ func (s *StreamSource) Close() error { return s.conn.Close() }
 // ChatRead. It returns nil when the server closes the stream normally,
 // ctx.Err() wrapped when ctx ends, onPage's error as is, or an *APIError
 // that unwraps to the same sentinels as the polled read. A response that
-// does not match the proto (see checkResponse) ends the stream with an
+// does not match the proto (see checkFields) ends the stream with an
 // *APIError unwrapping to ErrStreamingUnsupported and naming the field.
 //
 // With OAuth, a stream refused as UNAUTHENTICATED before its first

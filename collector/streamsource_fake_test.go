@@ -505,3 +505,41 @@ func TestFakeStreamCancelIsPrompt(t *testing.T) {
 		t.Fatal("StreamChat did not return within 2 s of the cancel")
 	}
 }
+
+// Every type of the proto's enum goes through the fake's gRPC server and
+// the client as the same REST string it was scripted with.
+func TestFakeStreamEveryTypeRoundTrips(t *testing.T) {
+	e := newStreamEnv(t, fakeyoutube.Options{History: 100}, StreamConfig{})
+	var want []string
+	for _, typ := range messageTypes {
+		if typ != "invalidType" {
+			want = append(want, typ)
+		}
+	}
+	slices.Sort(want)
+	for i, typ := range want {
+		if err := e.fake.AddMessages(streamVideo, fakeyoutube.Message{ID: "m-" + typ, Type: typ, AuthorChannelID: "UCa", AuthorName: "A",
+			Text: "x", PublishedAt: streamT0.Add(time.Duration(i-len(want)) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := &pageLog{}
+	ctx, cancel := context.WithCancel(testCtx(t))
+	done := e.run(ctx, "", log)
+	waitFor(t, "the history page", func() bool { n, _, _ := log.snapshot(); return n == 1 })
+	cancel()
+	waitDone(t, done)
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	var got []string
+	for _, m := range log.pages[0].Messages {
+		if m.ID != "m-"+m.Type {
+			t.Errorf("message %s arrived as type %q", m.ID, m.Type)
+		}
+		got = append(got, m.Type)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("types %v, want %v", got, want)
+	}
+}
