@@ -37,6 +37,14 @@ type ChatSource interface {
 	ReadChat(ctx context.Context, chatID, pageToken string) (ChatRead, error)
 }
 
+// ChatStreamer reads a live chat with streamList: one call, each pushed
+// response handed to onPage in order, until the server closes the stream
+// (nil), ctx ends, onPage fails (its error), or the call fails (an
+// *APIError). *StreamSource is one.
+type ChatStreamer interface {
+	StreamChat(ctx context.Context, chatID, pageToken string, onPage func(ChatRead) error) error
+}
+
 // VideoSource reads the state and statistics of videos (at most 50 ids).
 type VideoSource interface {
 	Videos(ctx context.Context, ids []string) ([]VideoSample, error)

@@ -124,7 +124,7 @@ func TestCollectorEndToEndWithFaults(t *testing.T) {
 	sc.fake.Inject(fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, Truncate: true})
 	sc.fake.Inject(fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, InvalidJSON: true})
 
-	c, err := New(Config{Credential: "test-key", Clock: clock, RefreshInterval: 10 * time.Second}, sc.yt, sc.store, sc.metrics, testLogger(t))
+	c, err := New(Config{QuotaProject: "test-key", Clock: clock, RefreshInterval: 10 * time.Second}, sc.yt, sc.store, sc.metrics, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,10 +206,13 @@ func TestEightHourEventWithinBudget(t *testing.T) {
 			break
 		}
 		nextWatch := w.Sample(ctx, streams)
-		if poller == nil && needsPoller(streams[0]) {
+		if poller == nil && streams[0].ChatID != "" {
 			poller = NewPoller(PollerConfig{Quota: q, Source: sc.yt, Store: sc.store, Stream: streams[0], Clock: clock,
 				Metrics: sc.metrics, Logger: testLogger(t)})
 			nextPoll = now
+		}
+		if poller != nil {
+			poller.UpdateTimes(streams[0])
 		}
 		if poller != nil && !now.Before(nextPoll) {
 			wait, done := poller.Step(ctx)
@@ -266,7 +269,11 @@ func TestEightHourEventWithinBudget(t *testing.T) {
 // token, and every served message is stored exactly once.
 func TestCollectorResumesAfterRestart(t *testing.T) {
 	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	clock := fakeyoutube.NewSpeedClock(start.Add(-5*time.Minute), 1000)
+	// 40 minutes ahead of the first message: 2.4 s of real time for the
+	// collector to start and make its first read on a loaded machine (with
+	// 5 minutes, 0.3 s, a slow start lost early messages to the 20-message
+	// first-read history).
+	clock := fakeyoutube.NewSpeedClock(start.Add(-40*time.Minute), 1000)
 	aud := fakeyoutube.Audience{Seed: 9, Attendees: attendees(100), Lurkers: 400,
 		Floods: []fakeyoutube.Flood{{At: start.Add(20 * time.Minute), Size: 2500}}}
 	sc := newScenario(t, clock, start, time.Hour, aud, fakeyoutube.Options{PollingMillis: 3000, History: 20, ChatEndedGrace: 30 * time.Minute})
@@ -280,7 +287,7 @@ func TestCollectorResumesAfterRestart(t *testing.T) {
 		return nil
 	}
 	run := func(stopAt <-chan struct{}) {
-		c, err := New(Config{Credential: "k", Clock: clock, RefreshInterval: 10 * time.Second}, sc.yt, sc.store, nil, testLogger(t))
+		c, err := New(Config{QuotaProject: "k", Clock: clock, RefreshInterval: 10 * time.Second}, sc.yt, sc.store, nil, testLogger(t))
 		if err != nil {
 			t.Fatal(err)
 		}

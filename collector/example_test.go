@@ -40,7 +40,7 @@ func Example() {
 	})
 	var store collector.Store = demoStore{} // the lead's attendance/store
 	c, _ := collector.New(collector.Config{
-		Credential: "demo", QuotaDaily: 10000, EventDuration: 2 * time.Hour, Clock: clock,
+		QuotaProject: "demo", QuotaDaily: 10000, EventDuration: 2 * time.Hour, Clock: clock,
 	}, yt, store, metrics, logger)
 
 	ctx, cancel := context.WithCancel(ctx)

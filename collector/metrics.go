@@ -237,3 +237,21 @@ func (m *Metrics) setScheduledStart(event, video string, at time.Time) {
 		m.scheduledStart.WithLabelValues(event, video).Set(float64(at.Unix()))
 	}
 }
+
+// track creates a tracked stream's counters at zero, so that rates and
+// alerts see them before the first gap or reconnect.
+func (m *Metrics) track(event, video string) {
+	if m != nil {
+		m.gaps.WithLabelValues(event, video)
+		m.reconnects.WithLabelValues(event, video)
+	}
+}
+
+// markUpToDate records that the stream's chat was read up to now although
+// no page was committed (a streamList connection that closed with nothing
+// new): the stall alert looks at the last commit.
+func (m *Metrics) markUpToDate(event, video string, at time.Time) {
+	if m != nil {
+		m.lastCommit.WithLabelValues(event, video).Set(float64(at.Unix()))
+	}
+}

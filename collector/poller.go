@@ -24,6 +24,40 @@ type PollerConfig struct {
 	Store         Store             // required
 	Stream        attendance.Stream // the stream to read, with its stored page token
 	Fence         int64             // the fence of the chat lease this poller holds; every page carries it
+	// Streamer, when set, reads the chat with streamList (one connection
+	// at a time, each pushed response committed as a page); Source is then
+	// the fallback when YouTube refuses streaming for this chat.
+	Streamer ChatStreamer
+	// RequestSample asks the stream watcher to read videos.list for this
+	// stream at once: a chat-level end while the video is live may mean a
+	// new chat id or the end of the video. May be nil.
+	RequestSample func()
+	// GapReason, when set, is recorded with the first page this poller
+	// commits (a chat that replaced another: attendance.GapChatReplaced).
+	GapReason string
+}
+
+// Re-check bounds for a chat that says it has ended (or cannot be read)
+// while its video is live: 15 s doubling to 2 min, for as long as the video
+// is live.
+const (
+	recheckBase = 15 * time.Second
+	recheckMax  = 2 * time.Minute
+	// badRequestTries is how many times a request YouTube rejects as bad
+	// (an unexpected 4xx) is sent before the stream stops loudly.
+	badRequestTries = 2
+)
+
+// RecheckDelay is the wait before the n-th re-check (n from 1) of a chat
+// that ended or cannot be read while its video is live.
+func RecheckDelay(n int) time.Duration {
+	if n < 1 {
+		n = 1
+	}
+	if n > 4 {
+		return recheckMax
+	}
+	return min(recheckBase<<(n-1), recheckMax)
 }
 
 // Poller reads one live chat page by page, commits each page with its
@@ -35,6 +69,11 @@ type Poller struct {
 
 	token          string
 	errCount       int
+	recheckCount   int    // chat-level ends in a row while the video is live
+	badRequests    int    // ErrBadRequest answers in a row
+	gapReason      string // recorded with the next committed page
+	streamer       ChatStreamer
+	wake           chan struct{}
 	slow           time.Duration // extra wait after rateLimitExceeded, halves on success
 	serverInterval time.Duration
 	fullPage       bool
@@ -87,20 +126,41 @@ func NewPoller(cfg PollerConfig) *Poller {
 		stream:         s,
 		schedule:       s,
 		token:          s.PageToken,
+		gapReason:      cfg.GapReason,
+		streamer:       cfg.Streamer,
+		wake:           make(chan struct{}, 1),
 		serverInterval: DefaultPollInterval,
-		stateSet:       s.ChatState == attendance.ChatPolling || s.ChatState == attendance.ChatGap,
 		log:            cfg.Logger.With("component", "chat_poller", "event", s.EventSlug, "video", s.VideoID, "stream_id", s.ID),
 		health:         PollerHealth{StreamID: s.ID, Event: s.EventSlug, VideoID: s.VideoID},
 	}
 }
 
-// UpdateTimes takes the stream's latest schedule (start, end) as the
-// watcher saw it, for the quota planner.
+// UpdateTimes takes the stream's latest state and schedule (start, end) as
+// the watcher saw it: the quota planner spaces reads by it, and a chat-level
+// end is final only once the video has ended. A video that has just ended
+// wakes the poller so its chat is drained at once.
 func (p *Poller) UpdateTimes(s attendance.Stream) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.schedule.ScheduledStart, p.schedule.ScheduledEnd = s.ScheduledStart, s.ScheduledEnd
 	p.schedule.ActualStart, p.schedule.ActualEnd = s.ActualStart, s.ActualEnd
+	if s.State != "" && s.State != p.schedule.State {
+		p.schedule.State = s.State
+		if s.State == attendance.StreamEnded {
+			select {
+			case p.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// videoEnded says whether the watcher last saw the video ended: only then
+// is a chat-level end final.
+func (p *Poller) videoEnded() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.schedule.State == attendance.StreamEnded || !p.schedule.ActualEnd.IsZero()
 }
 
 // FinalState is the chat state the poller last recorded (empty if none).
@@ -128,6 +188,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-p.cfg.Clock.After(wait):
+		case <-p.wake:
 		}
 	}
 }
@@ -156,6 +217,9 @@ func (p *Poller) Step(ctx context.Context) (wait time.Duration, done bool) {
 		p.setHealth(func(h *PollerHealth) { h.QuotaPaused, h.NextPoll = true, until })
 		return max(until.Sub(now), time.Second), false
 	}
+	if p.streamer != nil {
+		return p.streamStep(ctx, now)
+	}
 	callCtx, attempts := countAttempts(ctx)
 	read, err := p.cfg.Source.ReadChat(callCtx, p.stream.ChatID, p.token)
 	// The call may have reached YouTube even if ctx ended meanwhile: count it.
@@ -173,10 +237,70 @@ func (p *Poller) Step(ctx context.Context) (wait time.Duration, done bool) {
 	return p.commit(ctx, read)
 }
 
+// errStopStream ends a streamList connection from inside its page
+// callback: the poller is done.
+var errStopStream = errors.New("poller done")
+
+// streamStep opens one streamList connection (5 units, charged before it is
+// opened) and commits every response as a page, exactly as a polled page,
+// until the server closes the stream. The next connection is spaced by the
+// quota planner, counted from this one's start: a server that holds streams
+// open is reconnected at once, one that closes them every few seconds (the
+// reference: about 10 s) is reconnected no sooner than the budget allows.
+func (p *Poller) streamStep(ctx context.Context, start time.Time) (time.Duration, bool) {
+	q := p.cfg.Quota
+	if p.stateSet {
+		p.cfg.Metrics.countReconnect(p.stream.EventSlug, p.stream.VideoID)
+	}
+	if err := q.Spend(context.WithoutCancel(ctx), MethodChatStream, ChatReadCost); err != nil {
+		p.cfg.Metrics.countStoreError(OpQuotaLedger)
+		p.log.Warn("quota ledger write failed", "err", err)
+	}
+	pages := 0
+	done := false
+	err := p.streamer.StreamChat(ctx, p.stream.ChatID, p.token, func(read ChatRead) error {
+		pages++
+		_, done = p.commit(ctx, read)
+		if done {
+			return errStopStream
+		}
+		return nil
+	})
+	now := p.cfg.Clock.Now()
+	p.setHealth(func(h *PollerHealth) { h.LastPoll, h.QuotaPaused = now, false })
+	switch {
+	case ctx.Err() != nil || done || errors.Is(err, errStopStream):
+		return 0, true
+	case errors.Is(err, ErrStreamingUnsupported):
+		p.log.Error("youtube refused streamList for this chat: falling back to polling (liveChatMessages.list)", "err", err)
+		p.streamer = nil
+		p.stateSet = false
+		return 0, false
+	case err != nil:
+		return p.handleError(ctx, now, err)
+	case pages == 0 && now.Sub(start) < MinPollInterval:
+		// closed at once without a response: a fast repeated failure
+		return p.backoff(now, ErrTransient, 0), false
+	}
+	p.cfg.Metrics.markUpToDate(p.stream.EventSlug, p.stream.VideoID, now)
+	// Pushed responses carry no useful polling interval: the planner's
+	// spacing runs from this connection's start.
+	p.serverInterval, p.fullPage = MinPollInterval, false
+	return max(p.plan(ctx, now)-now.Sub(start), 0), false
+}
+
+// readingState is the chat state of a chat being read by this poller.
+func (p *Poller) readingState() attendance.ChatState {
+	if p.streamer != nil {
+		return attendance.ChatStreaming
+	}
+	return attendance.ChatPolling
+}
+
 func (p *Poller) commit(ctx context.Context, read ChatRead) (time.Duration, bool) {
 	page := attendance.ChatPage{
 		StreamID: p.stream.ID, Messages: read.Messages, NextPageToken: read.NextPageToken, OfflineAt: read.OfflineAt,
-		Fence: p.cfg.Fence,
+		Fence: p.cfg.Fence, GapReason: p.gapReason,
 	}
 	if err := p.cfg.Store.CommitChatPage(ctx, page); err != nil {
 		if ctx.Err() != nil {
@@ -194,8 +318,14 @@ func (p *Poller) commit(ctx context.Context, read ChatRead) (time.Duration, bool
 		return p.backoff(p.cfg.Clock.Now(), err, 0), false
 	}
 	committed := p.cfg.Clock.Now()
+	if p.gapReason != "" {
+		p.cfg.Metrics.countGap(p.stream.EventSlug, p.stream.VideoID)
+		p.log.Warn("chat gap recorded: import a replay file for the span", "reason", p.gapReason)
+		p.gapReason = ""
+	}
 	p.token = read.NextPageToken
 	p.errCount = 0
+	p.badRequests = 0
 	p.slow /= 2
 	p.cfg.Metrics.setBackoff(p.stream.EventSlug, p.stream.VideoID, false)
 	p.observe(read.Messages, committed)
@@ -204,16 +334,27 @@ func (p *Poller) commit(ctx context.Context, read ChatRead) (time.Duration, bool
 		h.Messages += int64(len(read.Messages))
 	})
 	if !p.stateSet {
-		p.setState(ctx, attendance.ChatPolling, "")
+		p.setState(ctx, p.readingState(), "")
 		p.stateSet = true
 	}
 	if !read.OfflineAt.IsZero() {
 		if p.draining && len(read.Messages) == 0 {
-			p.setState(ctx, attendance.ChatDrained, "offline and every message read")
-			p.log.Info("chat drained")
-			return 0, true
+			if p.videoEnded() {
+				p.setState(ctx, attendance.ChatDrained, "offline and every message read")
+				p.log.Info("chat drained")
+				return 0, true
+			}
+			// offlineAt while the video is live: an encoder drop, or the
+			// end not yet seen by videos.list. Keep the token and look again.
+			return p.recheck(ctx, committed, attendance.ChatBackoff, "chat offline while the video is live: re-checking", nil), false
 		}
 		p.draining = true
+	} else {
+		p.draining = false
+		if p.recheckCount > 0 {
+			p.recheckCount = 0
+			p.setState(ctx, p.readingState(), "")
+		}
 	}
 	p.serverInterval = ClampPollInterval(read.PollingMillis)
 	p.fullPage = read.PageSize > 0 && int64(len(read.Messages)) >= read.PageSize
@@ -286,34 +427,86 @@ func (p *Poller) handleError(ctx context.Context, now time.Time, err error) (tim
 		p.log.Warn("youtube rate limit: slowing down", "extra_wait", p.slow)
 		return p.backoff(now, err, p.serverInterval+p.slow), false
 	case errors.Is(err, ErrChatEnded):
-		p.setState(ctx, attendance.ChatDrained, "live chat ended")
-		p.log.Info("chat ended")
-		return 0, true
+		if p.videoEnded() {
+			p.setState(ctx, attendance.ChatDrained, "live chat ended")
+			p.log.Info("chat ended")
+			return 0, true
+		}
+		return p.recheck(ctx, now, attendance.ChatBackoff, "live chat ended while the video is live: re-checking", err), false
 	case errors.Is(err, ErrChatDisabled):
-		p.setState(ctx, attendance.ChatDisabled, "live chat disabled: stats only")
-		p.log.Warn("chat disabled on this broadcast: stats only")
-		return 0, true
+		if p.videoEnded() {
+			p.setState(ctx, attendance.ChatDisabled, "live chat disabled")
+			return 0, true
+		}
+		return p.recheck(ctx, now, attendance.ChatDisabled, "live chat disabled by the owner: re-checking while the video is live", err), false
 	case errors.Is(err, ErrChatNotFound):
-		p.setState(ctx, attendance.ChatNotFound, "live chat not found: stats only")
-		p.log.Warn("chat not found: stats only")
-		return 0, true
+		if p.videoEnded() {
+			p.setState(ctx, attendance.ChatNotFound, "live chat not found")
+			return 0, true
+		}
+		return p.recheck(ctx, now, attendance.ChatNotFound, "live chat not found: re-checking while the video is live", err), false
 	case errors.Is(err, ErrForbidden), errors.Is(err, ErrKeyInvalid), errors.Is(err, ErrGrantInvalid):
-		p.setState(ctx, attendance.ChatForbidden, ReasonLabel(err)+": check the credential")
 		if !p.loudOnce {
-			p.log.Error("youtube refused to read this chat: check the api key or oauth grant; polling stopped", "err", err)
+			p.log.Error("youtube refused to read this chat: check the api key or oauth grant (members-only and private chats need the owner's oauth token)", "err", err)
 			p.loudOnce = true
 		}
-		return 0, true
+		if p.videoEnded() {
+			p.setState(ctx, attendance.ChatForbidden, ReasonLabel(err)+": check the credential")
+			return 0, true
+		}
+		return p.recheck(ctx, now, attendance.ChatForbidden, ReasonLabel(err)+": check the credential; re-checking while the video is live", err), false
 	case errors.Is(err, ErrPageTokenInvalid):
-		p.log.Warn("page token rejected: restarting without a token, messages may be missing", "err", err)
+		p.log.Warn("page token rejected: reading again without a token and recording a gap", "err", err)
 		p.token = ""
-		p.setState(ctx, attendance.ChatGap, "page token invalid: restarted without a token")
-		p.stateSet = true
+		p.gapReason = attendance.GapTokenInvalid
+		p.setState(ctx, attendance.ChatGap, "page token invalid: read again without a token; the gap is recorded")
+		p.stateSet = false
 		return p.serverInterval, false
+	case errors.Is(err, ErrBadRequest):
+		p.badRequests++
+		if p.badRequests >= badRequestTries {
+			p.setState(ctx, attendance.ChatStopped, "youtube rejected the request ("+reasonOf(err)+"): run rollcall stream rearm once fixed")
+			p.log.Error("youtube rejected the chat request twice: this stream's chat is stopped", "reason", reasonOf(err), "err", err)
+			return 0, true
+		}
+		p.log.Warn("youtube rejected the chat request: trying once more", "reason", reasonOf(err), "err", err)
+		return p.backoff(now, err, hint), false
 	default:
 		p.log.Warn("chat read failed: backing off", "err", err, "errors_in_a_row", p.errCount+1)
 		return p.backoff(now, err, hint), false
 	}
+}
+
+// recheck handles a chat-level end while the video is live: it records
+// state, asks the watcher for videos.list at once (a new chat id is
+// followed at once by the collector), and waits 15 s doubling to 2 min
+// before reading the same chat with the same token again.
+func (p *Poller) recheck(ctx context.Context, now time.Time, st attendance.ChatState, detail string, err error) time.Duration {
+	p.recheckCount++
+	if p.recheckCount == 1 || st != attendance.ChatBackoff {
+		p.setState(ctx, st, detail)
+		p.stateSet = false
+		p.log.Warn("chat cannot be read while the video is live: re-checking", "state", string(st), "reason", ReasonLabel(err))
+	}
+	if p.cfg.RequestSample != nil {
+		p.cfg.RequestSample()
+	}
+	d := RecheckDelay(p.recheckCount)
+	p.setHealth(func(h *PollerHealth) {
+		h.BackingOff, h.NextPoll = true, now.Add(d)
+		if err != nil {
+			h.LastError = ReasonLabel(err)
+		}
+	})
+	return d
+}
+
+// reasonOf is Google's reason of an API error, else its label.
+func reasonOf(err error) string {
+	if ae, ok := errors.AsType[*APIError](err); ok && ae.Reason != "" {
+		return ae.Reason
+	}
+	return ReasonLabel(err)
 }
 
 func (p *Poller) backoff(now time.Time, err error, hint time.Duration) time.Duration {
@@ -330,6 +523,7 @@ func (p *Poller) setState(ctx context.Context, st attendance.ChatState, detail s
 	p.mu.Lock()
 	p.final = st
 	p.mu.Unlock()
+	p.cfg.Metrics.setChatState(p.stream.EventSlug, p.stream.VideoID, MetricState(attendance.StreamLive, st))
 	if err := p.cfg.Store.SetChatState(ctx, p.stream.ID, p.cfg.Fence, st, detail); err != nil {
 		p.cfg.Metrics.countStoreError(OpSetChatState)
 		p.log.Error("record chat state failed", "state", string(st), "err", err)
@@ -375,4 +569,32 @@ func (p *Poller) setHealth(f func(*PollerHealth)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	f(&p.health)
+}
+
+// MetricState is the rollcall_chat_state value for a stream in video state
+// vs and chat state cs.
+func MetricState(vs attendance.StreamState, cs attendance.ChatState) string {
+	if vs == attendance.StreamUnavailable {
+		return StateUnavailable
+	}
+	switch cs {
+	case attendance.ChatStreaming:
+		return StateStreaming
+	case attendance.ChatPolling:
+		return StatePolling
+	case attendance.ChatBackoff:
+		return StateBackoff
+	case attendance.ChatGap:
+		return StateGap
+	case attendance.ChatDrained:
+		return StateEnded
+	case attendance.ChatDisabled:
+		return StateDisabled
+	case attendance.ChatForbidden:
+		return StateForbidden
+	case attendance.ChatStopped:
+		return StateStopped
+	default: // waiting, not_found, none yet
+		return StateWaiting
+	}
 }

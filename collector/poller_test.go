@@ -53,17 +53,23 @@ func TestPollerErrorClasses(t *testing.T) {
 		wantState attendance.ChatState
 		wantToken string
 		wantPause bool
+		ended     bool // the video has ended (else it is live)
 	}{
-		{"transient backs off, same token", apiErr(ErrTransient), false, 500 * time.Millisecond, attendance.ChatPolling, "tok-1", false},
-		{"rate limited slows down", apiErr(ErrRateLimited), false, 10 * time.Second, attendance.ChatPolling, "tok-1", false},
-		{"quota exceeded pauses until pacific midnight", apiErr(ErrQuotaExceeded), false, 6 * time.Hour, attendance.ChatPolling, "tok-1", true},
-		{"chat ended is drained", apiErr(ErrChatEnded), true, 0, attendance.ChatDrained, "tok-1", false},
-		{"chat disabled: stats only", apiErr(ErrChatDisabled), true, 0, attendance.ChatDisabled, "tok-1", false},
-		{"chat not found: stats only", apiErr(ErrChatNotFound), true, 0, attendance.ChatNotFound, "tok-1", false},
-		{"forbidden stops", apiErr(ErrForbidden), true, 0, attendance.ChatForbidden, "tok-1", false},
-		{"key invalid stops", apiErr(ErrKeyInvalid), true, 0, attendance.ChatForbidden, "tok-1", false},
-		{"page token invalid restarts without token", apiErr(ErrPageTokenInvalid), false, DefaultPollInterval, attendance.ChatGap, "", false},
-		{"unclassified error backs off", errors.New("boom"), false, 500 * time.Millisecond, attendance.ChatPolling, "tok-1", false},
+		{"transient backs off, same token", apiErr(ErrTransient), false, 500 * time.Millisecond, attendance.ChatPolling, "tok-1", false, false},
+		{"rate limited slows down", apiErr(ErrRateLimited), false, 10 * time.Second, attendance.ChatPolling, "tok-1", false, false},
+		{"quota exceeded pauses until pacific midnight", apiErr(ErrQuotaExceeded), false, 6 * time.Hour, attendance.ChatPolling, "tok-1", true, false},
+		{"chat ended while live is re-checked", apiErr(ErrChatEnded), false, 15 * time.Second, attendance.ChatBackoff, "tok-1", false, false},
+		{"chat disabled while live is re-checked", apiErr(ErrChatDisabled), false, 15 * time.Second, attendance.ChatDisabled, "tok-1", false, false},
+		{"chat not found while live is re-checked", apiErr(ErrChatNotFound), false, 15 * time.Second, attendance.ChatNotFound, "tok-1", false, false},
+		{"forbidden while live is re-checked", apiErr(ErrForbidden), false, 15 * time.Second, attendance.ChatForbidden, "tok-1", false, false},
+		{"key invalid while live is re-checked", apiErr(ErrKeyInvalid), false, 15 * time.Second, attendance.ChatForbidden, "tok-1", false, false},
+		{"chat ended after the video ended is drained", apiErr(ErrChatEnded), true, 0, attendance.ChatDrained, "tok-1", false, true},
+		{"chat disabled after the video ended", apiErr(ErrChatDisabled), true, 0, attendance.ChatDisabled, "tok-1", false, true},
+		{"chat not found after the video ended", apiErr(ErrChatNotFound), true, 0, attendance.ChatNotFound, "tok-1", false, true},
+		{"forbidden after the video ended", apiErr(ErrForbidden), true, 0, attendance.ChatForbidden, "tok-1", false, true},
+		{"page token invalid restarts without token", apiErr(ErrPageTokenInvalid), false, DefaultPollInterval, attendance.ChatGap, "", false, false},
+		{"a bad request is tried again once", apiErr(ErrBadRequest), false, 500 * time.Millisecond, attendance.ChatPolling, "tok-1", false, false},
+		{"unclassified error backs off", errors.New("boom"), false, 500 * time.Millisecond, attendance.ChatPolling, "tok-1", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,6 +79,11 @@ func TestPollerErrorClasses(t *testing.T) {
 				return ChatRead{}, tt.err
 			})
 			p, store, _, m := newTestPoller(t, src, 10000)
+			sampled := 0
+			p.cfg.RequestSample = func() { sampled++ }
+			if tt.ended {
+				p.UpdateTimes(attendance.Stream{State: attendance.StreamEnded, ActualEnd: t0})
+			}
 			wait, done := p.Step(context.Background())
 			if done != tt.wantDone {
 				t.Fatalf("done = %v, want %v", done, tt.wantDone)
@@ -91,6 +102,9 @@ func TestPollerErrorClasses(t *testing.T) {
 			}
 			if got := store.quotaByM[MethodChatList]; got != ChatReadCost {
 				t.Errorf("failed read spent %d units, want %d", got, ChatReadCost)
+			}
+			if wantSample := tt.wantWait == 15*time.Second; (sampled == 1) != wantSample {
+				t.Errorf("videos.list requested %d times, want it at once: %v", sampled, wantSample)
 			}
 			if got := testutil.ToFloat64(m.quotaPaused) == 1; got != tt.wantPause {
 				t.Errorf("quota paused gauge = %v, want %v", got, tt.wantPause)
@@ -181,6 +195,7 @@ func TestPollerDrainsAfterOffline(t *testing.T) {
 		return r, nil
 	})
 	p, store, _, _ := newTestPoller(t, src, 10000)
+	p.UpdateTimes(attendance.Stream{State: attendance.StreamEnded, ActualEnd: offline})
 	var waits []time.Duration
 	for range 10 {
 		wait, done := p.Step(context.Background())
@@ -264,5 +279,127 @@ func TestPollerWaitsForTheScheduledStart(t *testing.T) {
 	p2.Step(context.Background())
 	if calls != before+1 {
 		t.Error("an early start was not read")
+	}
+}
+
+// A chat that answers liveChatEnded, or offlineAt with an empty page, while
+// its video is live (a replaced chat, an encoder drop) is never drained:
+// it is re-checked 15 s doubling to 2 min with the same token, videos.list
+// is asked for at once, and reading resumes when messages come again.
+func TestPollerNeverDrainsWhileTheVideoIsLive(t *testing.T) {
+	offline := t0.Add(time.Minute)
+	var reads []string
+	script := []func() (ChatRead, error){
+		func() (ChatRead, error) {
+			return ChatRead{NextPageToken: "t2", Messages: []attendance.ChatMessage{{ID: "1"}}}, nil
+		},
+		func() (ChatRead, error) { return ChatRead{NextPageToken: "t3", OfflineAt: offline}, nil },
+		func() (ChatRead, error) { return ChatRead{NextPageToken: "t4", OfflineAt: offline}, nil },
+		func() (ChatRead, error) { return ChatRead{NextPageToken: "t5", OfflineAt: offline}, nil },
+		func() (ChatRead, error) { return ChatRead{}, apiErr(ErrChatEnded) },
+		func() (ChatRead, error) { return ChatRead{}, apiErr(ErrChatEnded) },
+		func() (ChatRead, error) { return ChatRead{}, apiErr(ErrChatEnded) },
+		func() (ChatRead, error) { return ChatRead{}, apiErr(ErrChatEnded) },
+		func() (ChatRead, error) {
+			return ChatRead{NextPageToken: "t6", Messages: []attendance.ChatMessage{{ID: "2"}}}, nil
+		},
+	}
+	src := chatFunc(func(ctx context.Context, chatID, token string) (ChatRead, error) {
+		reads = append(reads, token)
+		return script[len(reads)-1]()
+	})
+	p, store, clock, m := newTestPoller(t, src, 10000)
+	sampled := 0
+	p.cfg.RequestSample = func() { sampled++ }
+	var waits []time.Duration
+	for range script {
+		wait, done := p.Step(context.Background())
+		if done {
+			t.Fatalf("done after %d reads while the video is live (state %s)", len(reads), store.stream(7).ChatState)
+		}
+		waits = append(waits, wait)
+		clock.Advance(wait)
+	}
+	want := []time.Duration{15 * time.Second, 30 * time.Second, 60 * time.Second, 2 * time.Minute, 2 * time.Minute, 2 * time.Minute}
+	if got := waits[2:8]; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("re-check waits = %v, want %v", got, want)
+	}
+	if fmt.Sprint(reads) != "[tok-1 t2 t3 t4 t5 t5 t5 t5 t5]" {
+		t.Errorf("tokens read = %v: the token must be kept across re-checks", reads)
+	}
+	if sampled != 6 {
+		t.Errorf("videos.list requested %d times, want once per re-check (6)", sampled)
+	}
+	if st := store.stream(7); st.ChatState != attendance.ChatPolling || st.PageToken != "t6" || store.commits["2"] != 1 {
+		t.Errorf("after messages came again: %+v", st)
+	}
+	if got := testutil.ToFloat64(m.chatState.WithLabelValues("dialogue", "vid00000001", StatePolling)); got != 1 {
+		t.Errorf("chat state gauge polling = %v, want 1", got)
+	}
+	// The video ends: the next empty offline page is final.
+	p.UpdateTimes(attendance.Stream{State: attendance.StreamEnded, ActualEnd: clock.Now()})
+	script = append(script,
+		func() (ChatRead, error) { return ChatRead{NextPageToken: "t7", OfflineAt: offline}, nil },
+		func() (ChatRead, error) { return ChatRead{NextPageToken: "t8", OfflineAt: offline}, nil })
+	for range 2 {
+		if _, done := p.Step(context.Background()); done {
+			break
+		}
+	}
+	if st := store.stream(7); st.ChatState != attendance.ChatDrained {
+		t.Errorf("after the video ended: %s", st.ChatState)
+	}
+}
+
+// A request YouTube will never accept is sent twice, then the chat stops
+// loudly instead of being retried for ever.
+func TestPollerStopsAfterTwoBadRequests(t *testing.T) {
+	calls := 0
+	src := chatFunc(func(ctx context.Context, chatID, token string) (ChatRead, error) {
+		calls++
+		return ChatRead{}, &APIError{Method: MethodChatList, Status: 400, Reason: "invalidValue", sentinel: ErrBadRequest}
+	})
+	p, store, clock, m := newTestPoller(t, src, 10000)
+	for i := 0; i < 5; i++ {
+		wait, done := p.Step(context.Background())
+		if done {
+			break
+		}
+		clock.Advance(wait)
+	}
+	if calls != 2 || store.stream(7).ChatState != attendance.ChatStopped {
+		t.Fatalf("calls = %d, state = %s; want 2 and stopped", calls, store.stream(7).ChatState)
+	}
+	if got := testutil.ToFloat64(m.chatState.WithLabelValues("dialogue", "vid00000001", StateStopped)); got != 1 {
+		t.Errorf("chat state gauge stopped = %v", got)
+	}
+}
+
+// After invalidPageToken the poller reads without a token and the first
+// page it commits carries the gap, counted once.
+func TestPollerRecordsAGapAfterAnInvalidToken(t *testing.T) {
+	var pages []attendance.ChatPage
+	first := true
+	src := chatFunc(func(ctx context.Context, chatID, token string) (ChatRead, error) {
+		if first {
+			first = false
+			return ChatRead{}, &APIError{Method: MethodChatList, Status: 400, Reason: "invalidPageToken", sentinel: ErrPageTokenInvalid}
+		}
+		return ChatRead{NextPageToken: token + "+", Messages: []attendance.ChatMessage{{ID: "m" + token, PublishedAt: t0}}}, nil
+	})
+	p, store, clock, m := newTestPoller(t, src, 10000)
+	store.commitHook = func(pg attendance.ChatPage) error { pages = append(pages, pg); return nil }
+	for range 3 {
+		wait, _ := p.Step(context.Background())
+		clock.Advance(wait)
+	}
+	if len(pages) != 2 || pages[0].GapReason != attendance.GapTokenInvalid || pages[1].GapReason != "" {
+		t.Fatalf("pages = %+v", pages)
+	}
+	if pages[0].Messages[0].ID != "m" {
+		t.Errorf("the read after the gap used token %q, want none", pages[0].Messages[0].ID[1:])
+	}
+	if got := testutil.ToFloat64(m.gaps.WithLabelValues("dialogue", "vid00000001")); got != 1 {
+		t.Errorf("gaps counter = %v", got)
 	}
 }

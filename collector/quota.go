@@ -2,8 +2,6 @@ package collector
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http/httptrace"
 	"sync"
@@ -12,7 +10,7 @@ import (
 )
 
 // Quota is the quota governor: it keeps the ledger of units spent per
-// Pacific day per credential in the store (a restart does not reset it,
+// Pacific day per Cloud project in the store (a restart does not reset it,
 // replicas share it), refuses calls the budget cannot pay for, and pauses
 // everything until the Pacific-midnight reset once YouTube says the quota
 // is exceeded.
@@ -204,14 +202,6 @@ func (q *Quota) publishLocked(now time.Time) {
 		ex = float64(at.Unix())
 	}
 	q.metrics.quotaExhaustionAt.Set(ex)
-}
-
-// CredentialLabel is a non-secret label for a credential, for the quota
-// ledger: a short hash, so two keys keep two ledgers and the key itself
-// never reaches the store or a log.
-func CredentialLabel(kind, secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return kind + ":" + hex.EncodeToString(sum[:4])
 }
 
 // countAttempts returns ctx with an HTTP client trace that counts the

@@ -168,16 +168,6 @@ func TestTypeLabelIsBounded(t *testing.T) {
 	}
 }
 
-func TestCredentialLabel(t *testing.T) {
-	a, b := CredentialLabel("key", testKey), CredentialLabel("key", testKey+"x")
-	if a == b || strings.Contains(a, testKey[:8]) || !strings.HasPrefix(a, "key:") || len(a) != len("key:")+8 {
-		t.Errorf("labels %q %q", a, b)
-	}
-	if CredentialLabel("key", testKey) != a {
-		t.Error("label not stable")
-	}
-}
-
 func TestQuotaStatsComeOutOfTheReserve(t *testing.T) {
 	clock := fakeyoutube.NewManualClock(t0)
 	store := newMemStore(clock)

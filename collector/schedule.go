@@ -148,7 +148,9 @@ func ExpectedEnd(s attendance.Stream, eventDuration time.Duration, now time.Time
 // SampleInterval is how long the stream watcher waits before reading a
 // stream's statistics again: often near the scheduled start (to catch the
 // chat id early, since the first chat read returns only recent history),
-// steadily while live, rarely when the start is far away.
+// steadily while live, rarely when the start is far away, and less and
+// less often once a stream is late: every 2 minutes from 30 minutes past
+// its scheduled start, every 10 from 2 hours past.
 func SampleInterval(s attendance.Stream, now time.Time) time.Duration {
 	switch s.State {
 	case attendance.StreamLive:
@@ -161,7 +163,11 @@ func SampleInterval(s attendance.Stream, now time.Time) time.Duration {
 		}
 		until := s.ScheduledStart.Sub(now)
 		switch {
-		case until <= 10*time.Minute: // includes a start that is late
+		case until < -2*time.Hour: // a stream that may never start
+			return 10 * time.Minute
+		case until < -30*time.Minute:
+			return 2 * time.Minute
+		case until <= 10*time.Minute: // includes a start a little late
 			return 15 * time.Second
 		case until <= time.Hour:
 			return time.Minute

@@ -21,7 +21,10 @@ type Source interface {
 
 // Config configures a Collector.
 type Config struct {
-	Credential      string         // non-secret label of the credential for the quota ledger, e.g. "api-key" or "oauth:UC…"
+	// QuotaProject names the Cloud project whose daily quota the ledger
+	// keeps (YouTube counts per project: a key and an OAuth token of one
+	// project share one budget). A name, never a secret; default "default".
+	QuotaProject    string
 	QuotaDaily      int64          // --quota-daily; default 10000
 	StatsReserve    int64          // units kept for videos.list; default 10% of QuotaDaily
 	EventDuration   time.Duration  // --event-duration; default 4h
@@ -35,6 +38,13 @@ type Config struct {
 	// A standby takes a dead holder's stream over within LeaseTTL plus
 	// RefreshInterval.
 	LeaseTTL time.Duration
+	// Streamer, when set, reads chats with streamList; the Source's
+	// liveChatMessages.list is then the fallback for a chat YouTube will
+	// not stream.
+	Streamer ChatStreamer
+	// MissSpacing is how far apart the three videos.list misses must be
+	// before a video is marked unavailable; default 10 min.
+	MissSpacing time.Duration
 }
 
 // Collector runs the stream watcher and one chat poller per live chat for
@@ -50,8 +60,11 @@ type Collector struct {
 	base    *slog.Logger // for pollers, which name their own component
 
 	mu          sync.Mutex
-	pollers     map[int64]*Poller
-	notFound    map[int64]string // stream id → chat id that YouTube did not find
+	pollers     map[int64]*running
+	chatOf      map[int64]string // stream id → chat id its last poller read
+	stopped     map[int64]bool   // streams whose chat stopped (ChatStopped) in this process
+	sampleNow   map[int64]bool   // streams the watcher must read at once
+	wake        chan struct{}
 	running     bool
 	lastListing time.Time
 	listErrors  int
@@ -86,23 +99,45 @@ func New(cfg Config, src Source, store Store, metrics *Metrics, logger *slog.Log
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Float64
 	}
-	if cfg.Credential == "" {
-		cfg.Credential = "default"
+	if cfg.QuotaProject == "" {
+		cfg.QuotaProject = "default"
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	quota, err := NewQuota(store, cfg.Credential, cfg.QuotaDaily, cfg.StatsReserve, cfg.Clock, metrics)
+	quota, err := NewQuota(store, cfg.QuotaProject, cfg.QuotaDaily, cfg.StatsReserve, cfg.Clock, metrics)
 	if err != nil {
 		return nil, fmt.Errorf("collector: %w", err)
 	}
 	log := logger.With("component", "collector")
 	w := NewWatcher(src, store, quota, cfg.Clock, metrics, logger, cfg.EventDuration)
 	w.rnd = cfg.Rand
+	if cfg.MissSpacing > 0 {
+		w.missSpacing = cfg.MissSpacing
+	}
 	return &Collector{
 		cfg: cfg, src: src, store: store, quota: quota, watcher: w, metrics: metrics, log: log, base: logger,
-		pollers: map[int64]*Poller{}, notFound: map[int64]string{}, done: make(chan struct{}),
+		pollers: map[int64]*running{}, chatOf: map[int64]string{}, stopped: map[int64]bool{}, sampleNow: map[int64]bool{},
+		wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}, nil
+}
+
+// running is a chat poller and what stops it.
+type running struct {
+	*Poller
+	stop context.CancelFunc
+}
+
+// requestSample makes the watcher read a stream at once, from any
+// goroutine.
+func (c *Collector) requestSample(id int64) {
+	c.mu.Lock()
+	c.sampleNow[id] = true
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Quota returns the collector's quota governor.
@@ -155,11 +190,12 @@ func (c *Collector) Run(ctx context.Context) error {
 			return nil
 		case id := <-ended:
 			c.mu.Lock()
-			if p := c.pollers[id]; p != nil && p.FinalState() == attendance.ChatNotFound {
-				c.notFound[id] = p.stream.ChatID
+			if p := c.pollers[id]; p != nil && p.FinalState() == attendance.ChatStopped {
+				c.stopped[id] = true
 			}
 			delete(c.pollers, id)
 			c.mu.Unlock()
+		case <-c.wake:
 		case <-c.cfg.Clock.After(wait):
 		}
 	}
@@ -179,24 +215,46 @@ func (c *Collector) round(ctx context.Context, wg *sync.WaitGroup, ended chan<- 
 		}
 		return time.Time{}
 	}
+	c.mu.Lock()
+	for id := range c.sampleNow {
+		c.watcher.Due(id)
+	}
+	clear(c.sampleNow)
+	c.mu.Unlock()
 	next := c.watcher.Sample(ctx, streams)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lastListing = c.cfg.Clock.Now()
 	finished := true
 	for _, s := range streams {
-		p, running := c.pollers[s.ID]
-		if running {
-			p.UpdateTimes(s)
+		r, isRunning := c.pollers[s.ID]
+		if isRunning {
+			r.UpdateTimes(s)
+			if s.State == attendance.StreamUnavailable {
+				c.log.Warn("video unavailable: its chat reader stops", "event", s.EventSlug, "video", s.VideoID)
+				r.stop()
+			} else if s.ChatID != "" && s.ChatID != r.stream.ChatID {
+				// The video has a new activeLiveChatId: the old chat is
+				// over. Its poller stops; the new chat is read from the
+				// next round on, without the old chat's token.
+				c.log.Warn("live chat replaced: following the new chat", "event", s.EventSlug, "video", s.VideoID)
+				r.stop()
+			}
 		}
-		retry := s.ChatState == attendance.ChatNotFound && s.ChatID != "" && s.ChatID != c.notFound[s.ID]
-		if !running && (needsPoller(s) || retry) && ctx.Err() == nil {
-			running = c.startLocked(ctx, s, wg, ended)
-			if !running && s.ChatState == attendance.ChatPolling {
+		if s.ChatState != attendance.ChatStopped {
+			delete(c.stopped, s.ID)
+		}
+		if !isRunning && c.needsPoller(s) && ctx.Err() == nil {
+			isRunning = c.startLocked(ctx, s, wg, ended)
+			if !isRunning && (s.ChatState == attendance.ChatPolling || s.ChatState == attendance.ChatStreaming) {
 				finished = false // another replica is reading it
 			}
 		}
-		if running || s.State != attendance.StreamEnded {
+		c.metrics.track(s.EventSlug, s.VideoID)
+		if !isRunning {
+			c.metrics.setChatState(s.EventSlug, s.VideoID, MetricState(s.State, s.ChatState))
+		}
+		if isRunning || (s.State != attendance.StreamEnded && s.State != attendance.StreamUnavailable) {
 			finished = false
 		}
 	}
@@ -208,16 +266,22 @@ func (c *Collector) round(ctx context.Context, wg *sync.WaitGroup, ended chan<- 
 	return next
 }
 
-// needsPoller says whether a stream's chat is there to be read.
-func needsPoller(s attendance.Stream) bool {
-	if s.ChatID == "" {
+// needsPoller says whether a stream's chat is there to be read. The video
+// owns the lifecycle: while it has not ended, its chat is read whatever
+// its stored state (a poller re-checks a chat that cannot be read), except
+// a chat stopped in this process for a request YouTube will never accept,
+// until staff re-arm it. Once the video has ended, only a chat that is not
+// final is read (to drain it).
+func (c *Collector) needsPoller(s attendance.Stream) bool {
+	switch {
+	case s.ChatID == "", s.State == attendance.StreamUnavailable:
 		return false
-	}
-	switch s.ChatState {
-	case "", attendance.ChatWaiting, attendance.ChatPolling, attendance.ChatGap:
-		return true
+	case s.ChatState == attendance.ChatStopped && c.stopped[s.ID]:
+		return false
+	case s.State == attendance.StreamEnded:
+		return !attendance.ChatFinal(s.ChatState)
 	default:
-		return false
+		return true
 	}
 }
 
@@ -233,6 +297,13 @@ func (c *Collector) startLocked(ctx context.Context, s attendance.Stream, wg *sy
 	if !ok {
 		return false // another replica polls this chat; this one stands by
 	}
+	gap := ""
+	if prev, ok := c.chatOf[s.ID]; ok && prev != s.ChatID {
+		// a replaced chat: the stored token is the old chat's
+		s.PageToken, gap = "", attendance.GapChatReplaced
+	}
+	c.chatOf[s.ID] = s.ChatID
+	id := s.ID
 	p := NewPoller(PollerConfig{
 		EventDuration: c.cfg.EventDuration,
 		Chats:         c.chatCount,
@@ -245,13 +316,17 @@ func (c *Collector) startLocked(ctx context.Context, s attendance.Stream, wg *sy
 		Store:         c.store,
 		Stream:        s,
 		Fence:         lease.Fence,
+		Streamer:      c.cfg.Streamer,
+		RequestSample: func() { c.requestSample(id) },
+		GapReason:     gap,
 	})
-	c.pollers[s.ID] = p
-	c.log.Info("chat poller started", "event", s.EventSlug, "video", s.VideoID, "resume", s.PageToken != "", "fence", lease.Fence)
+	pctx, stop := context.WithCancel(ctx)
+	c.pollers[s.ID] = &running{Poller: p, stop: stop}
+	c.log.Info("chat reader started", "event", s.EventSlug, "video", s.VideoID, "resume", s.PageToken != "",
+		"fence", lease.Fence, "streaming", c.cfg.Streamer != nil)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		pctx, stop := context.WithCancel(ctx)
 		kept := make(chan attendance.Lease, 1)
 		go func() { kept <- c.keepLease(pctx, stop, lease) }()
 		_ = p.Run(pctx)
@@ -329,8 +404,8 @@ func (c *Collector) Health() Health {
 	c.mu.Lock()
 	h := Health{Running: c.running, LastListing: c.lastListing, ListErrors: c.listErrors, Finished: c.finished}
 	pollers := make([]*Poller, 0, len(c.pollers))
-	for _, p := range c.pollers {
-		pollers = append(pollers, p)
+	for _, r := range c.pollers {
+		pollers = append(pollers, r.Poller)
 	}
 	c.mu.Unlock()
 	h.LastSample = c.watcher.LastSample()

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -147,13 +148,31 @@ func TestCollectorListingErrorsAndRecovery(t *testing.T) {
 	}
 }
 
-func TestCollectorStopsPollerOnDisabledChatAndFinishes(t *testing.T) {
+// advanceUntil moves the clock by step until cond holds, giving the
+// collector's goroutines a moment between moves; it fails after 10 s.
+func advanceUntil(t *testing.T, clock *fakeyoutube.ManualClock, step time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition never held")
+		}
+		clock.Advance(step)
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// The video owns the lifecycle: a disabled chat and an ended chat are
+// re-checked while their videos are live, and the collector is done only
+// once the videos have ended.
+func TestCollectorRechecksChatsWhileLiveAndFinishesWhenTheVideosEnd(t *testing.T) {
 	clock := fakeyoutube.NewManualClock(t0)
 	store := newMemStore(clock,
 		attendance.Stream{ID: 1, EventSlug: "e", VideoID: "v1", State: attendance.StreamUpcoming},
 		attendance.Stream{ID: 2, EventSlug: "e", VideoID: "v2", State: attendance.StreamUpcoming})
+	var mu sync.Mutex
 	calls := map[string]int{}
-	callc := make(chan string, 100)
+	count := func(id string) int { mu.Lock(); defer mu.Unlock(); return calls[id] }
 	var ended atomic.Bool
 	src := sourceFuncs{
 		videos: func(ctx context.Context, ids []string) ([]VideoSample, error) {
@@ -167,7 +186,9 @@ func TestCollectorStopsPollerOnDisabledChatAndFinishes(t *testing.T) {
 			return out, nil
 		},
 		chat: func(ctx context.Context, chatID, token string) (ChatRead, error) {
-			callc <- chatID
+			mu.Lock()
+			calls[chatID]++
+			mu.Unlock()
 			if chatID == "chat-v1" {
 				return ChatRead{}, apiErr(ErrChatDisabled)
 			}
@@ -179,65 +200,54 @@ func TestCollectorStopsPollerOnDisabledChatAndFinishes(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := runCollector(t, c)
-	for range 2 {
-		calls[<-callc]++
+	advanceUntil(t, clock, 5*time.Second, func() bool { return count("chat-v1") >= 3 && count("chat-v2") >= 3 })
+	select {
+	case <-c.Done():
+		t.Fatal("done while the videos are live")
+	default:
 	}
-	if calls["chat-v1"] != 1 || calls["chat-v2"] != 1 {
-		t.Fatalf("calls = %v", calls)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	// The poller records the disabled chat after its read returns; the
-	// watcher may already be asleep on the clock by then, so wait for the
-	// stored state itself, not for the clock's sleepers.
-	for store.stream(1).ChatState != attendance.ChatDisabled {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("stream 1 chat = %s, want %s", store.stream(1).ChatState, attendance.ChatDisabled)
-		case <-time.After(time.Millisecond):
-		}
-	}
-	if err := clock.BlockUntil(ctx, 1); err != nil {
-		t.Fatal(err)
+	if st := store.stream(1).ChatState; st != attendance.ChatDisabled {
+		t.Errorf("stream 1 chat = %s, want disabled (re-checked)", st)
 	}
 	ended.Store(true)
-	for {
+	advanceUntil(t, clock, 5*time.Second, func() bool {
 		select {
 		case <-c.Done():
-			if err := stop(); err != nil {
-				t.Fatal(err)
-			}
-			if len(callc) != 0 {
-				t.Errorf("a finished chat was read again")
-			}
-			return
-		case <-ctx.Done():
-			t.Fatalf("never done: %+v", c.Health())
+			return true
 		default:
+			return false
 		}
-		if err := clock.BlockUntil(ctx, 1); err != nil {
-			t.Fatal(err)
-		}
-		clock.Advance(30 * time.Second)
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if s1, s2 := store.stream(1), store.stream(2); s1.ChatState != attendance.ChatDisabled || s2.ChatState != attendance.ChatDrained {
+		t.Errorf("final chat states = %s, %s; want disabled, drained", s1.ChatState, s2.ChatState)
 	}
 }
 
-func TestCollectorRetriesNotFoundChatWithNewID(t *testing.T) {
+// A chat YouTube does not find while the video is live is re-checked with
+// the same id; a new activeLiveChatId is followed at once.
+func TestCollectorFollowsANewChatID(t *testing.T) {
 	clock := fakeyoutube.NewManualClock(t0)
 	store := newMemStore(clock, attendance.Stream{ID: 1, EventSlug: "e", VideoID: "v1", State: attendance.StreamUpcoming})
 	var chatID atomic.Value
 	chatID.Store("chat-old")
-	callc := make(chan string, 100)
+	var mu sync.Mutex
+	calls := map[string]int{}
+	count := func(id string) int { mu.Lock(); defer mu.Unlock(); return calls[id] }
 	src := sourceFuncs{
 		videos: func(ctx context.Context, ids []string) ([]VideoSample, error) {
 			return []VideoSample{{VideoID: "v1", Sample: attendance.StreamSample{State: attendance.StreamLive, ChatID: chatID.Load().(string)}}}, nil
 		},
 		chat: func(ctx context.Context, id, token string) (ChatRead, error) {
-			callc <- id
+			mu.Lock()
+			calls[id]++
+			mu.Unlock()
 			if id == "chat-old" {
 				return ChatRead{}, apiErr(ErrChatNotFound)
 			}
-			return ChatRead{}, apiErr(ErrChatEnded)
+			return ChatRead{NextPageToken: "new-1"}, nil
 		},
 	}
 	c, err := New(Config{Clock: clock, RefreshInterval: 10 * time.Second}, src, store, nil, nil)
@@ -250,38 +260,11 @@ func TestCollectorRetriesNotFoundChatWithNewID(t *testing.T) {
 			t.Fatal(err)
 		}
 	}()
-	if got := <-callc; got != "chat-old" {
-		t.Fatalf("first read of %s", got)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	// same chat id: not read again
-	for range 3 {
-		if err := clock.BlockUntil(ctx, 1); err != nil {
-			t.Fatal(err)
-		}
-		clock.Advance(30 * time.Second)
-	}
-	if err := clock.BlockUntil(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	if len(callc) != 0 {
-		t.Fatalf("a not-found chat was read again with the same id: %s", <-callc)
+	advanceUntil(t, clock, 5*time.Second, func() bool { return count("chat-old") >= 3 })
+	if count("chat-new") != 0 {
+		t.Fatal("read a chat nobody announced")
 	}
 	chatID.Store("chat-new") // YouTube now gives another chat id
-	// Abandoned After channels still count as sleepers, so the watcher may
-	// be between rounds: keep moving the clock until it samples again.
-	for {
-		clock.Advance(30 * time.Second)
-		select {
-		case got := <-callc:
-			if got != "chat-new" {
-				t.Fatalf("read %s, want chat-new", got)
-			}
-			return
-		case <-ctx.Done():
-			t.Fatal("the new chat id was never read")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	advanceUntil(t, clock, 5*time.Second, func() bool { return count("chat-new") >= 1 })
+	advanceUntil(t, clock, time.Second, func() bool { return store.stream(1).ChatState == attendance.ChatPolling })
 }

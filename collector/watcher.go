@@ -24,10 +24,12 @@ type Watcher struct {
 	rnd           func() float64
 	eventDuration time.Duration
 
-	next     map[int64]time.Time // stream id → next sample
-	errCount int
-	loudOnce bool
-	last     atomic.Int64 // unix nanoseconds of the last good videos.list
+	next        map[int64]time.Time // stream id → next sample
+	misses      map[int64]miss      // stream id → videos.list answers without the video
+	missSpacing time.Duration
+	errCount    int
+	loudOnce    bool
+	last        atomic.Int64 // unix nanoseconds of the last good videos.list
 }
 
 // NewWatcher returns a stream watcher.
@@ -38,9 +40,27 @@ func NewWatcher(src VideoSource, store Store, quota *Quota, clock Clock, metrics
 	return &Watcher{
 		src: src, store: store, quota: quota, clock: clock, metrics: metrics,
 		log: logger.With("component", "stream_watcher"), rnd: rand.Float64, eventDuration: eventDuration,
-		next: map[int64]time.Time{},
+		next: map[int64]time.Time{}, misses: map[int64]miss{}, missSpacing: defaultMissSpacing,
 	}
 }
+
+// A video that videos.list stops returning (deleted, made private) is
+// marked unavailable after missesToUnavailable misses at least missSpacing
+// apart, then re-checked hourly: one missing answer is not proof.
+const (
+	missesToUnavailable = 3
+	defaultMissSpacing  = 10 * time.Minute
+	unavailableRecheck  = time.Hour
+)
+
+// miss counts the answers in a row without a video.
+type miss struct {
+	n    int
+	last time.Time // when the last counted miss was seen
+}
+
+// Due makes a stream due at the next Sample, whatever its schedule.
+func (w *Watcher) Due(id int64) { w.next[id] = time.Time{} }
 
 // LastSample is when the watcher last read videos.list successfully.
 func (w *Watcher) LastSample() time.Time {
@@ -72,6 +92,7 @@ func (w *Watcher) Sample(ctx context.Context, streams []attendance.Stream) time.
 	for id := range w.next {
 		if !tracked[id] {
 			delete(w.next, id)
+			delete(w.misses, id)
 		}
 	}
 	for start := 0; start < len(due); start += maxVideosPerCall {
@@ -153,10 +174,10 @@ func (w *Watcher) sampleBatch(ctx context.Context, streams []attendance.Stream, 
 		s := &streams[i]
 		sample, ok := byVideo[s.VideoID]
 		if !ok {
-			w.log.Warn("video not returned by youtube (deleted, private or wrong id)", "event", s.EventSlug, "video", s.VideoID)
-			w.next[s.ID] = now.Add(5 * time.Minute)
+			w.missed(ctx, s, now)
 			continue
 		}
+		delete(w.misses, s.ID)
 		if err := w.store.RecordStreamSample(ctx, s.ID, sample); err != nil {
 			w.metrics.countStoreError(OpRecordSample)
 			w.log.Error("record stream sample failed", "event", s.EventSlug, "video", s.VideoID, "err", err)
@@ -174,12 +195,46 @@ func (w *Watcher) sampleBatch(ctx context.Context, streams []attendance.Stream, 
 	return true
 }
 
+// missed counts a videos.list answer without the stream's video: misses at
+// least missSpacing apart count, and the third marks the stream
+// unavailable (done for serve --until-ended), re-checked hourly.
+func (w *Watcher) missed(ctx context.Context, s *attendance.Stream, now time.Time) {
+	m := w.misses[s.ID]
+	if m.n == 0 || now.Sub(m.last) >= w.missSpacing {
+		m.n++
+		m.last = now
+	}
+	w.misses[s.ID] = m
+	if m.n < missesToUnavailable {
+		w.log.Warn("video not returned by youtube (deleted, private or wrong id): checking again", "event", s.EventSlug, "video", s.VideoID, "misses", m.n)
+		w.next[s.ID] = m.last.Add(w.missSpacing)
+		return
+	}
+	w.next[s.ID] = now.Add(unavailableRecheck)
+	if s.State == attendance.StreamUnavailable {
+		return
+	}
+	if err := w.store.RecordStreamSample(ctx, s.ID, attendance.StreamSample{At: now, State: attendance.StreamUnavailable}); err != nil {
+		w.metrics.countStoreError(OpRecordSample)
+		w.log.Error("record stream unavailable failed", "event", s.EventSlug, "video", s.VideoID, "err", err)
+		return
+	}
+	s.State = attendance.StreamUnavailable
+	w.metrics.setLive(*s, false)
+	w.metrics.setChatState(s.EventSlug, s.VideoID, StateUnavailable)
+	w.log.Error("video unavailable: youtube no longer returns it (deleted or private); counted as done, re-checked hourly",
+		"event", s.EventSlug, "video", s.VideoID, "misses", m.n)
+}
+
 // apply folds a sample into the stream as the store does.
 func apply(s *attendance.Stream, x attendance.StreamSample) {
-	if x.State != attendance.StreamUnknown && x.State != "" {
+	if x.State != attendance.StreamUnknown && x.State != "" && s.State != attendance.StreamEnded {
 		s.State = x.State
 	}
-	if x.ChatID != "" {
+	if x.ChatID != "" && x.ChatID != s.ChatID {
+		if s.ChatID != "" {
+			s.PageToken = "" // a token belongs to its chat
+		}
 		s.ChatID = x.ChatID
 	}
 	if x.Title != "" {
@@ -217,4 +272,5 @@ func (w *Watcher) publish(s attendance.Stream, x attendance.StreamSample, now ti
 		m.likes.WithLabelValues(ev, vid).Set(float64(*x.Likes))
 	}
 	m.setExpectedEnd(s.EventSlug, s.VideoID, ExpectedEnd(s, w.eventDuration, now))
+	m.setScheduledStart(s.EventSlug, s.VideoID, s.ScheduledStart)
 }

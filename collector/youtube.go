@@ -23,6 +23,7 @@ import (
 const (
 	MethodVideosList     = "videos.list"
 	MethodChatList       = "liveChatMessages.list"
+	MethodChatStream     = "liveChatMessages.streamList"
 	MethodChatInsert     = "liveChatMessages.insert"
 	MethodBroadcastsList = "liveBroadcasts.list"
 	MethodChannelsList   = "channels.list"

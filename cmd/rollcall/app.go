@@ -128,7 +128,7 @@ flag name in capitals with _ for -, e.g. --db is ROLLCALL_DB.`,
 	pf.StringVar(&a.db, "db", "rollcall.db", "database: a file path or sqlite:PATH (SQLite), or postgres://… (PostgreSQL)")
 	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.BoolVar(&a.logJSON, "log-json", false, "write logs as JSON lines")
-	root.AddCommand(a.versionCommand(), a.migrateCommand(), a.eventCommand(), a.registrationsCommand(), a.codesCommand())
+	root.AddCommand(a.versionCommand(), a.migrateCommand(), a.eventCommand(), a.streamCommand(), a.registrationsCommand(), a.codesCommand())
 	for _, c := range a.extraCommands() {
 		root.AddCommand(c)
 	}

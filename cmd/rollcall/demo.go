@@ -99,7 +99,7 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			if err != nil {
 				return err
 			}
-			d.collector, err = collector.New(collector.Config{Credential: "demo", QuotaDaily: 10000, EventDuration: script.Length, Clock: clock},
+			d.collector, err = collector.New(collector.Config{QuotaProject: "demo", QuotaDaily: 10000, EventDuration: script.Length, Clock: clock},
 				yt, st, metrics, a.log)
 			if err != nil {
 				return err

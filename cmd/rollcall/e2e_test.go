@@ -301,7 +301,7 @@ func TestServeStopsOnSIGTERMAndRefusesASecondDaemon(t *testing.T) {
 	}
 	var ledger int64
 	for _, day := range slices.Compact([]string{collector.QuotaDay(started, loc), collector.QuotaDay(time.Now(), loc)}) {
-		used, err := st.QuotaUsed(context.Background(), collector.CredentialLabel("key", "k"), day)
+		used, err := st.QuotaUsed(context.Background(), "default", day)
 		if err != nil {
 			t.Fatal(err)
 		}

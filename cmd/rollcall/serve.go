@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,9 @@ type youtubeFlags struct {
 	oauthClientSecret  string
 	oauthTokenFile     string
 	quotaDaily         int64
+	// missInterval is how far apart videos.list must miss a video three
+	// times before it is marked unavailable (hidden: tests shorten it).
+	missInterval time.Duration
 	eventDuration      time.Duration
 	// quotaProject names the Cloud project whose daily quota the ledger
 	// keeps: a key and an OAuth token of one project share one budget.
@@ -42,6 +46,8 @@ func (y *youtubeFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&y.quotaProject, "quota-project", "default", "name of the Google Cloud project whose daily quota this credential spends; an API key and an OAuth token of one project share one budget (a name, never a key)")
 	f.StringVar(&y.chatSource, "chat-source", "auto", "how chat is read: stream (liveChatMessages.streamList over gRPC), poll (liveChatMessages.list), or auto (stream against YouTube; poll when --youtube-endpoint names a REST-only server and no --youtube-grpc-endpoint is given; falls back to polling, loudly, when YouTube refuses streaming for a chat)")
 	f.StringVar(&y.grpcEndpoint, "youtube-grpc-endpoint", "", "host:port of the streamList gRPC server (the fake, a proxy); empty is youtube.googleapis.com:443")
+	f.DurationVar(&y.missInterval, "video-miss-interval", 10*time.Minute, "how far apart videos.list must miss a video three times before it is marked unavailable")
+	_ = f.MarkHidden("video-miss-interval")
 	f.DurationVar(&y.eventDuration, "event-duration", 4*time.Hour, "how long a stream is expected to run when YouTube gives no scheduled end, for the quota planner (Go duration)")
 }
 
@@ -54,11 +60,26 @@ func (y *youtubeFlags) checkMethod() string {
 	return collector.MethodVideosList
 }
 
+// quotaLabel is the quota ledger's key: the Cloud project's name. YouTube
+// counts quota per project, so an API key and an OAuth token of one
+// project share one budget; the name is a label, never a secret.
+func (y *youtubeFlags) quotaLabel() (string, error) {
+	p := y.quotaProject
+	if p == "" {
+		p = "default"
+	}
+	if len(p) > 64 || strings.IndexFunc(p, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+	}) >= 0 {
+		return "", usagef("--quota-project %q: a name of at most 64 letters, digits, '-', '_' or '.' (the Cloud project's id, never a key)", p)
+	}
+	return p, nil
+}
+
 // source builds the YouTube source from the flags, checks the credential
-// with one cheap call, and returns the quota ledger's credential label.
+// with one cheap call, and returns the quota ledger's key (the project).
 func (y *youtubeFlags) source(ctx context.Context, a *app, metrics *collector.Metrics, probeVideo string) (*collector.YouTube, string, error) {
 	cfg := collector.YouTubeConfig{Endpoint: y.endpoint, Metrics: metrics}
-	var label string
 	oauth := y.oauthTokenFile != ""
 	switch {
 	case oauth:
@@ -81,7 +102,6 @@ func (y *youtubeFlags) source(ctx context.Context, a *app, metrics *collector.Me
 		}
 		save(fresh)
 		cfg.TokenSource = collector.NewRefreshingTokenSource(ctx, ocfg, fresh, save)
-		label = "oauth:" + y.oauthClientID
 	default:
 		key := y.apiKey
 		if y.apiKeyFile != "" {
@@ -95,7 +115,10 @@ func (y *youtubeFlags) source(ctx context.Context, a *app, metrics *collector.Me
 			return nil, "", usagef("no YouTube credential: set --youtube-api-key (or ROLLCALL_YOUTUBE_API_KEY_FILE) or --oauth-token-file; 'rollcall demo' needs none")
 		}
 		cfg.APIKey = key
-		label = collector.CredentialLabel("key", key)
+	}
+	label, err := y.quotaLabel()
+	if err != nil {
+		return nil, "", err
 	}
 	yt, err := collector.NewYouTube(ctx, cfg)
 	if err != nil {
@@ -157,7 +180,7 @@ once every tracked stream has ended and its chat is drained.`,
 			if err != nil {
 				return err
 			}
-			d.collector, err = collector.New(collector.Config{Credential: label, QuotaDaily: yf.quotaDaily,
+			d.collector, err = collector.New(collector.Config{QuotaProject: label, QuotaDaily: yf.quotaDaily, MissSpacing: yf.missInterval,
 				EventDuration: yf.eventDuration}, yt, st, metrics, a.log)
 			if err != nil {
 				return err
