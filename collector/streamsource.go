@@ -26,9 +26,8 @@ import (
 	"github.com/seameo/rollcall/collector/internal/ytgrpc"
 )
 
-// MethodChatStream is liveChatMessages.streamList (gRPC), as it appears in
-// the method metric label.
-const MethodChatStream = "liveChatMessages.streamList"
+// MethodChatStream (liveChatMessages.streamList, in the method metric
+// label) is declared with the other method names in youtube.go.
 
 // Defaults of the stream source.
 const (
