@@ -128,3 +128,61 @@ func TestWatcherNearStartAndFailures(t *testing.T) {
 		t.Errorf("last sample = %v", w.LastSample())
 	}
 }
+
+// A video videos.list stops returning is sampled again every missSpacing,
+// marked unavailable on the third miss (done for --until-ended), then
+// re-checked hourly; one that comes back is followed again.
+func TestWatcherMarksAMissingVideoUnavailable(t *testing.T) {
+	clock := fakeyoutube.NewManualClock(t0)
+	streams := []attendance.Stream{{ID: 1, EventSlug: "e", VideoID: "gone", State: attendance.StreamLive, ChatID: "c"}}
+	store := newMemStore(clock, streams...)
+	back := false
+	calls := 0
+	src := sourceFuncs{videos: func(ctx context.Context, ids []string) ([]VideoSample, error) {
+		calls++
+		if back {
+			return liveSample(ids), nil
+		}
+		return nil, nil // deleted or private: not in the answer
+	}}
+	q, _ := NewQuota(store, "key", 10000, 1000, clock, nil)
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWatcher(src, store, q, clock, m, nil, 4*time.Hour)
+	ctx := context.Background()
+	var nexts []time.Duration
+	for range 3 {
+		next := w.Sample(ctx, streams)
+		nexts = append(nexts, next.Sub(clock.Now()))
+		clock.Set(next)
+	}
+	if fmt.Sprint(nexts) != "[10m0s 10m0s 1h0m0s]" {
+		t.Errorf("waits after each miss = %v, want 10m, 10m, then the hourly re-check", nexts)
+	}
+	if got := store.stream(1).State; got != attendance.StreamUnavailable || streams[0].State != attendance.StreamUnavailable {
+		t.Fatalf("after three misses: stored %s, in memory %s; want unavailable", got, streams[0].State)
+	}
+	if got := testutil.ToFloat64(m.chatState.WithLabelValues("e", "gone", StateUnavailable)); got != 1 {
+		t.Errorf("chat state gauge unavailable = %v", got)
+	}
+	// a miss sooner than missSpacing (an early sample) does not count
+	w2 := NewWatcher(src, newMemStore(clock, streams[0]), q, clock, nil, nil, 4*time.Hour)
+	s2 := []attendance.Stream{{ID: 1, EventSlug: "e", VideoID: "gone", State: attendance.StreamLive}}
+	for range 3 {
+		w2.Due(1)
+		w2.Sample(ctx, s2)
+		clock.Advance(time.Minute)
+	}
+	if s2[0].State == attendance.StreamUnavailable {
+		t.Error("three misses a minute apart marked the video unavailable")
+	}
+	// the video comes back at the hourly re-check
+	back = true
+	clock.Set(clock.Now().Add(time.Hour))
+	w.Sample(ctx, streams)
+	if got := streams[0].State; got != attendance.StreamLive {
+		t.Errorf("a video that came back is %s, want live", got)
+	}
+}

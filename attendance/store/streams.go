@@ -42,12 +42,16 @@ func (r streamRow) stream() attendance.Stream {
 }
 
 // TrackedStreams lists the streams of active events that still need the
-// collector: not ended, or ended with their chat not yet drained.
+// collector: every stream whose video has not ended (whatever its chat
+// state: the video owns the lifecycle), unavailable ones included (they are
+// re-checked hourly), and ended ones whose chat is not final
+// (attendance.ChatFinal).
 func (s *Store) TrackedStreams(ctx context.Context) ([]attendance.Stream, error) {
 	var rows []streamRow
 	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT `+streamColumns+` FROM streams s JOIN events e ON e.id = s.event_id
-		WHERE e.active = ? AND NOT (s.state = ? AND s.chat_state NOT IN (?, ?))
-		ORDER BY s.id`), true, attendance.StreamEnded, attendance.ChatPolling, attendance.ChatWaiting)
+		WHERE e.active = ? AND NOT (s.state = ? AND s.chat_state IN (?, ?, ?, ?, ?))
+		ORDER BY s.id`), true, attendance.StreamEnded, attendance.ChatDrained, attendance.ChatDisabled,
+		attendance.ChatNotFound, attendance.ChatForbidden, attendance.ChatStopped)
 	if err != nil {
 		return nil, fmt.Errorf("store: tracked streams: %w", err)
 	}
