@@ -104,7 +104,13 @@ func NewStreamSource(ctx context.Context, cfg StreamConfig) (*StreamSource, erro
 	if cfg.APIKey != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(apiKeyCredentials{key: cfg.APIKey, secure: !cfg.Insecure}))
 	}
-	conn, err := grpc.NewClient("passthrough:///"+cfg.Endpoint, opts...)
+	target := cfg.Endpoint
+	if !strings.Contains(target, "://") {
+		// host:port, dialled as given (a gRPC target with a scheme, such
+		// as dns:///host:port, is used as it is).
+		target = "passthrough:///" + target
+	}
+	conn, err := grpc.NewClient(target, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("youtube: stream: new client for %s: %w", cfg.Endpoint, err)
 	}

@@ -609,3 +609,24 @@ func TestNewStreamSourceNeedsOneCredential(t *testing.T) {
 		}
 	}
 }
+
+// Without Insecure the source speaks TLS: against a plaintext server the
+// handshake fails, as a transient error, and no credential is sent in the
+// clear.
+func TestStreamChatDefaultsToTLS(t *testing.T) {
+	ss, addr := startScripted(t, func(*ytgrpc.LiveChatMessageListRequest, grpc.ServerStreamingServer[ytgrpc.LiveChatMessageListResponse]) error {
+		return nil
+	})
+	src, err := NewStreamSource(context.Background(), StreamConfig{Endpoint: addr, APIKey: streamTestKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = src.Close() })
+	_, err = collect(t, src, testCtx(t), "chat-1", "")
+	if !errors.Is(err, ErrTransient) || ss.calls.Load() != 0 {
+		t.Fatalf("err = %v after %d calls; want a transient TLS failure before any call", err, ss.calls.Load())
+	}
+	if strings.Contains(err.Error(), streamTestKey) {
+		t.Errorf("error leaks the key: %v", err)
+	}
+}
