@@ -69,7 +69,7 @@ const (
 // errorReasons are the reason labels of rollcall_youtube_errors_total,
 // created at zero so that rates and alerts see them before the first error.
 var errorReasons = []string{"quota_exceeded", "rate_limited", "chat_ended", "chat_disabled", "chat_not_found",
-	"forbidden", "key_invalid", "grant_invalid", "page_token_invalid", "bad_request", "transient", "other"}
+	"forbidden", "key_invalid", "grant_invalid", "page_token_invalid", "bad_request", "streaming_unsupported", "transient", "other"}
 
 // NewMetrics creates the collector's metrics and registers them on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {

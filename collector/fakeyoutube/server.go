@@ -8,7 +8,9 @@
 // demand, and records every message it served so tests can check that each
 // one was stored exactly once.
 //
-// Point the client at it with option.WithEndpoint(srv.URL + "/").
+// Point the client at it with option.WithEndpoint(srv.URL + "/"). It also
+// serves liveChatMessages.streamList over gRPC on the same timeline (see
+// ServeGRPC for each streaming behaviour and its source).
 package fakeyoutube
 
 import (
@@ -41,7 +43,7 @@ const (
 // costOf is what a call costs in quota units.
 func costOf(method string) int64 {
 	switch method {
-	case MethodChatList, MethodBroadcastsList:
+	case MethodChatList, MethodChatStream, MethodBroadcastsList:
 		return 5
 	case MethodChatInsert:
 		return 20
@@ -71,6 +73,15 @@ type Options struct {
 	// EnforcePolling answers rateLimitExceeded to a chat read that comes
 	// sooner than the pollingIntervalMillis of the previous answer.
 	EnforcePolling bool
+	// StreamLifetime closes each streamList call normally after this much
+	// fake time; default 10 s (see ServeGRPC); negative: never.
+	StreamLifetime time.Duration
+	// StreamDisconnectEvery ends a streamList call with UNAVAILABLE after
+	// every n-th response; zero never.
+	StreamDisconnectEvery int
+	// StreamPoll is how often (wall time) an open stream looks for newly
+	// visible messages; default 5 ms.
+	StreamPoll time.Duration
 }
 
 // Point is one value of a curve at a time; values between points are
@@ -176,6 +187,7 @@ type Server struct {
 	calls     map[string]int // per method
 	faults    []*faultRule
 	nextID    int
+	grpc      grpcState // streamList over gRPC: see ServeGRPC
 }
 
 // New returns a fake YouTube playing on clock.

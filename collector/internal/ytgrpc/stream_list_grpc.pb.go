@@ -1,0 +1,207 @@
+// stream_list.proto: the wire contract of YouTube's
+// liveChatMessages.streamList (gRPC service
+// youtube.api.v3.V3DataLiveChatMessageService, method StreamList, server
+// streaming, at youtube.googleapis.com:443 over TLS).
+//
+// SOURCE. Google publishes this file inline on the "Streaming Live Chat"
+// guide, https://developers.google.com/youtube/v3/live/streaming-live-chat
+// ("Use stream_list.proto, which defines the service interface used by the
+// streaming client"; licensed CC BY 4.0 by Google). It is proto2 and uses
+// Google's internal field numbers, not 1..n. Field names AND numbers below
+// are the wire contract: a wrong number decodes silently as an absent field.
+// Comments are shortened; names, types and numbers are transcribed, not
+// invented. Nothing here was added that is absent from every copy.
+//
+// COPIES COMPARED (as vendored by public projects, read 2026-12-05):
+//   A  tiflu/youtube-grpc-example-nodejs stream_list.proto
+//      (5b11508c), header "Taken from https://developers.google.com/youtube/
+//      v3/live/streaming-live-chat": the newest guide text (GIFT_EVENT,
+//      LiveChatGiftDetails, the giftEvent id note).
+//   B  TZFC/Youtube-Twitch-Livechat-To-Bilibili stream_list.proto
+//      (03a02f7c): the guide text with GIFT_EVENT and with the deleted and
+//      retracted messages.
+//   C  mafik/streambot stream_list.proto (a0e7fe7a): an older guide text
+//      (no GIFT_EVENT, no gift_details, no duration import).
+//   D  Ikumyon/LiveVoiceBridge stream_list.proto (7cac4e6d): comments
+//      stripped, the displayed_content oneof flattened to optional fields.
+//   E  linly/youtube-chat-rs proto/stream_list.proto (git.sewelam.org,
+//      commit 378044a4): request and response agree with A-D.
+//   F  four minimal inline subsets in public test fixtures and relays
+//      (JavaScript/TypeScript), each "wire-compatible subset of Google's
+//      published stream_list.proto": page_token 99, part 100,
+//      next_page_token 100602, items 1007, id 101, snippet 2,
+//      author_details 3, type 1, published_at 4, display_message 16,
+//      text_message_details 19, message_text 1, channel_id 10101,
+//      display_name 103, profile_image_url 104, is_chat_owner 5.
+//   X  hassanbad1/live-spirits-board stream_list.proto (f50ea650):
+//      REJECTED. It carries invented 1..n numbers (snippet live_chat_id 2,
+//      author_channel_id 3, has_display_content 5, display_message 6;
+//      author details channel_id 1 … is_chat_moderator 8) and no details
+//      messages. Against YouTube it would decode display text as absent and
+//      author ids as garbage; A-F all agree against it.
+//
+// Every number below was checked against A, B, C and D (and E/F where they
+// carry the field); they agree on every field they share.
+//
+// DISAGREEMENTS AND HOW THEY ARE RESOLVED:
+//   1. A lacks MESSAGE_DELETED_EVENT = 8, MESSAGE_RETRACTED_EVENT = 9, the
+//      snippet fields message_deleted_details = 20 and
+//      message_retracted_details = 21 and their two messages
+//      (deleted_message_id = 101, retracted_message_id = 201); B, C and D
+//      carry them with identical numbers. Kept: the REST resource still
+//      documents messageDeletedEvent / messageRetractedEvent with
+//      messageDeletedDetails.deletedMessageId and
+//      messageRetractedDetails.retractedMessageId, and rollcall needs the
+//      target ids to flag evidence for review. If YouTube no longer sends
+//      them, the fields are simply absent; if it does, dropping them would
+//      lose the target id silently.
+//   2. A comments userBannedEvent but not messageDeletedEvent in the
+//      author_channel_id list (follows from 1); no wire effect.
+//   3. D declares LiveChatGiftDetails.gift_duration as string; A and B as
+//      google.protobuf.Duration. Duration kept (two guide-derived copies;
+//      both are length-delimited on the wire, but a Duration read as a
+//      string would be garbage).
+//   4. C has no GIFT_EVENT = 21 / gift_details = 34 / LiveChatGiftDetails
+//      (older text). Kept from A, B, D (identical numbers).
+//   5. D flattens the oneof displayed_content into optional fields: same
+//      wire encoding; the oneof of A-C is kept.
+//   6. None of the copies has a polling_interval_millis field, although the
+//      streamList reference's JSON response shows pollingIntervalMillis.
+//      Not added: its number is unknown and guessing one is exactly the
+//      failure this file guards against. The client leaves
+//      ChatRead.PollingMillis at 0 for streamed pages.
+//
+// A proto2 enum is closed: a Type number this file does not know (a new
+// event type) is kept by the Go runtime in the snippet's unknown fields, not
+// in `type`; the client reads it from there and keeps it as a stable string.
+//
+// Regenerate with `go generate ./collector/internal/ytgrpc` (see
+// generate.go); the generated files are committed.
+
+// Code generated by protoc-gen-go-grpc. DO NOT EDIT.
+// versions:
+// - protoc-gen-go-grpc v1.6.2
+// - protoc             v3.21.12
+// source: stream_list.proto
+
+package ytgrpc
+
+import (
+	context "context"
+	grpc "google.golang.org/grpc"
+	codes "google.golang.org/grpc/codes"
+	status "google.golang.org/grpc/status"
+)
+
+// This is a compile-time assertion to ensure that this generated file
+// is compatible with the grpc package it is being compiled against.
+// Requires gRPC-Go v1.64.0 or later.
+const _ = grpc.SupportPackageIsVersion9
+
+const (
+	V3DataLiveChatMessageService_StreamList_FullMethodName = "/youtube.api.v3.V3DataLiveChatMessageService/StreamList"
+)
+
+// V3DataLiveChatMessageServiceClient is the client API for V3DataLiveChatMessageService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+type V3DataLiveChatMessageServiceClient interface {
+	// Allows a user to load live chat through a server-streamed RPC.
+	StreamList(ctx context.Context, in *LiveChatMessageListRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LiveChatMessageListResponse], error)
+}
+
+type v3DataLiveChatMessageServiceClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewV3DataLiveChatMessageServiceClient(cc grpc.ClientConnInterface) V3DataLiveChatMessageServiceClient {
+	return &v3DataLiveChatMessageServiceClient{cc}
+}
+
+func (c *v3DataLiveChatMessageServiceClient) StreamList(ctx context.Context, in *LiveChatMessageListRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LiveChatMessageListResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &V3DataLiveChatMessageService_ServiceDesc.Streams[0], V3DataLiveChatMessageService_StreamList_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[LiveChatMessageListRequest, LiveChatMessageListResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type V3DataLiveChatMessageService_StreamListClient = grpc.ServerStreamingClient[LiveChatMessageListResponse]
+
+// V3DataLiveChatMessageServiceServer is the server API for V3DataLiveChatMessageService service.
+// All implementations must embed UnimplementedV3DataLiveChatMessageServiceServer
+// for forward compatibility.
+type V3DataLiveChatMessageServiceServer interface {
+	// Allows a user to load live chat through a server-streamed RPC.
+	StreamList(*LiveChatMessageListRequest, grpc.ServerStreamingServer[LiveChatMessageListResponse]) error
+	mustEmbedUnimplementedV3DataLiveChatMessageServiceServer()
+}
+
+// UnimplementedV3DataLiveChatMessageServiceServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedV3DataLiveChatMessageServiceServer struct{}
+
+func (UnimplementedV3DataLiveChatMessageServiceServer) StreamList(*LiveChatMessageListRequest, grpc.ServerStreamingServer[LiveChatMessageListResponse]) error {
+	return status.Error(codes.Unimplemented, "method StreamList not implemented")
+}
+func (UnimplementedV3DataLiveChatMessageServiceServer) mustEmbedUnimplementedV3DataLiveChatMessageServiceServer() {
+}
+func (UnimplementedV3DataLiveChatMessageServiceServer) testEmbeddedByValue() {}
+
+// UnsafeV3DataLiveChatMessageServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to V3DataLiveChatMessageServiceServer will
+// result in compilation errors.
+type UnsafeV3DataLiveChatMessageServiceServer interface {
+	mustEmbedUnimplementedV3DataLiveChatMessageServiceServer()
+}
+
+func RegisterV3DataLiveChatMessageServiceServer(s grpc.ServiceRegistrar, srv V3DataLiveChatMessageServiceServer) {
+	// If the following call panics, it indicates UnimplementedV3DataLiveChatMessageServiceServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&V3DataLiveChatMessageService_ServiceDesc, srv)
+}
+
+func _V3DataLiveChatMessageService_StreamList_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(LiveChatMessageListRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(V3DataLiveChatMessageServiceServer).StreamList(m, &grpc.GenericServerStream[LiveChatMessageListRequest, LiveChatMessageListResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type V3DataLiveChatMessageService_StreamListServer = grpc.ServerStreamingServer[LiveChatMessageListResponse]
+
+// V3DataLiveChatMessageService_ServiceDesc is the grpc.ServiceDesc for V3DataLiveChatMessageService service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var V3DataLiveChatMessageService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "youtube.api.v3.V3DataLiveChatMessageService",
+	HandlerType: (*V3DataLiveChatMessageServiceServer)(nil),
+	Methods:     []grpc.MethodDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "StreamList",
+			Handler:       _V3DataLiveChatMessageService_StreamList_Handler,
+			ServerStreams: true,
+		},
+	},
+	Metadata: "stream_list.proto",
+}
