@@ -21,16 +21,11 @@ import (
 // call is charged to the quota ledger given, every attempt counted, as the
 // daemon charges its own.
 
-// youtubeStreamList is YouTube's streamList (gRPC) server. (The streamList
-// client names the same address DefaultStreamEndpoint; this file keeps its
-// own name so that the two can land in either order.)
-const youtubeStreamList = "youtube.googleapis.com:443"
-
 // StreamListEndpoint is the streamList server to use: endpoint, or
 // YouTube's when it is empty.
 func StreamListEndpoint(endpoint string) string {
 	if endpoint == "" {
-		return youtubeStreamList
+		return DefaultStreamEndpoint
 	}
 	return endpoint
 }

@@ -28,9 +28,10 @@ const demoAdmin = "admin@demo.invalid"
 
 func (a *app) demoCommand() *cobra.Command {
 	var (
-		d      daemon
-		speed  float64
-		people int
+		d          daemon
+		speed      float64
+		people     int
+		chatSource string
 	)
 	cmd := &cobra.Command{
 		Use:   "demo [--listen :8080] [--speed N]",
@@ -85,6 +86,12 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			fakeSrv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
 			go func() { _ = fakeSrv.Serve(fln) }()
 			defer fakeSrv.Close()
+			gln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return err
+			}
+			go func() { _ = fake.ServeGRPC(gln) }()
+			defer fake.StopGRPC()
 			fmt.Fprintf(a.stderr, "rollcall demo: event %q, %d registrations, %d chat messages scripted, fake YouTube at http://%s, %gx speed\n",
 				ev.Slug, people, scripted, fln.Addr(), speed)
 
@@ -99,8 +106,21 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			if err != nil {
 				return err
 			}
-			d.collector, err = collector.New(collector.Config{QuotaProject: "demo", QuotaDaily: 10000, EventDuration: script.Length, Clock: clock},
-				yt, st, metrics, a.log)
+			var streamer collector.ChatStreamer
+			switch chatSource {
+			case "stream":
+				s, err := collector.NewStreamSource(ctx, collector.StreamConfig{Endpoint: gln.Addr().String(), Insecure: true, APIKey: "demo", Metrics: metrics})
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				streamer = s
+			case "poll":
+			default:
+				return usagef("--chat-source %q: expected stream or poll", chatSource)
+			}
+			d.collector, err = collector.New(collector.Config{QuotaProject: "demo", QuotaDaily: 10000, EventDuration: script.Length, Clock: clock,
+				Streamer: streamer}, yt, st, metrics, a.log)
 			if err != nil {
 				return err
 			}
@@ -124,6 +144,7 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 	d.bindFlags(f)
 	f.Float64Var(&speed, "speed", 40, "how many times faster than real time the event plays (40: two hours in three minutes)")
 	f.IntVar(&people, "registrations", 400, "how many people register for the sample event")
+	f.StringVar(&chatSource, "chat-source", "stream", "how the demo reads chat from the fake: stream (streamList over gRPC, as against YouTube) or poll (liveChatMessages.list)")
 	return cmd
 }
 

@@ -184,10 +184,8 @@ Output never shows a registrant's name or email, nor a key or token.`,
 }
 
 func (p *preflight) checkFlags() error {
-	switch p.yf.chatSource {
-	case "auto", "stream", "poll":
-	default:
-		return usagef("--chat-source %q: expected auto, stream or poll", p.yf.chatSource)
+	if err := p.yf.checkChatSource(); err != nil {
+		return err
 	}
 	if p.yf.eventDuration <= 0 {
 		return usagef("--event-duration must be positive, got %s", p.yf.eventDuration)
@@ -569,22 +567,10 @@ func credentialFix(err error, project string) string {
 	return "check the YouTube flags (--youtube-api-key, --oauth-token-file, --youtube-endpoint) and run preflight again"
 }
 
-// streamingOn resolves --chat-source as serve does: false when chat will be
-// polled.
-func (p *preflight) streamingOn() (bool, string) {
-	switch {
-	case p.yf.chatSource == "poll":
-		return false, "--chat-source poll: chat is read with liveChatMessages.list (5 units a read); streaming not checked"
-	case p.yf.chatSource == "auto" && p.yf.endpoint != "" && p.yf.grpcEndpoint == "":
-		return false, "--chat-source auto polls here: --youtube-endpoint names a REST-only server and no --youtube-grpc-endpoint is given; streaming not checked"
-	}
-	return true, ""
-}
-
 // checkStreaming opens a gRPC connection to the streamList endpoint
 // without making a call (0 units).
 func (p *preflight) checkStreaming(ctx context.Context) {
-	on, why := p.streamingOn()
+	on, why := p.yf.streaming()
 	if !on {
 		p.pass(checkStreaming, "%s", why)
 		return
@@ -765,7 +751,7 @@ func (p *preflight) checkQuota(ctx context.Context, st *store.Store, e attendanc
 	if start.IsZero() || start.Before(now) {
 		start = now
 	}
-	streaming, _ := p.streamingOn()
+	streaming, _ := p.yf.streaming()
 	est := collector.EstimateEventUnits(now, start, p.yf.eventDuration, len(e.VideoIDs), chats, streaming)
 	today, day := collector.QuotaDay(now, pacific), collector.QuotaDay(start, pacific)
 	var left int64

@@ -33,6 +33,47 @@ type youtubeFlags struct {
 	// server (host:port), empty for YouTube's.
 	chatSource   string
 	grpcEndpoint string
+	// built is the credential source() built, for the streamList source.
+	built collector.YouTubeConfig
+}
+
+// checkChatSource refuses an unknown --chat-source.
+func (y *youtubeFlags) checkChatSource() error {
+	switch y.chatSource {
+	case "auto", "stream", "poll":
+		return nil
+	}
+	return usagef("--chat-source %q: expected auto, stream or poll", y.chatSource)
+}
+
+// streaming resolves --chat-source: whether chat is read with streamList,
+// and when not, why (for logs and preflight).
+func (y *youtubeFlags) streaming() (bool, string) {
+	switch {
+	case y.chatSource == "poll":
+		return false, "--chat-source poll: chat is read with liveChatMessages.list (5 units a read); streaming not checked"
+	case y.chatSource == "auto" && y.endpoint != "" && y.grpcEndpoint == "":
+		return false, "--chat-source auto polls here: --youtube-endpoint names a REST-only server and no --youtube-grpc-endpoint is given; streaming not checked"
+	}
+	return true, ""
+}
+
+// chatStreamer builds the streamList source on the credential source()
+// built, or returns nil when chat is polled. The fake on loopback is
+// reached in plaintext, YouTube over TLS.
+func (y *youtubeFlags) chatStreamer(ctx context.Context, a *app, metrics *collector.Metrics) (*collector.StreamSource, error) {
+	if on, why := y.streaming(); !on {
+		a.log.Info("chat is polled", "why", why)
+		return nil, nil
+	}
+	ep := collector.StreamListEndpoint(y.grpcEndpoint)
+	s, err := collector.NewStreamSource(ctx, collector.StreamConfig{Endpoint: ep, Insecure: collector.LoopbackEndpoint(ep),
+		APIKey: y.built.APIKey, TokenSource: y.built.TokenSource, Metrics: metrics})
+	if err != nil {
+		return nil, err
+	}
+	a.log.Info("chat is streamed with liveChatMessages.streamList (gRPC); polling is the fallback", "endpoint", ep)
+	return s, nil
 }
 
 func (y *youtubeFlags) bind(f *pflag.FlagSet) {
@@ -124,6 +165,7 @@ func (y *youtubeFlags) source(ctx context.Context, a *app, metrics *collector.Me
 	if err != nil {
 		return nil, "", err
 	}
+	y.built = cfg
 	if err := yt.CheckAccess(ctx, oauth, probeVideo); err != nil {
 		// A dead credential stops the daemon before the event; YouTube being
 		// briefly unreachable does not (the collector retries).
@@ -153,6 +195,10 @@ transaction, so that a crash loses and repeats nothing. It serves /metrics,
 Start it before the stream starts: YouTube returns only recent chat history on
 the first read, and no chat at all after the stream has ended.
 
+Chat is read with liveChatMessages.streamList over gRPC by default (each
+connection 5 units, messages pushed as they arrive), with polling
+(liveChatMessages.list) as the fallback; see --chat-source.
+
 SIGTERM or Ctrl-C drains and exits within 5 s. With --until-ended it exits 0
 once every tracked stream has ended and its chat is drained.`,
 		Args: cobra.NoArgs,
@@ -176,11 +222,23 @@ once every tracked stream has ended and its chat is drained.`,
 			if tracked, err := st.TrackedStreams(ctx); err == nil && len(tracked) > 0 {
 				probe = tracked[0].VideoID
 			}
+			if err := yf.checkChatSource(); err != nil {
+				return err
+			}
 			yt, label, err := yf.source(ctx, a, metrics, probe)
 			if err != nil {
 				return err
 			}
-			d.collector, err = collector.New(collector.Config{QuotaProject: label, QuotaDaily: yf.quotaDaily, MissSpacing: yf.missInterval,
+			streamer, err := yf.chatStreamer(ctx, a, metrics)
+			if err != nil {
+				return err
+			}
+			var chats collector.ChatStreamer
+			if streamer != nil {
+				defer streamer.Close()
+				chats = streamer
+			}
+			d.collector, err = collector.New(collector.Config{QuotaProject: label, QuotaDaily: yf.quotaDaily, MissSpacing: yf.missInterval, Streamer: chats,
 				EventDuration: yf.eventDuration}, yt, st, metrics, a.log)
 			if err != nil {
 				return err
