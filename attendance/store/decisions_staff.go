@@ -227,7 +227,7 @@ type Conflict struct {
 	RegistrationID int64  `db:"registration_id"`
 	Email          string `db:"email"`
 	ChannelID      string `db:"channel_id"`
-	Kind           string `db:"kind"` // code_taken, too_many_codes, too_many_registrations
+	Kind           string `db:"kind"` // code_taken, too_many_codes, too_many_registrations; review flags evidence_deleted, channel_banned (attendance.ReviewOnly)
 	MessageID      string `db:"message_id"`
 	AtUS           int64  `db:"at"`
 	Resolved       bool   `db:"resolved"`

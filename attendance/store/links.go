@@ -19,7 +19,10 @@ const (
 	LinkManual  = "manual"
 )
 
-// Conflict kinds.
+// Conflict kinds. An open one blocks the registration's certificate of
+// participation (code_conflict) until staff resolve it; the review flags
+// attendance.ConflictEvidenceDeleted and attendance.ConflictChannelBanned
+// share the table and the review path but block nothing.
 const (
 	ConflictCodeTaken            = "code_taken"             // a code typed by a second channel
 	ConflictTooManyCodes         = "too_many_codes"         // a channel typed more codes than the policy allows
