@@ -327,6 +327,35 @@ func TestModerationFlagsReview(t *testing.T) {
 	}
 }
 
+// TestCheckpointAddedAfterModeration: a checkpoint entered after the fact
+// judges stored messages; a hit it finds on a message a moderator deleted
+// (or of a banned channel) is flagged as it is made.
+func TestCheckpointAddedAfterModeration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := attendance.DefaultPolicy()
+		p.RequireForm = false
+		f := newFixture(t, s, p, person("Anh Nguyen", "participant", ""), person("Bo Lee", "participant", ""))
+		answer := f.msg(1, 2, "lotus")
+		f.page(f.msg(1, 1, f.code("anh")), answer, f.msg(2, 1, f.code("bo")), f.msg(2, 2, "lotus"))
+		f.page(attendance.ChatMessage{ID: "d1", Type: attendance.MsgMessageDeleted, AuthorChannelID: "UCmod", TargetID: answer.ID, PublishedAt: t0.Add(3 * time.Minute)},
+			attendance.ChatMessage{ID: "b1", Type: attendance.MsgUserBanned, AuthorChannelID: "UCmod", TargetID: ch(2), PublishedAt: t0.Add(3 * time.Minute)})
+		if cs, _ := s.Conflicts(ctx, f.ev.ID, false); len(cs) != 1 || cs[0].Kind != attendance.ConflictChannelBanned {
+			t.Fatalf("before the checkpoint: %+v", cs) // bo's link rests on the banned channel; anh's code message was not deleted
+		}
+		if _, err := s.AddCheckpoint(ctx, f.ev.ID, "lotus", t0, t0.Add(10*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		d := f.decisions()
+		if !reflect.DeepEqual(d["anh"].Reasons, []string{attendance.ConflictEvidenceDeleted}) || d["anh"].Evidence.CheckpointsHit != 1 {
+			t.Errorf("anh: %v %+v", d["anh"].Reasons, d["anh"].Evidence)
+		}
+		if !reflect.DeepEqual(d["bo"].Reasons, []string{attendance.ConflictChannelBanned}) || d["bo"].Evidence.CheckpointsHit != 1 {
+			t.Errorf("bo: %v %+v", d["bo"].Reasons, d["bo"].Evidence)
+		}
+	})
+}
+
 // TestMembersOnlyNotices: members-only mode switched on during a
 // checkpoint window, or still on when one opens, is a notice for that
 // checkpoint; a span that ended before the window is not.
