@@ -393,3 +393,64 @@ func TestMembersOnlyNotices(t *testing.T) {
 		}
 	})
 }
+
+// TestMigrationFlagsStoredEvidence: upgrading a database that already
+// holds moderated evidence (schema 6) keeps its moderation events and
+// flags the links and hits resting on them.
+func TestMigrationFlagsStoredEvidence(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := e.DSN(t)
+			s, err := store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := attendance.DefaultPolicy()
+			p.RequireForm = false
+			f := newFixture(t, s, p, person("Anh Nguyen", "participant", ""), person("Bo Lee", "participant", ""), person("Chai Srisuk", "participant", ""))
+			if _, err := s.AddCheckpoint(ctx, f.ev.ID, "lotus", t0, t0.Add(10*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			code := f.msg(1, 1, f.code("anh"))
+			f.page(code, f.msg(1, 2, "lotus"), f.msg(2, 1, f.code("bo")), f.msg(3, 1, f.code("chai")))
+			f.page(
+				attendance.ChatMessage{ID: "d1", Type: attendance.MsgMessageDeleted, AuthorChannelID: "UCmod", TargetID: code.ID, PublishedAt: t0.Add(3 * time.Minute)},
+				attendance.ChatMessage{ID: "b1", Type: attendance.MsgUserBanned, AuthorChannelID: "UCmod", TargetID: ch(2), PublishedAt: t0.Add(3 * time.Minute)},
+				attendance.ChatMessage{ID: "r1", Type: attendance.MsgMessageRetract, AuthorChannelID: ch(3), TargetID: "msg00004", PublishedAt: t0.Add(3 * time.Minute)},
+			)
+			// Back to schema 6, as a database written before 00007 is.
+			for _, q := range []string{
+				`DELETE FROM link_conflicts WHERE kind IN ('evidence_deleted', 'channel_banned')`,
+				`DROP TABLE chat_moderation`, `ALTER TABLE chat_messages DROP COLUMN display_text`, `DROP TABLE chat_gaps`,
+				`DELETE FROM goose_db_version WHERE version_id = 7`,
+			} {
+				if _, err := s.DB().ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			s.Close()
+			s, err = store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			f.s = s
+			cs, err := s.Conflicts(ctx, f.ev.ID, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range cs {
+				got = append(got, strings.TrimSuffix(c.Email, "@example.org")+" "+c.Kind)
+			}
+			slices.Sort(got)
+			if want := []string{"anh evidence_deleted", "bo channel_banned"}; !reflect.DeepEqual(got, want) {
+				t.Fatalf("flags after the upgrade %v, want %v", got, want)
+			}
+			if d := f.decisions(); d["anh"].Certificate != attendance.CertParticipation || !d["chai"].Evidence.Linked {
+				t.Fatalf("evidence after the upgrade: %+v", d)
+			}
+		})
+	}
+}
