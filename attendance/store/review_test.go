@@ -240,38 +240,40 @@ func TestModerationFlagsReview(t *testing.T) {
 		name  string
 		pages func(f *fixture) [][]attendance.ChatMessage
 		want  []flag
+		// the moderation entries of anh's timeline, sorted
+		moderation []string
 	}{
 		{"code message deleted on a later page", func(f *fixture) [][]attendance.ChatMessage {
 			code := f.msg(1, 1, f.code("anh")) // msg00001
 			return [][]attendance.ChatMessage{{code, f.msg(1, 2, "lotus")}, {mod("d1", attendance.MsgMessageDeleted, code.ID, 3)}}
-		}, []flag{{"anh", attendance.ConflictEvidenceDeleted}}},
+		}, []flag{{"anh", attendance.ConflictEvidenceDeleted}}, []string{"message msg00001 deleted by a moderator"}},
 		{"checkpoint answer deleted on a later page", func(f *fixture) [][]attendance.ChatMessage {
 			answer := f.msg(1, 2, "lotus")
 			return [][]attendance.ChatMessage{{f.msg(1, 1, f.code("anh")), answer}, {mod("d1", attendance.MsgMessageDeleted, answer.ID, 3)}}
-		}, []flag{{"anh", attendance.ConflictEvidenceDeleted}}},
+		}, []flag{{"anh", attendance.ConflictEvidenceDeleted}}, []string{"message msg00001 deleted by a moderator"}},
 		{"answer deleted before its author typed the code", func(f *fixture) [][]attendance.ChatMessage {
 			answer := f.msg(1, 2, "lotus")
 			return [][]attendance.ChatMessage{{answer}, {mod("d1", attendance.MsgMessageDeleted, answer.ID, 3)}, {f.msg(1, 4, f.code("anh"))}}
-		}, []flag{{"anh", attendance.ConflictEvidenceDeleted}}},
+		}, []flag{{"anh", attendance.ConflictEvidenceDeleted}}, []string{"message msg00001 deleted by a moderator"}},
 		{"retracted by its author", func(f *fixture) [][]attendance.ChatMessage {
 			code := f.msg(1, 1, f.code("anh"))
 			return [][]attendance.ChatMessage{{code, f.msg(1, 2, "lotus")}, {mod("r1", attendance.MsgMessageRetract, code.ID, 3)}}
-		}, nil},
+		}, nil, nil},
 		{"deleted chatter that carries no evidence", func(f *fixture) [][]attendance.ChatMessage {
 			chatter := f.msg(1, 5, "rude words")
 			return [][]attendance.ChatMessage{{f.msg(1, 1, f.code("anh")), f.msg(1, 2, "lotus"), chatter}, {mod("d1", attendance.MsgMessageDeleted, chatter.ID, 6)}}
-		}, nil},
+		}, nil, []string{"message msg00001 deleted by a moderator"}},
 		{"channel banned on a later page", func(f *fixture) [][]attendance.ChatMessage {
 			return [][]attendance.ChatMessage{{f.msg(1, 1, f.code("anh")), f.msg(1, 2, "lotus"), f.msg(2, 2, f.code("bo")+" lotus")},
 				{mod("b1", attendance.MsgUserBanned, ch(1), 7)}}
-		}, []flag{{"anh", attendance.ConflictChannelBanned}}},
+		}, []flag{{"anh", attendance.ConflictChannelBanned}}, []string{"channel banned from the chat"}},
 		{"channel banned before it typed its code", func(f *fixture) [][]attendance.ChatMessage {
 			return [][]attendance.ChatMessage{{f.msg(1, 2, "lotus")}, {mod("b1", attendance.MsgUserBanned, ch(1), 3)}, {f.msg(1, 4, f.code("anh"))}}
-		}, []flag{{"anh", attendance.ConflictChannelBanned}}},
+		}, []flag{{"anh", attendance.ConflictChannelBanned}}, []string{"channel banned from the chat"}},
 		{"deletion and ban in the evidence's own page", func(f *fixture) [][]attendance.ChatMessage {
 			code := f.msg(1, 1, f.code("anh"))
 			return [][]attendance.ChatMessage{{code, f.msg(1, 2, "lotus"), mod("d1", attendance.MsgMessageDeleted, code.ID, 3), mod("b1", attendance.MsgUserBanned, ch(1), 3)}}
-		}, []flag{{"anh", attendance.ConflictChannelBanned}, {"anh", attendance.ConflictEvidenceDeleted}}},
+		}, []flag{{"anh", attendance.ConflictChannelBanned}, {"anh", attendance.ConflictEvidenceDeleted}}, []string{"channel banned from the chat", "message msg00001 deleted by a moderator"}},
 	}
 	for _, e := range storetest.Engines() {
 		for _, tc := range cases {
@@ -312,6 +314,20 @@ func TestModerationFlagsReview(t *testing.T) {
 				}
 				if d := f.decisions()["bo"]; slices.ContainsFunc(d.Reasons, attendance.ReviewOnly) {
 					t.Fatalf("bo flagged: %v", d.Reasons)
+				}
+				tl, err := s.Timeline(ctx, f.ev.ID, f.people["anh"].ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var moderation []string
+				for _, e := range tl {
+					if e.Kind == "moderation" {
+						moderation = append(moderation, e.Text)
+					}
+				}
+				slices.Sort(moderation)
+				if want := tc.moderation; !reflect.DeepEqual(moderation, want) {
+					t.Fatalf("timeline moderation %q, want %q", moderation, want)
 				}
 				if len(tc.want) > 0 {
 					// Staff review clears the flag; the evidence stays.
