@@ -12,7 +12,10 @@ import (
 // recordGap records, inside a page's transaction and before its messages
 // are stored, the span of chat that YouTube no longer served: from the
 // last message of the stream stored so far (0 when none) to the first
-// message of the page, or to now when the page has none. A retried page
+// message of the page, or to now when the page has none. A read without a
+// token returns recent history, which may reach back before the last
+// stored message: the gap then ends at the page's first message after it
+// (to now when there is none), never before it starts. A retried page
 // commits in a new transaction, and an identical gap is kept once.
 func (s *Store) recordGap(ctx context.Context, tx *sqlx.Tx, page attendance.ChatPage) error {
 	var from int64
@@ -22,7 +25,7 @@ func (s *Store) recordGap(ctx context.Context, tx *sqlx.Tx, page attendance.Chat
 	now := us(s.now())
 	to := int64(0)
 	for _, m := range page.Messages {
-		if t := us(m.PublishedAt); t != 0 && (to == 0 || t < to) {
+		if t := us(m.PublishedAt); t > from && (to == 0 || t < to) {
 			to = t
 		}
 	}

@@ -40,7 +40,9 @@ func TestGapsRecordedWithTheirPage(t *testing.T) {
 			if _, err := s.DB().ExecContext(ctx, s.DB().Rebind(`UPDATE streams SET fence = 3 WHERE id = ?`), a); err != nil {
 				t.Fatal(err)
 			}
-			gapPage := attendance.ChatPage{StreamID: a, Messages: []attendance.ChatMessage{m("a40", 40), m("a41", 41)}, NextPageToken: "t2",
+			// The read without a token reaches back before the last stored
+			// message (a5): the gap ends at the first message after it.
+			gapPage := attendance.ChatPage{StreamID: a, Messages: []attendance.ChatMessage{m("a1", 1), m("a5", 5), m("a40", 40), m("a41", 41)}, NextPageToken: "t2",
 				GapReason: attendance.GapTokenInvalid, Fence: 2}
 			if err := commit(gapPage); !errors.Is(err, store.ErrStaleFence) {
 				t.Fatalf("stale gap page: %v", err)
