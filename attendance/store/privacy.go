@@ -196,8 +196,9 @@ type PersonDeleted struct {
 
 // DeletePerson removes a person from an event: the registration with its
 // links, conflicts, checkpoint hits, form response, certificates and
-// overrides, and the chat messages, author rows and activity of the
-// channels linked only to them in this event's streams. The audit entry
+// overrides, and the chat messages, author rows, activity and moderation
+// (bans of the channel, deletions of its messages) of the channels linked
+// only to them in this event's streams. The audit entry
 // names the registration id, not the person.
 func (s *Store) DeletePerson(ctx context.Context, eventID int64, email, staff string) (PersonDeleted, error) {
 	var out PersonDeleted
@@ -218,6 +219,12 @@ func (s *Store) DeletePerson(ctx context.Context, eventID int64, email, staff st
 		out.Channels, out.SharedKept = len(chans), all-len(chans)
 		streams := `stream_id IN (SELECT id FROM streams WHERE event_id = ?)`
 		for _, ch := range chans {
+			// Moderation of the channel first (its ban names it; a deletion
+			// names its message), while its messages are still there.
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM chat_moderation WHERE `+streams+` AND (target_id = ?
+				OR target_id IN (SELECT message_id FROM chat_messages WHERE `+streams+` AND author_channel_id = ?))`), eventID, ch, eventID, ch); err != nil {
+				return err
+			}
 			res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM chat_messages WHERE `+streams+` AND author_channel_id = ?`), eventID, ch)
 			if err != nil {
 				return err

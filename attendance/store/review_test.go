@@ -472,3 +472,30 @@ func TestMigrationFlagsStoredEvidence(t *testing.T) {
 		})
 	}
 }
+
+// TestDeletePersonRemovesTheirModeration: a person's deletion takes the
+// moderation that names their channel or messages with it, and leaves
+// other people's.
+func TestDeletePersonRemovesTheirModeration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s, attendance.DefaultPolicy(), person("Anh Nguyen", "participant", ""), person("Bo Lee", "participant", ""))
+		anhCode, boCode := f.msg(1, 1, f.code("anh")), f.msg(2, 1, f.code("bo"))
+		f.page(anhCode, boCode)
+		mod := func(id, typ, target string) attendance.ChatMessage {
+			return attendance.ChatMessage{ID: id, Type: typ, AuthorChannelID: "UCmod", TargetID: target, PublishedAt: t0.Add(2 * time.Minute)}
+		}
+		f.page(mod("d1", attendance.MsgMessageDeleted, anhCode.ID), mod("b1", attendance.MsgUserBanned, ch(1)),
+			mod("d2", attendance.MsgMessageDeleted, boCode.ID))
+		if _, err := s.DeletePerson(ctx, f.ev.ID, "anh@example.org", "mai"); err != nil {
+			t.Fatal(err)
+		}
+		var left []string
+		if err := s.DB().SelectContext(ctx, &left, `SELECT message_id FROM chat_moderation ORDER BY message_id`); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(left, []string{"d2"}) {
+			t.Fatalf("moderation left %v, want [d2]", left)
+		}
+	})
+}
