@@ -44,6 +44,9 @@ type Evidence struct {
 	LinkMethods   []string
 	Conflict      bool // an unresolved link conflict names this registration
 	SharedChannel bool // a linked channel is linked to other registrations too
+	// Review holds the open review flags (ConflictEvidenceDeleted,
+	// ConflictChannelBanned), sorted: evidence kept, for staff to look at.
+	Review []string
 
 	CheckpointsHit   int // chat hits, plus form answers when the policy counts them
 	CheckpointsTotal int
@@ -83,7 +86,8 @@ const (
 // appreciation; organizers none; participants participation when they are
 // linked, hit enough checkpoints (or were present long enough when the
 // event has none), submitted the form when it is required, and no conflict
-// is open. shared_channel is a flag for review and does not block.
+// is open. shared_channel and the review flags (evidence_deleted,
+// channel_banned) are flags for review and do not block.
 func Evaluate(p Policy, role Role, ev Evidence) (CertificateType, []string) {
 	if ev.Override != nil {
 		return ev.Override.Certificate, []string{"override: " + ev.Override.Why}
@@ -116,6 +120,7 @@ func Evaluate(p Policy, role Role, ev Evidence) (CertificateType, []string) {
 	if ev.SharedChannel {
 		reasons = append(reasons, ReasonSharedChannel)
 	}
+	reasons = append(reasons, ev.Review...)
 	if blocked {
 		return CertNone, reasons
 	}

@@ -31,6 +31,11 @@ func TestEvaluate(t *testing.T) {
 		{"form not required", noForm, RoleParticipant, with(func(e *Evidence) { e.FormSubmitted = false }), CertParticipation, nil},
 		{"conflict", def, RoleParticipant, with(func(e *Evidence) { e.Conflict = true }), CertNone, []string{"code_conflict"}},
 		{"shared channel flags only", def, RoleParticipant, with(func(e *Evidence) { e.SharedChannel = true }), CertParticipation, []string{"shared_channel"}},
+		{"review flags block nothing", def, RoleParticipant, with(func(e *Evidence) {
+			e.SharedChannel, e.Review = true, []string{ConflictChannelBanned, ConflictEvidenceDeleted}
+		}), CertParticipation, []string{"shared_channel", "channel_banned", "evidence_deleted"}},
+		{"review flags follow blockers", def, RoleParticipant, with(func(e *Evidence) { e.FormSubmitted, e.Review = false, []string{ConflictEvidenceDeleted} }),
+			CertNone, []string{"no_form", "evidence_deleted"}},
 		{"no checkpoints, present", def, RoleParticipant, with(func(e *Evidence) { e.CheckpointsTotal, e.CheckpointsHit, e.PresenceMinutes = 0, 0, 30 }), CertParticipation, nil},
 		{"no checkpoints, too short", def, RoleParticipant, with(func(e *Evidence) { e.CheckpointsTotal, e.CheckpointsHit, e.PresenceMinutes = 0, 0, 12 }), CertNone, []string{"presence 12/30 min"}},
 		{"everything missing", def, RoleParticipant, Evidence{CheckpointsTotal: 3, Conflict: true}, CertNone, []string{"not_linked", "checkpoints 0/3", "no_form", "code_conflict"}},

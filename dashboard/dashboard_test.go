@@ -89,7 +89,20 @@ func newHarness(t *testing.T, opts ...func(*Config)) *harness {
 // anon returns a client with a cookie jar that does not follow redirects.
 func (h *harness) anon() *http.Client {
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &http.Client{Jar: clockFreeJar{jar}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// clockFreeJar keeps cookies whatever their Expires says: the server's
+// clock is the harness's (a fixed day), the jar's would be the wall
+// clock's, and a session cookie set to expire on the harness's day would
+// be dropped once that day is past. Deletions (MaxAge < 0) still delete.
+type clockFreeJar struct{ http.CookieJar }
+
+func (j clockFreeJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	for _, c := range cookies {
+		c.Expires = time.Time{}
+	}
+	j.CookieJar.SetCookies(u, cookies)
 }
 
 // signIn returns a signed-in client.

@@ -43,6 +43,25 @@ type CheckpointFigures struct {
 	Hits     int64     `json:"hits"`
 }
 
+// GapFigures is a gap in a stream's chat: what the API no longer served,
+// for staff to fill with a replay import. From is zero when nothing was
+// read before it.
+type GapFigures struct {
+	VideoID string    `json:"video_id"`
+	From    time.Time `json:"from"`
+	To      time.Time `json:"to"`
+	Reason  string    `json:"reason"`
+}
+
+// MembersOnlyFigures says a stream's chat was members-only during a
+// checkpoint: non-members could not answer. To is zero while it is on.
+type MembersOnlyFigures struct {
+	Checkpoint int       `json:"checkpoint"`
+	VideoID    string    `json:"video_id"`
+	From       time.Time `json:"from"`
+	To         time.Time `json:"to"`
+}
+
 // CheckInFigures is one recent check-in (admins only: it names a person).
 type CheckInFigures struct {
 	Name    string    `json:"name"`
@@ -75,25 +94,27 @@ type QuotaFigures struct {
 // Snapshot is the live state of an event, computed at most once per
 // SnapshotTTL and shared by every viewer. Names are in CheckIns only.
 type Snapshot struct {
-	At           time.Time           `json:"at"`
-	State        string              `json:"state"`
-	Viewers      *int64              `json:"viewers"`
-	Peak         int64               `json:"peak"`
-	Views        *int64              `json:"views"`
-	Likes        *int64              `json:"likes"`
-	ChatMessages int64               `json:"chat_messages"`
-	Chatters     int64               `json:"chatters"`
-	Registered   int64               `json:"registered"`
-	Linked       int64               `json:"linked"`
-	LinkedPct    float64             `json:"linked_pct"`
-	Countries    []CountryRow        `json:"countries"`
-	ViewerSeries []Point             `json:"viewer_series"`
-	ChatSeries   []Point             `json:"chat_series"`
-	Streams      []StreamFigures     `json:"streams"`
-	Checkpoints  []CheckpointFigures `json:"checkpoints"`
-	CheckIns     []CheckInFigures    `json:"check_ins,omitempty"`
-	Quota        QuotaFigures        `json:"quota"`
-	Health       HealthFigures       `json:"health"`
+	At           time.Time            `json:"at"`
+	State        string               `json:"state"`
+	Viewers      *int64               `json:"viewers"`
+	Peak         int64                `json:"peak"`
+	Views        *int64               `json:"views"`
+	Likes        *int64               `json:"likes"`
+	ChatMessages int64                `json:"chat_messages"`
+	Chatters     int64                `json:"chatters"`
+	Registered   int64                `json:"registered"`
+	Linked       int64                `json:"linked"`
+	LinkedPct    float64              `json:"linked_pct"`
+	Countries    []CountryRow         `json:"countries"`
+	ViewerSeries []Point              `json:"viewer_series"`
+	ChatSeries   []Point              `json:"chat_series"`
+	Streams      []StreamFigures      `json:"streams"`
+	Checkpoints  []CheckpointFigures  `json:"checkpoints"`
+	Gaps         []GapFigures         `json:"gaps"`
+	MembersOnly  []MembersOnlyFigures `json:"members_only"`
+	CheckIns     []CheckInFigures     `json:"check_ins,omitempty"`
+	Quota        QuotaFigures         `json:"quota"`
+	Health       HealthFigures        `json:"health"`
 
 	// Prepared once per computation and shared by every viewer.
 	viewer                *Snapshot
@@ -166,10 +187,12 @@ type liveEntry struct {
 	// Figures that change slowly and cost most are recomputed every
 	// slowFigures only: the country breakdown and, for events of several
 	// streams, the distinct chatters across them.
-	slowAt    time.Time
-	slowGen   uint64
-	countries []CountryRow
-	chatters  int64
+	slowAt      time.Time
+	slowGen     uint64
+	countries   []CountryRow
+	chatters    int64
+	gaps        []GapFigures
+	membersOnly []MembersOnlyFigures
 }
 
 // slowFigures is how long the costly, slowly changing figures are reused.
@@ -250,7 +273,8 @@ func (s *Server) computeAndStore(ctx context.Context, ev attendance.Event, e *li
 
 func (s *Server) computeSnapshot(ctx context.Context, ev attendance.Event, e *liveEntry, now time.Time) (*Snapshot, error) {
 	sn := &Snapshot{At: now.UTC(), Countries: []CountryRow{}, ViewerSeries: []Point{}, ChatSeries: []Point{},
-		Streams: []StreamFigures{}, Checkpoints: []CheckpointFigures{}, CheckIns: []CheckInFigures{}}
+		Streams: []StreamFigures{}, Checkpoints: []CheckpointFigures{}, CheckIns: []CheckInFigures{},
+		Gaps: []GapFigures{}, MembersOnly: []MembersOnlyFigures{}}
 	streams, err := s.st.LiveStreams(ctx, ev.ID)
 	if err != nil {
 		return nil, err
@@ -308,9 +332,29 @@ func (s *Server) computeSnapshot(ctx context.Context, ev attendance.Event, e *li
 				return nil, err
 			}
 		}
+		// Chat capture notices change rarely: a gap comes with a page, a
+		// members-only switch with a moderator's act.
+		gaps, err := s.st.Gaps(ctx, ev.ID)
+		if err != nil {
+			return nil, err
+		}
+		notices, err := s.st.MembersOnlyNotices(ctx, ev.ID)
+		if err != nil {
+			return nil, err
+		}
+		gf := make([]GapFigures, len(gaps))
+		for i, g := range gaps {
+			gf[i] = GapFigures{VideoID: g.VideoID, From: g.From.UTC(), To: g.To.UTC(), Reason: g.Reason}
+		}
+		mf := make([]MembersOnlyFigures, len(notices))
+		for i, n := range notices {
+			mf[i] = MembersOnlyFigures{Checkpoint: n.Checkpoint, VideoID: n.VideoID, From: n.From.UTC(), To: n.To.UTC()}
+		}
 		e.countries, e.chatters, e.slowAt, e.slowGen = rows, chatters, now, gen
+		e.gaps, e.membersOnly = gf, mf
 	}
 	sn.Countries = e.countries
+	sn.Gaps, sn.MembersOnly = e.gaps, e.membersOnly
 	if len(streams) > 1 {
 		sn.Chatters = e.chatters
 	} else {

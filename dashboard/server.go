@@ -44,6 +44,11 @@ type Store interface {
 	RecentCheckIns(ctx context.Context, eventID int64, limit int) ([]store.CheckIn, error)
 	QuotaByMethod(ctx context.Context, day string) ([]store.QuotaMethod, error)
 	CertificateCounts(ctx context.Context, eventID int64) ([]store.CertificateCount, error)
+	// Gaps are the spans of chat the API no longer served (import a replay
+	// file for them); MembersOnlyNotices the checkpoints during which a
+	// chat was members-only.
+	Gaps(ctx context.Context, eventID int64) ([]attendance.Gap, error)
+	MembersOnlyNotices(ctx context.Context, eventID int64) ([]attendance.MembersOnlyNotice, error)
 
 	StaffUserByEmail(ctx context.Context, email string) (store.StaffUser, error)
 	RecordSignInFailure(ctx context.Context, userID int64, maxFailures int, lockUntil time.Time) error

@@ -44,13 +44,27 @@ func opts(os []Option) options {
 // AttendanceColumns is the header of the attendance export.
 var AttendanceColumns = []string{"email", "full_name", "registered_name", "role", "country", "organisation", "source", "linked", "channels",
 	"link_methods", "shared_channel", "checkpoints_hit", "checkpoints_total", "presence_minutes", "first_seen", "last_seen",
-	"form_submitted", "certificate_type", "certificate_id", "reasons"}
+	"form_submitted", "certificate_type", "certificate_id", "reasons", "notes"}
 
 // Attendance writes one row per registration of the event, in registration
 // order: the name to print (the form's, else the registered one), evidence,
-// the certificate decided and the reasons. It is audited.
+// the certificate decided, the reasons, and notes on what rollcall could
+// not see that might change the decision (attendance.ChatNotes: gaps in
+// the chat, members-only mode during a checkpoint). It is audited.
 func Attendance(ctx context.Context, st *store.Store, eventID int64, w io.Writer, options ...Option) error {
 	o := opts(options)
+	gaps, err := st.Gaps(ctx, eventID)
+	if err != nil {
+		return fmt.Errorf("export attendance: %w", err)
+	}
+	cps, err := st.Checkpoints(ctx, eventID)
+	if err != nil {
+		return fmt.Errorf("export attendance: %w", err)
+	}
+	notices, err := st.MembersOnlyNotices(ctx, eventID)
+	if err != nil {
+		return fmt.Errorf("export attendance: %w", err)
+	}
 	cw, err := csvout.NewWriter(w)
 	if err != nil {
 		return err
@@ -67,7 +81,7 @@ func Attendance(ctx context.Context, st *store.Store, eventID int64, w io.Writer
 			strings.Join(ev.Channels, " "), strings.Join(ev.LinkMethods, " "), yesNo(ev.SharedChannel),
 			strconv.Itoa(ev.CheckpointsHit), strconv.Itoa(ev.CheckpointsTotal), strconv.Itoa(ev.PresenceMinutes),
 			stamp(ev.FirstSeen), stamp(ev.LastSeen), yesNo(ev.FormSubmitted), string(d.Certificate), d.CertificateID,
-			strings.Join(d.Reasons, "; "))
+			strings.Join(d.Reasons, "; "), strings.Join(attendance.ChatNotes(d, gaps, cps, notices), "; "))
 	})
 	if err != nil {
 		return fmt.Errorf("export attendance: %w", err)

@@ -274,3 +274,78 @@ func TestNeutralised(t *testing.T) {
 		}
 	})
 }
+
+// TestAttendanceNotesAndReviewFlags: the notes column tells staff, for
+// rows without a certificate that chat evidence could change, which gaps a
+// replay import may fill and that members-only mode kept non-members from
+// a checkpoint; review flags show in the reasons of a row that keeps its
+// certificate.
+func TestAttendanceNotesAndReviewFlags(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := attendance.DefaultPolicy()
+		p.RequireForm = false
+		ev, err := s.CreateEvent(ctx, attendance.Event{Slug: "notes", Title: "Notes", Policy: p, VideoIDs: []string{"dQw4w9WgXcQ"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		people := []attendance.Registration{
+			{FullName: "Anh Nguyen", Email: "anh@example.vn", Role: attendance.RoleParticipant},
+			{FullName: "Bo Lee", Email: "bo@example.org", Role: attendance.RoleParticipant},
+			{FullName: "Chai Srisuk", Email: "chai@example.th", Role: attendance.RoleParticipant},
+		}
+		if _, err := s.ImportRegistrations(ctx, ev.ID, people, false); err != nil {
+			t.Fatal(err)
+		}
+		code := map[string]string{}
+		_ = s.EachRegistration(ctx, ev.ID, func(r attendance.Registration) error {
+			code[strings.Split(r.Email, "@")[0]] = attendance.FormatCode(r.Code)
+			return nil
+		})
+		at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+		if _, err := s.AddCheckpoint(ctx, ev.ID, "lotus", at(20), at(25)); err != nil {
+			t.Fatal(err)
+		}
+		streams, _ := s.Streams(ctx, ev.ID)
+		msg := func(id string, c, m int, text string) attendance.ChatMessage {
+			return attendance.ChatMessage{ID: id, Type: attendance.MsgText, AuthorChannelID: ch(c), AuthorName: "V", Text: text, PublishedAt: at(m)}
+		}
+		pages := []attendance.ChatPage{
+			{Messages: []attendance.ChatMessage{msg("m1", 1, 1, code["anh"]), msg("m2", 3, 2, code["chai"])}},
+			// the token expired: minutes 2 to 21 are lost to the API
+			{GapReason: attendance.GapTokenInvalid, Messages: []attendance.ChatMessage{msg("m3", 1, 21, "lotus"),
+				{ID: "s1", Type: attendance.MsgMembersOnlyStarted, PublishedAt: at(22)}}},
+			{Messages: []attendance.ChatMessage{{ID: "d1", Type: attendance.MsgMessageDeleted, AuthorChannelID: "UCmod", TargetID: "m1", PublishedAt: at(30)}}},
+		}
+		for i, pg := range pages {
+			pg.StreamID, pg.NextPageToken = streams[0].ID, fmt.Sprint(i)
+			if err := s.CommitChatPage(ctx, pg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var b bytes.Buffer
+		if err := export.Attendance(ctx, s, ev.ID, &b); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\uFEFF"))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := rows[0]; h[len(h)-1] != "notes" || h[len(h)-2] != "reasons" {
+			t.Fatalf("header %v", h)
+		}
+		gap := "chat of dQw4w9WgXcQ from 2026-11-20T02:02:00Z to 2026-11-20T02:21:00Z could not be read (page_token_invalid); a replay import may recover evidence"
+		members := "chat of dQw4w9WgXcQ was members-only during checkpoint 1 (from 2026-11-20T02:22:00Z): non-members could not answer"
+		want := map[string]string{
+			"anh@example.vn":  "participation|evidence_deleted|",
+			"bo@example.org":  "|not_linked; checkpoints 0/1|" + gap + "; " + members,
+			"chai@example.th": "|checkpoints 0/1|" + gap + "; " + members,
+		}
+		for _, r := range rows[1:] {
+			got := r[17] + "|" + r[19] + "|" + r[20]
+			if got != want[r[0]] {
+				t.Errorf("%s:\n got %q\nwant %q", r[0], got, want[r[0]])
+			}
+		}
+	})
+}

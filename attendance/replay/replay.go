@@ -130,7 +130,8 @@ type action struct {
 		Item item `json:"item"`
 	} `json:"addChatItemAction"`
 	MarkChatItemAsDeletedAction *struct {
-		TargetItemID string `json:"targetItemId"`
+		TargetItemID        string `json:"targetItemId"`
+		DeletedStateMessage text   `json:"deletedStateMessage"`
 	} `json:"markChatItemAsDeletedAction"`
 }
 
@@ -166,9 +167,16 @@ func ParseLine(b []byte) ([]attendance.ChatMessage, error) {
 	}
 	var out []attendance.ChatMessage
 	for _, a := range actions {
-		if a.MarkChatItemAsDeletedAction != nil && a.MarkChatItemAsDeletedAction.TargetItemID != "" {
-			t := a.MarkChatItemAsDeletedAction.TargetItemID
-			out = append(out, attendance.ChatMessage{ID: "deleted:" + t, Type: attendance.MsgMessageDeleted, TargetID: t})
+		if d := a.MarkChatItemAsDeletedAction; d != nil && d.TargetItemID != "" {
+			// The file says who removed a message only in the notice it
+			// shows in its place ("[message retracted]" in English); a
+			// retraction flags nothing, anything else counts as a
+			// moderator's deletion and goes to staff review.
+			typ := attendance.MsgMessageDeleted
+			if strings.Contains(strings.ToLower(d.DeletedStateMessage.String()), "retracted") {
+				typ = attendance.MsgMessageRetract
+			}
+			out = append(out, attendance.ChatMessage{ID: "deleted:" + d.TargetItemID, Type: typ, TargetID: d.TargetItemID})
 			continue
 		}
 		if a.AddChatItemAction == nil {
@@ -196,8 +204,14 @@ func ParseLine(b []byte) ([]attendance.ChatMessage, error) {
 			if err != nil || usec <= 0 {
 				return nil, fmt.Errorf("%s %s: timestampUsec %q is not microseconds since the epoch", k.name, r.ID, r.TimestampUsec)
 			}
+			// Evidence is the person's own words only: a paid message's
+			// runs are the buyer's comment (purchaseAmountText and the
+			// author name are never read as text); a paid sticker has none.
 			m := attendance.ChatMessage{ID: r.ID, Type: k.typ, AuthorChannelID: r.AuthorExternalChannelID,
 				AuthorName: r.AuthorName.String(), Text: r.Message.String(), PublishedAt: time.UnixMicro(usec).UTC()}
+			if k.typ == attendance.MsgSuperSticker {
+				m.Text = ""
+			}
 			if k.typ == attendance.MsgNewSponsor && m.Text != "" {
 				m.Type = attendance.MsgMemberMilestone
 			}

@@ -17,6 +17,14 @@ const liveLine = `{"clickTrackingParams":"x","addChatItemAction":{"item":{"liveC
 
 const membershipLine = `{"replayChatItemAction":{"actions":[{"addChatItemAction":{"item":{"liveChatMembershipItemRenderer":{"id":"mem1","timestampUsec":"1763605870000000","authorExternalChannelId":"UC0000000000000000000003","authorName":{"simpleText":"Chai"},"headerSubtext":{"simpleText":"Welcome"}}}}}]}}`
 
+// A Super Chat whose buyer's name carries a code and a checkpoint word,
+// and a Super Sticker of the same buyer: neither name nor amount is text.
+const paidNameLine = `{"addChatItemAction":{"item":{"liveChatPaidMessageRenderer":{"id":"paid2","timestampUsec":"1763605861000000","authorName":{"simpleText":"Lotus K7QM-4X2P"},"authorExternalChannelId":"UC0000000000000000000004","message":{"runs":[{"text":"great talk"}]},"purchaseAmountText":{"simpleText":"₫50,000 lotus K7QM-4X2P"}}}}}`
+
+const stickerLine = `{"addChatItemAction":{"item":{"liveChatPaidStickerRenderer":{"id":"stk1","timestampUsec":"1763605862000000","authorName":{"simpleText":"Lotus K7QM-4X2P"},"authorExternalChannelId":"UC0000000000000000000004","purchaseAmountText":{"simpleText":"$2.00"},"message":{"runs":[{"text":"lotus K7QM-4X2P"}]},"sticker":{"accessibility":{"accessibilityData":{"label":"lotus"}}}}}}}`
+
+const retractLine = `{"replayChatItemAction":{"actions":[{"markChatItemAsDeletedAction":{"targetItemId":"ChwKGkNPX3","deletedStateMessage":{"runs":[{"text":"[message retracted]"}]}}}]}}`
+
 const systemLine = `{"replayChatItemAction":{"actions":[{"addChatItemAction":{"item":{"liveChatViewerEngagementMessageRenderer":{"id":"sys","timestampUsec":"1763605800000000","message":{"runs":[{"text":"Welcome to live chat!"}]}}}}}]}}`
 
 const deleteLine = `{"replayChatItemAction":{"actions":[{"markChatItemAsDeletedAction":{"targetItemId":"paid1","deletedStateMessage":{"runs":[{"text":"[message deleted]"}]}}}]}}`
@@ -34,6 +42,11 @@ func TestParseLine(t *testing.T) {
 			AuthorName: "Bo", Text: "thanks!", PublishedAt: time.UnixMicro(1763605860000000).UTC()}}, false},
 		{"membership", membershipLine, []attendance.ChatMessage{{ID: "mem1", Type: attendance.MsgNewSponsor, AuthorChannelID: "UC0000000000000000000003",
 			AuthorName: "Chai", PublishedAt: time.UnixMicro(1763605870000000).UTC()}}, false},
+		{"paid, code and word in the buyer's name and amount", paidNameLine, []attendance.ChatMessage{{ID: "paid2", Type: attendance.MsgSuperChat,
+			AuthorChannelID: "UC0000000000000000000004", AuthorName: "Lotus K7QM-4X2P", Text: "great talk", PublishedAt: time.UnixMicro(1763605861000000).UTC()}}, false},
+		{"paid sticker gives no text", stickerLine, []attendance.ChatMessage{{ID: "stk1", Type: attendance.MsgSuperSticker,
+			AuthorChannelID: "UC0000000000000000000004", AuthorName: "Lotus K7QM-4X2P", PublishedAt: time.UnixMicro(1763605862000000).UTC()}}, false},
+		{"retraction", retractLine, []attendance.ChatMessage{{ID: "deleted:ChwKGkNPX3", Type: attendance.MsgMessageRetract, TargetID: "ChwKGkNPX3"}}, false},
 		{"system notice", systemLine, nil, false},
 		{"deletion", deleteLine, []attendance.ChatMessage{{ID: "deleted:paid1", Type: attendance.MsgMessageDeleted, TargetID: "paid1"}}, false},
 		{"other action", `{"replayChatItemAction":{"actions":[{"addLiveChatTickerItemAction":{}}]}}`, nil, false},

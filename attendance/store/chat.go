@@ -40,15 +40,27 @@ func (s *Store) CommitChatPage(ctx context.Context, page attendance.ChatPage) er
 				return err
 			}
 		}
+		if page.GapReason != "" {
+			// Before the page's own messages are stored: the gap starts at
+			// the last message read before it.
+			if err := s.recordGap(ctx, tx, page); err != nil {
+				return err
+			}
+		}
 		_, err := s.ingestChat(ctx, tx, page.StreamID, page.Messages, "api")
 		if err != nil {
 			return err
 		}
+		// A page read means the chat is being read: waiting, gap and
+		// backoff become polling. streaming and every other state stay as
+		// the collector set them (SetChatState).
 		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE streams SET page_token = ?, last_commit_at = ?,
 			offline_at = CASE WHEN offline_at = 0 THEN ? ELSE offline_at END,
-			chat_state = CASE WHEN chat_state IN ('waiting', 'gap') THEN 'polling' ELSE chat_state END
+			chat_state = CASE WHEN chat_state IN (?, ?, ?) THEN ? ELSE chat_state END
 			WHERE id = ? AND fence <= ?`),
-			page.NextPageToken, us(s.now()), us(page.OfflineAt), page.StreamID, page.Fence)
+			page.NextPageToken, us(s.now()), us(page.OfflineAt),
+			attendance.ChatWaiting, attendance.ChatGap, attendance.ChatBackoff, attendance.ChatPolling,
+			page.StreamID, page.Fence)
 		if err != nil {
 			return err
 		}
@@ -80,7 +92,7 @@ func (s *Store) ingestChat(ctx context.Context, tx *sqlx.Tx, streamID int64, msg
 			continue
 		}
 		seen[m.ID] = true
-		m.Text, m.AuthorName = withoutNUL(m.Text), withoutNUL(m.AuthorName)
+		m.Text, m.AuthorName, m.DisplayText = withoutNUL(m.Text), withoutNUL(m.AuthorName), withoutNUL(m.DisplayText)
 		uniq = append(uniq, m)
 	}
 	if source == "replay" {
@@ -115,7 +127,16 @@ func (s *Store) ingestChat(ctx context.Context, tx *sqlx.Tx, streamID int64, msg
 	if err := recordActivity(ctx, tx, s.engine, streamID, fresh); err != nil {
 		return nil, err
 	}
-	if err := s.linkAndHit(ctx, tx, streamID, fresh); err != nil {
+	touched, err := s.linkAndHit(ctx, tx, streamID, fresh)
+	if err != nil {
+		return nil, err
+	}
+	moderated, err := recordModeration(ctx, tx, streamID, fresh)
+	if err != nil {
+		return nil, err
+	}
+	touched.add(moderated)
+	if err := flagStreamForReview(ctx, tx, s.engine, streamID, touched); err != nil {
 		return nil, err
 	}
 	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE streams SET chat_messages = chat_messages + ?, chat_authors = chat_authors + ? WHERE id = ?`),
@@ -126,6 +147,10 @@ func (s *Store) ingestChat(ctx context.Context, tx *sqlx.Tx, streamID int64, msg
 	return fresh, nil
 }
 
+// markDeleted marks messages deleted by a moderator or retracted by their
+// author as no longer shown in chat. It is display only: the message keeps
+// its text and every link, hit and minute resting on it (review flags come
+// from chat_moderation, for moderator deletions only).
 func markDeleted(ctx context.Context, tx *sqlx.Tx, streamID int64, msgs []attendance.ChatMessage) error {
 	var targets []any
 	for _, m := range msgs {
@@ -382,20 +407,22 @@ func (s *Store) insertMessages(ctx context.Context, tx *sqlx.Tx, streamID int64,
 	if s.engine == Postgres {
 		n := len(msgs)
 		ids, types, authors, names, texts, targets := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		displays := make([]string, n)
 		published := make([]int64, n)
 		for i, m := range msgs {
 			ids[i], types[i], authors[i], names[i], texts[i], targets[i] = m.ID, m.Type, m.AuthorChannelID, m.AuthorName, m.Text, m.TargetID
+			displays[i] = m.DisplayText
 			published[i] = us(m.PublishedAt)
 		}
 		var got []string
 		err := tx.SelectContext(ctx, &got, `INSERT INTO chat_messages (stream_id, message_id, type, author_channel_id,
-			author_name, text, published_at, received_at, target_id, deleted, source)
-			SELECT $1, u.id, u.type, u.author, u.name, u.text, u.published, $2, u.target, FALSE, $3
-			FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[])
-				AS u(id, type, author, name, text, published, target)
+			author_name, text, display_text, published_at, received_at, target_id, deleted, source)
+			SELECT $1, u.id, u.type, u.author, u.name, u.text, u.display, u.published, $2, u.target, FALSE, $3
+			FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[])
+				AS u(id, type, author, name, text, published, target, display)
 			ON CONFLICT (stream_id, message_id) DO NOTHING RETURNING message_id`,
 			streamID, now, source, pq.Array(ids), pq.Array(types), pq.Array(authors), pq.Array(names), pq.Array(texts),
-			pq.Array(published), pq.Array(targets))
+			pq.Array(published), pq.Array(targets), pq.Array(displays))
 		if err != nil {
 			return nil, fmt.Errorf("insert messages: %w", err)
 		}
@@ -404,17 +431,17 @@ func (s *Store) insertMessages(ctx context.Context, tx *sqlx.Tx, streamID int64,
 		}
 		return inserted, nil
 	}
-	const cols = 11
+	const cols = 12
 	const batch = 500
 	for i := 0; i < len(msgs); i += batch {
 		chunk := msgs[i:min(i+batch, len(msgs))]
 		args := make([]any, 0, len(chunk)*cols)
 		for _, m := range chunk {
-			args = append(args, streamID, m.ID, m.Type, m.AuthorChannelID, m.AuthorName, m.Text, us(m.PublishedAt), now, m.TargetID, false, source)
+			args = append(args, streamID, m.ID, m.Type, m.AuthorChannelID, m.AuthorName, m.Text, m.DisplayText, us(m.PublishedAt), now, m.TargetID, false, source)
 		}
 		var ids []string
 		err := tx.SelectContext(ctx, &ids, tx.Rebind(`INSERT INTO chat_messages (stream_id, message_id, type, author_channel_id,
-			author_name, text, published_at, received_at, target_id, deleted, source) VALUES `+placeholders(len(chunk), cols)+`
+			author_name, text, display_text, published_at, received_at, target_id, deleted, source) VALUES `+placeholders(len(chunk), cols)+`
 			ON CONFLICT (stream_id, message_id) DO NOTHING RETURNING message_id`), args...)
 		if err != nil {
 			return nil, fmt.Errorf("insert messages: %w", err)

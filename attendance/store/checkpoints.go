@@ -69,7 +69,7 @@ func (s *Store) AddCheckpoint(ctx context.Context, eventID int64, word string, o
 		if err != nil {
 			return err
 		}
-		if err := rescanCheckpoint(ctx, tx, cp); err != nil {
+		if err := rescanCheckpoint(ctx, tx, s.engine, cp); err != nil {
 			return err
 		}
 		return tx.GetContext(ctx, &cp.Hits, tx.Rebind(`SELECT COUNT(*) FROM checkpoint_hits WHERE checkpoint_id = ?`), cp.ID)
@@ -81,8 +81,8 @@ func (s *Store) AddCheckpoint(ctx context.Context, eventID int64, word string, o
 }
 
 // rescanCheckpoint judges the stored messages of linked channels in the
-// checkpoint's window.
-func rescanCheckpoint(ctx context.Context, tx *sqlx.Tx, cp attendance.Checkpoint) error {
+// checkpoint's window, and flags hits that rest on moderated messages.
+func rescanCheckpoint(ctx context.Context, tx *sqlx.Tx, engine Engine, cp attendance.Checkpoint) error {
 	rows, err := tx.QueryxContext(ctx, tx.Rebind(`SELECT m.message_id, m.author_channel_id, m.text, m.published_at, l.registration_id
 		FROM chat_messages m JOIN streams s ON s.id = m.stream_id
 		JOIN links l ON l.event_id = s.event_id AND l.channel_id = m.author_channel_id
@@ -110,7 +110,10 @@ func rescanCheckpoint(ctx context.Context, tx *sqlx.Tx, cp attendance.Checkpoint
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("messages in checkpoint window: %w", err)
 	}
-	return insertHits(ctx, tx, hits)
+	if err := insertHits(ctx, tx, hits); err != nil {
+		return err
+	}
+	return flagForReview(ctx, tx, engine, cp.EventID, hitScope(hits))
 }
 
 // Checkpoints lists an event's checkpoints by number, with their hits

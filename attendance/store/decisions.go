@@ -18,6 +18,7 @@ type decisionRow struct {
 	methods   []string
 	Shared    int64
 	Conflicts int64
+	review    []string // open review flags, sorted
 	HitsChat  int64
 	HitsForm  int64
 	Minutes   int64
@@ -38,6 +39,7 @@ func (r decisionRow) decision(p attendance.Policy, total int) attendance.Decisio
 		LinkMethods:      r.methods,
 		Conflict:         r.Conflicts > 0,
 		SharedChannel:    r.Shared > 0,
+		Review:           r.review,
 		CheckpointsHit:   int(r.HitsChat),
 		CheckpointsTotal: total,
 		PresenceMinutes:  int(r.Minutes),
@@ -216,7 +218,13 @@ func (s *Store) evidence(ctx context.Context, eventID int64, regs []registration
 	}
 	var conflicts, hits, minutes []count
 	sel(&conflicts, `SELECT registration_id, '' AS k, COUNT(*) AS n FROM link_conflicts WHERE event_id = ? AND resolved = ?
-		AND registration_id BETWEEN ? AND ? GROUP BY registration_id`, eventID, false, lo, hi)
+		AND registration_id BETWEEN ? AND ? AND kind NOT IN (?, ?) GROUP BY registration_id`, eventID, false, lo, hi,
+		attendance.ConflictEvidenceDeleted, attendance.ConflictChannelBanned)
+	// Review flags: shown with the reasons, blocking nothing.
+	var review []count
+	sel(&review, `SELECT DISTINCT registration_id, kind AS k, 0 AS n FROM link_conflicts WHERE event_id = ? AND resolved = ?
+		AND registration_id BETWEEN ? AND ? AND kind IN (?, ?) ORDER BY registration_id, kind`, eventID, false, lo, hi,
+		attendance.ConflictEvidenceDeleted, attendance.ConflictChannelBanned)
 	sel(&hits, `SELECT h.registration_id, h.source AS k, COUNT(*) AS n FROM checkpoint_hits h JOIN checkpoints c ON c.id = h.checkpoint_id
 		WHERE c.event_id = ? AND h.registration_id BETWEEN ? AND ? GROUP BY h.registration_id, h.source`, eventID, lo, hi)
 	// Minutes per linked channel by index lookups (a join over the whole
@@ -275,6 +283,11 @@ func (s *Store) evidence(ctx context.Context, eventID int64, regs []registration
 	for _, c := range conflicts {
 		if r := idx[c.Reg]; r != nil {
 			r.Conflicts = c.N
+		}
+	}
+	for _, c := range review {
+		if r := idx[c.Reg]; r != nil {
+			r.review = append(r.review, c.Key)
 		}
 	}
 	for _, c := range hits {

@@ -183,9 +183,10 @@ func (s *Store) SearchRegistrations(ctx context.Context, eventID int64, query st
 	return out, nil
 }
 
-// Timeline returns one person's evidence in time order: links, conflicts,
-// chat messages of linked channels, checkpoint hits (by number, never the
-// word), the form and overrides.
+// Timeline returns one person's evidence in time order: links, conflicts
+// (review flags included), chat messages of linked channels, checkpoint
+// hits (by number, never the word), the form, overrides, and moderation of
+// linked channels (a message deleted by a moderator, a ban).
 func (s *Store) Timeline(ctx context.Context, eventID, registrationID int64) ([]attendance.TimelineEntry, error) {
 	var out []attendance.TimelineEntry
 	type row struct {
@@ -207,10 +208,27 @@ func (s *Store) Timeline(ctx context.Context, eventID, registrationID int64) ([]
 			FROM checkpoint_hits h JOIN checkpoints c ON c.id = h.checkpoint_id WHERE c.event_id = ? AND h.registration_id = ?`},
 		{"form", `SELECT submitted_at AS at, '' AS channel, '' AS video_id, 'form submitted' AS text FROM form_responses WHERE event_id = ? AND registration_id = ?`},
 		{"override", `SELECT created_at AS at, '' AS channel, '' AS video_id, certificate || ': ' || reason || ' (' || staff || ')' AS text FROM overrides WHERE event_id = ? AND registration_id = ?`},
+		// What review flags rest on: a linked channel's message deleted by
+		// a moderator (by its id: the text is in the message entry), a
+		// linked channel banned.
+		{"moderation", `SELECT d.at, m.author_channel_id AS channel, st.video_id, 'message ' || m.message_id || ' deleted by a moderator' AS text
+			FROM chat_moderation d JOIN streams st ON st.id = d.stream_id
+			JOIN chat_messages m ON m.stream_id = d.stream_id AND m.message_id = d.target_id
+			JOIN links l ON l.event_id = st.event_id AND l.channel_id = m.author_channel_id
+			WHERE st.event_id = ? AND l.registration_id = ? AND d.type = 'messageDeletedEvent'
+			UNION ALL
+			SELECT b.at, b.target_id AS channel, st.video_id, 'channel banned from the chat' AS text
+			FROM chat_moderation b JOIN streams st ON st.id = b.stream_id
+			JOIN links l ON l.event_id = st.event_id AND l.channel_id = b.target_id
+			WHERE st.event_id = ? AND l.registration_id = ? AND b.type = 'userBannedEvent'`},
 	}
 	for _, q := range queries {
 		var rows []row
-		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q.q), eventID, registrationID); err != nil {
+		args := []any{eventID, registrationID}
+		if q.kind == "moderation" {
+			args = append(args, eventID, registrationID)
+		}
+		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q.q), args...); err != nil {
 			return nil, fmt.Errorf("store: timeline of registration %d: %s: %w", registrationID, q.kind, err)
 		}
 		for _, r := range rows {
@@ -227,7 +245,7 @@ type Conflict struct {
 	RegistrationID int64  `db:"registration_id"`
 	Email          string `db:"email"`
 	ChannelID      string `db:"channel_id"`
-	Kind           string `db:"kind"` // code_taken, too_many_codes, too_many_registrations
+	Kind           string `db:"kind"` // code_taken, too_many_codes, too_many_registrations; review flags evidence_deleted, channel_banned (attendance.ReviewOnly)
 	MessageID      string `db:"message_id"`
 	AtUS           int64  `db:"at"`
 	Resolved       bool   `db:"resolved"`

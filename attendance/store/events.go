@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -181,6 +182,36 @@ type EventSummary struct {
 	Linked        int64           `json:"linked"`
 	Checkpoints   int64           `json:"checkpoints"`
 	Forms         int64           `json:"forms"`
+	// Gaps are the spans of chat the API no longer served: staff import a
+	// replay file for them.
+	Gaps []GapSummary `json:"gaps"`
+	// MembersOnly are the checkpoints during which a chat was members-only.
+	MembersOnly []MembersOnlySummary `json:"members_only"`
+}
+
+// GapSummary is a gap of chat as `event show --json` gives it; From is
+// null when nothing was stored before the gap.
+type GapSummary struct {
+	VideoID string     `json:"video_id"`
+	From    *time.Time `json:"from"`
+	To      time.Time  `json:"to"`
+	Reason  string     `json:"reason"`
+}
+
+// MembersOnlySummary is a members-only notice as `event show --json` gives
+// it; To is null while members-only mode is still on.
+type MembersOnlySummary struct {
+	Checkpoint int        `json:"checkpoint"`
+	VideoID    string     `json:"video_id"`
+	From       time.Time  `json:"from"`
+	To         *time.Time `json:"to"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // Summary returns an event's figures.
@@ -204,8 +235,24 @@ func (s *Store) Summary(ctx context.Context, slug string) (EventSummary, error) 
 	if err == nil {
 		err = s.db.GetContext(ctx, &sum.Forms, s.db.Rebind(`SELECT COUNT(*) FROM form_responses WHERE event_id = ?`), e.ID)
 	}
+	var gaps []attendance.Gap
+	if err == nil {
+		gaps, err = s.Gaps(ctx, e.ID)
+	}
+	var notices []attendance.MembersOnlyNotice
+	if err == nil {
+		notices, err = s.MembersOnlyNotices(ctx, e.ID)
+	}
 	if err != nil {
 		return sum, fmt.Errorf("store: summary of event %s: %w", slug, err)
+	}
+	sum.Gaps = make([]GapSummary, len(gaps))
+	for i, g := range gaps {
+		sum.Gaps[i] = GapSummary{VideoID: g.VideoID, From: timePtr(g.From), To: g.To, Reason: g.Reason}
+	}
+	sum.MembersOnly = make([]MembersOnlySummary, len(notices))
+	for i, n := range notices {
+		sum.MembersOnly[i] = MembersOnlySummary{Checkpoint: n.Checkpoint, VideoID: n.VideoID, From: n.From, To: timePtr(n.To)}
 	}
 	return sum, nil
 }

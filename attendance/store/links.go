@@ -19,7 +19,10 @@ const (
 	LinkManual  = "manual"
 )
 
-// Conflict kinds.
+// Conflict kinds. An open one blocks the registration's certificate of
+// participation (code_conflict) until staff resolve it; the review flags
+// attendance.ConflictEvidenceDeleted and attendance.ConflictChannelBanned
+// share the table and the review path but block nothing.
 const (
 	ConflictCodeTaken            = "code_taken"             // a code typed by a second channel
 	ConflictTooManyCodes         = "too_many_codes"         // a channel typed more codes than the policy allows
@@ -139,26 +142,32 @@ func (st *ingestState) checkpoints(ctx context.Context, tx *sqlx.Tx) ([]attendan
 }
 
 // linkAndHit turns the new messages of a page into links (by code, by the
-// channel given at registration), conflicts and checkpoint hits.
-func (s *Store) linkAndHit(ctx context.Context, tx *sqlx.Tx, streamID int64, fresh []attendance.ChatMessage) error {
+// channel given at registration), conflicts and checkpoint hits, and
+// returns the evidence they rest on, for review flags.
+func (s *Store) linkAndHit(ctx context.Context, tx *sqlx.Tx, streamID int64, fresh []attendance.ChatMessage) (reviewScope, error) {
 	st := &ingestState{engine: s.engine, byChannel: map[string]map[int64]bool{}, byReg: map[int64]map[string]bool{}}
 	err := tx.QueryRowxContext(ctx, tx.Rebind(`SELECT e.id, e.max_registrations_per_channel,
 		EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id AND r.youtube <> '') AS has_accounts
 		FROM streams s JOIN events e ON e.id = s.event_id WHERE s.id = ?`), streamID).
 		Scan(&st.eventID, &st.maxPerChan, &st.hasAccounts)
 	if err != nil {
-		return fmt.Errorf("event of stream: %w", err)
+		return reviewScope{}, fmt.Errorf("event of stream: %w", err)
 	}
 	links, conflicts, err := s.findLinks(ctx, tx, st, fresh)
 	if err != nil {
-		return err
+		return reviewScope{}, err
 	}
 	if err := insertLinks(ctx, tx, st.eventID, links, conflicts); err != nil {
-		return err
+		return reviewScope{}, err
+	}
+	var scope reviewScope
+	for _, l := range links {
+		scope.messages = append(scope.messages, evidenceRef{l.channel, l.messageID})
+		scope.channels = append(scope.channels, l.channel)
 	}
 	cps, err := st.checkpoints(ctx, tx)
 	if err != nil || len(cps) == 0 {
-		return err
+		return scope, err
 	}
 	// Hits of channels linked before this page, judged on its messages.
 	type cand struct {
@@ -189,7 +198,7 @@ func (s *Store) linkAndHit(ctx context.Context, tx *sqlx.Tx, streamID int64, fre
 	var hits []newHit
 	if len(cands) > 0 {
 		if err := st.loadChannelLinks(ctx, tx, chans); err != nil {
-			return err
+			return reviewScope{}, err
 		}
 		for _, c := range cands {
 			for reg := range st.byChannel[c.msg.AuthorChannelID] {
@@ -202,11 +211,22 @@ func (s *Store) linkAndHit(ctx context.Context, tx *sqlx.Tx, streamID int64, fre
 	if len(links) > 0 {
 		earlier, err := earlierHits(ctx, tx, st.engine, st.eventID, cps, st.words, links)
 		if err != nil {
-			return err
+			return reviewScope{}, err
 		}
 		hits = append(hits, earlier...)
 	}
-	return insertHits(ctx, tx, hits)
+	scope.add(hitScope(hits))
+	return scope, insertHits(ctx, tx, hits)
+}
+
+// hitScope is the evidence that checkpoint hits rest on.
+func hitScope(hits []newHit) reviewScope {
+	var scope reviewScope
+	for _, h := range hits {
+		scope.messages = append(scope.messages, evidenceRef{h.channel, h.msgID})
+		scope.channels = append(scope.channels, h.channel)
+	}
+	return scope
 }
 
 // findLinks decides the links and conflicts that the messages make.

@@ -10,8 +10,8 @@ import (
 	"github.com/seameo/rollcall/attendance"
 )
 
-// PurgeChatText blanks the raw API data older than before: the text and
-// author name of chat messages published before it, and the display name
+// PurgeChatText blanks the raw API data older than before: the text,
+// display text and author name of chat messages published before it, and the display name
 // of chat authors last seen before it. Links, checkpoint hits, activity
 // minutes and counts stay: they are the evidence certificates rest on. It
 // returns the rows blanked. The daemon calls it periodically with now minus
@@ -37,7 +37,8 @@ func (s *Store) PurgeEventChatText(ctx context.Context, eventID int64) (int64, e
 func (s *Store) purge(ctx context.Context, msgWhere, authorWhere string, arg any) (int64, error) {
 	var total int64
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE chat_messages SET text = '', author_name = '' WHERE `+msgWhere+` AND (text <> '' OR author_name <> '')`), arg)
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE chat_messages SET text = '', display_text = '', author_name = ''
+			WHERE `+msgWhere+` AND (text <> '' OR display_text <> '' OR author_name <> '')`), arg)
 		if err != nil {
 			return err
 		}
@@ -96,12 +97,15 @@ type PersonCertificate struct {
 
 // PersonMessage is a chat message of a linked channel.
 type PersonMessage struct {
-	VideoID   string    `json:"video_id" db:"video_id"`
-	ChannelID string    `json:"channel_id" db:"author_channel_id"`
-	Author    string    `json:"author_name" db:"author_name"`
-	Text      string    `json:"text" db:"text"`
-	At        time.Time `json:"published_at" db:"-"`
-	AtUS      int64     `json:"-" db:"published_at"`
+	VideoID   string `json:"video_id" db:"video_id"`
+	ChannelID string `json:"channel_id" db:"author_channel_id"`
+	Author    string `json:"author_name" db:"author_name"`
+	Text      string `json:"text" db:"text"`
+	// DisplayText is YouTube's displayMessage (a Super Chat's amount and
+	// the buyer's name), held until retention blanks it.
+	DisplayText string    `json:"display_text,omitempty" db:"display_text"`
+	At          time.Time `json:"published_at" db:"-"`
+	AtUS        int64     `json:"-" db:"published_at"`
 }
 
 // PersonChannel is what is held about a linked channel per stream.
@@ -136,7 +140,7 @@ func (s *Store) Person(ctx context.Context, eventID int64, email string) (Person
 	q(&p.Checkpoints, `SELECT c.number, h.source, h.channel_id, h.at FROM checkpoint_hits h JOIN checkpoints c ON c.id = h.checkpoint_id
 		WHERE h.registration_id = ? ORDER BY c.number`, id)
 	q(&p.Certificates, `SELECT id, type, issued_at FROM certificates WHERE registration_id = ? ORDER BY issued_at`, id)
-	q(&p.Messages, `SELECT st.video_id, m.author_channel_id, m.author_name, m.text, m.published_at FROM chat_messages m
+	q(&p.Messages, `SELECT st.video_id, m.author_channel_id, m.author_name, m.text, m.display_text, m.published_at FROM chat_messages m
 		JOIN streams st ON st.id = m.stream_id JOIN links l ON l.event_id = st.event_id AND l.channel_id = m.author_channel_id
 		WHERE l.registration_id = ? ORDER BY m.published_at, m.id`, id)
 	q(&p.Channels, `SELECT st.video_id, ca.channel_id, ca.display_name, ca.messages, ca.first_at, ca.last_at,
@@ -192,8 +196,9 @@ type PersonDeleted struct {
 
 // DeletePerson removes a person from an event: the registration with its
 // links, conflicts, checkpoint hits, form response, certificates and
-// overrides, and the chat messages, author rows and activity of the
-// channels linked only to them in this event's streams. The audit entry
+// overrides, and the chat messages, author rows, activity and moderation
+// (bans of the channel, deletions of its messages) of the channels linked
+// only to them in this event's streams. The audit entry
 // names the registration id, not the person.
 func (s *Store) DeletePerson(ctx context.Context, eventID int64, email, staff string) (PersonDeleted, error) {
 	var out PersonDeleted
@@ -214,6 +219,12 @@ func (s *Store) DeletePerson(ctx context.Context, eventID int64, email, staff st
 		out.Channels, out.SharedKept = len(chans), all-len(chans)
 		streams := `stream_id IN (SELECT id FROM streams WHERE event_id = ?)`
 		for _, ch := range chans {
+			// Moderation of the channel first (its ban names it; a deletion
+			// names its message), while its messages are still there.
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM chat_moderation WHERE `+streams+` AND (target_id = ?
+				OR target_id IN (SELECT message_id FROM chat_messages WHERE `+streams+` AND author_channel_id = ?))`), eventID, ch, eventID, ch); err != nil {
+				return err
+			}
 			res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM chat_messages WHERE `+streams+` AND author_channel_id = ?`), eventID, ch)
 			if err != nil {
 				return err

@@ -41,17 +41,20 @@ func (r streamRow) stream() attendance.Stream {
 		PeakConcurrentViewers: r.PeakConcurrentViewers}
 }
 
+// finalChatStates are the chat states for which attendance.ChatFinal holds.
+var finalChatStates = []any{attendance.ChatDrained, attendance.ChatDisabled, attendance.ChatNotFound,
+	attendance.ChatForbidden, attendance.ChatStopped}
+
 // TrackedStreams lists the streams of active events that still need the
-// collector: every stream whose video has not ended (whatever its chat
-// state: the video owns the lifecycle), unavailable ones included (they are
-// re-checked hourly), and ended ones whose chat is not final
-// (attendance.ChatFinal).
+// collector: every stream whose video has not ended, whatever its chat
+// state (unavailable ones included: the collector re-checks them), and
+// every ended one whose chat is not final (attendance.ChatFinal).
 func (s *Store) TrackedStreams(ctx context.Context) ([]attendance.Stream, error) {
 	var rows []streamRow
+	args := append([]any{true, attendance.StreamEnded}, finalChatStates...)
 	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT `+streamColumns+` FROM streams s JOIN events e ON e.id = s.event_id
-		WHERE e.active = ? AND NOT (s.state = ? AND s.chat_state IN (?, ?, ?, ?, ?))
-		ORDER BY s.id`), true, attendance.StreamEnded, attendance.ChatDrained, attendance.ChatDisabled,
-		attendance.ChatNotFound, attendance.ChatForbidden, attendance.ChatStopped)
+		WHERE e.active = ? AND NOT (s.state = ? AND s.chat_state IN (`+inClause(len(finalChatStates))+`))
+		ORDER BY s.id`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: tracked streams: %w", err)
 	}

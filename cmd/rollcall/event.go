@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -201,10 +202,38 @@ func (a *app) eventShowCommand() *cobra.Command {
 				for _, st := range sum.Streams {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\n", st.VideoID, st.State, st.ChatState, st.ChatMessages, st.ChatAuthors, st.PeakConcurrentViewers)
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				printChatNotices(a.stdout, sum)
+				return nil
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: slug, streams (video_id, state, chat_messages, chat_authors, peak_concurrent_viewers), registrations, linked, checkpoints")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: slug, streams (video_id, state, chat_messages, chat_authors, peak_concurrent_viewers), registrations, linked, checkpoints, gaps (video_id, from, to, reason), members_only (checkpoint, video_id, from, to)")
 	return cmd
+}
+
+// printChatNotices lists what staff should act on after an event: gaps in
+// the chat (import a replay file for them) and checkpoints during which a
+// chat was members-only (non-members could not answer).
+func printChatNotices(w io.Writer, sum store.EventSummary) {
+	stamp := func(t *time.Time, none string) string {
+		if t == nil {
+			return none
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	if len(sum.Gaps) > 0 {
+		fmt.Fprintf(w, "chat gaps (import a replay file to recover them):\n")
+		for _, g := range sum.Gaps {
+			fmt.Fprintf(w, "  %s  %s → %s  %s\n", g.VideoID, stamp(g.From, "start"), stamp(&g.To, ""), g.Reason)
+		}
+	}
+	if len(sum.MembersOnly) > 0 {
+		fmt.Fprintf(w, "members-only chat during checkpoints (non-members could not answer):\n")
+		for _, n := range sum.MembersOnly {
+			fmt.Fprintf(w, "  checkpoint %d  %s  %s → %s\n", n.Checkpoint, n.VideoID, stamp(&n.From, ""), stamp(n.To, "still on"))
+		}
+	}
 }

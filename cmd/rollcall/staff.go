@@ -47,7 +47,7 @@ func (a *app) linkCommand() *cobra.Command {
 }
 
 func (a *app) conflictsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "conflicts", Short: "Review link conflicts (a code typed by a second channel, too many codes on one channel)"}
+	cmd := &cobra.Command{Use: "conflicts", Short: "Review link conflicts (a code typed by a second channel, too many codes on one channel) and review flags (evidence_deleted, channel_banned: evidence a moderator deleted or of a banned channel)"}
 	var event, email, staff, why string
 	var all bool
 	list := &cobra.Command{

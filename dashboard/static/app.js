@@ -97,6 +97,11 @@
       });
       if (hp.querySelectorAll("td.n").length !== s.checkpoints.length && !document.activeElement.closest("form")) { location.reload(); }
     }
+    // Chat capture notices (gaps, members-only checkpoints) are rare:
+    // a new one reloads the page, as a new checkpoint does.
+    var cn = document.getElementById("chat-notices");
+    var shown = cn ? cn.querySelectorAll("li").length : 0;
+    if (shown !== (s.gaps || []).length + (s.members_only || []).length && !(document.activeElement && document.activeElement.closest("form"))) { location.reload(); }
     var ci = document.getElementById("checkins");
     if (ci && s.check_ins) {
       clear(ci);
