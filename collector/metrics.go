@@ -34,6 +34,7 @@ type Metrics struct {
 	gaps              *prometheus.CounterVec
 	reconnects        *prometheus.CounterVec
 	scheduledStart    *prometheus.GaugeVec
+	quotaProject      *prometheus.GaugeVec
 }
 
 // Chat-state gauge values (rollcall_chat_state's state label): exactly one
@@ -138,6 +139,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m.reconnects = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "rollcall_chat_source_reconnects_total", Help: "Chat streams (streamList) opened again after the server closed one or it failed.",
 	}, sv)
+	m.quotaProject = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "rollcall_youtube_quota_project_info", Help: "1 for the Cloud project whose daily quota the ledger keeps (a name, never a key).",
+	}, []string{"project"})
 	m.scheduledStart = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "rollcall_stream_scheduled_start_timestamp_seconds", Help: "The stream's scheduled start as YouTube reports it (unix seconds).",
 	}, sv)
@@ -149,7 +153,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	for _, c := range []prometheus.Collector{
 		m.storeErrors, m.streamLive, m.viewers, m.views, m.likes, m.expectedEnd, m.messages, m.pollLag, m.lastCommit,
 		m.backoff, m.requests, m.errors, m.quotaUsed, m.quotaRemaining, m.quotaPaused, m.quotaExhaustionAt,
-		m.chatState, m.gaps, m.reconnects, m.scheduledStart,
+		m.chatState, m.gaps, m.reconnects, m.scheduledStart, m.quotaProject,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("collector: register metrics: %w", err)

@@ -44,6 +44,9 @@ func NewQuota(store Store, credential string, daily, reserve int64, clock Clock,
 		return nil, fmt.Errorf("collector: quota: daily budget must be positive, got %d", daily)
 	}
 	reserve = min(max(reserve, 0), daily)
+	if metrics != nil {
+		metrics.quotaProject.WithLabelValues(credential).Set(1)
+	}
 	return &Quota{store: store, credential: credential, daily: daily, reserve: reserve, loc: loc, clock: clock, metrics: metrics}, nil
 }
 
@@ -147,6 +150,7 @@ func (q *Quota) chatLimitLocked() int64 {
 
 // QuotaStatus is the governor's state for health reports.
 type QuotaStatus struct {
+	Project      string // the Cloud project whose quota this is (a name, never a key)
 	Day          string
 	Used         int64
 	Daily        int64
@@ -160,7 +164,7 @@ func (q *Quota) Status() QuotaStatus {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := q.clock.Now()
-	st := QuotaStatus{Day: q.day, Used: q.used, Daily: q.daily, Remaining: max(q.daily-q.used, 0), ExhaustionAt: q.exhaustionLocked(now)}
+	st := QuotaStatus{Project: q.credential, Day: q.day, Used: q.used, Daily: q.daily, Remaining: max(q.daily-q.used, 0), ExhaustionAt: q.exhaustionLocked(now)}
 	if now.Before(q.pausedUntil) {
 		st.PausedUntil = q.pausedUntil
 	}

@@ -84,6 +84,7 @@ type HealthFigures struct {
 
 // QuotaFigures is today's YouTube API quota.
 type QuotaFigures struct {
+	Project             string    `json:"project,omitempty"` // the Cloud project (a name, never a key)
 	Used                int64     `json:"used"`
 	Limit               int64     `json:"limit"`
 	Remaining           int64     `json:"remaining"`
@@ -505,7 +506,7 @@ func (s *Server) quota(ctx context.Context, now time.Time) (QuotaFigures, error)
 	var q QuotaFigures
 	if s.cfg.QuotaStatus != nil {
 		st := s.cfg.QuotaStatus(ctx)
-		q = QuotaFigures{Used: st.Used, Limit: st.Limit, ProjectedExhaustion: st.ProjectedExhaustion}
+		q = QuotaFigures{Project: st.Project, Used: st.Used, Limit: st.Limit, ProjectedExhaustion: st.ProjectedExhaustion}
 	} else {
 		methods, err := s.st.QuotaByMethod(ctx, collector.QuotaDay(now, s.pacific))
 		if err != nil {

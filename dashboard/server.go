@@ -91,6 +91,7 @@ type CollectorHealth struct {
 
 // QuotaStatus is the collector's view of today's YouTube API quota.
 type QuotaStatus struct {
+	Project             string // the Cloud project whose daily quota this is
 	Used, Limit         int64
 	ProjectedExhaustion time.Time // zero when the quota lasts the day
 }

@@ -226,5 +226,5 @@ func collectorHealth(h collector.Health) dashboard.CollectorHealth {
 }
 
 func quotaStatus(q collector.QuotaStatus) dashboard.QuotaStatus {
-	return dashboard.QuotaStatus{Used: q.Used, Limit: q.Daily, ProjectedExhaustion: q.ExhaustionAt}
+	return dashboard.QuotaStatus{Project: q.Project, Used: q.Used, Limit: q.Daily, ProjectedExhaustion: q.ExhaustionAt}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -262,9 +263,15 @@ func TestServeStopsOnSIGTERMAndRefusesASecondDaemon(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s: %s", path, resp.Status)
+		}
+		// The metrics name the quota's Cloud project, never the key.
+		if path == "/metrics" && (!strings.Contains(string(body), `rollcall_youtube_quota_project_info{project="default"} 1`) ||
+			strings.Contains(string(body), `"k"`)) {
+			t.Errorf("/metrics does not name the quota project:\n%s", body)
 		}
 	}
 
