@@ -11,6 +11,56 @@
 // Point the client at it with option.WithEndpoint(srv.URL + "/"). It also
 // serves liveChatMessages.streamList over gRPC on the same timeline (see
 // ServeGRPC for each streaming behaviour and its source).
+//
+// What it plays, and where each behaviour comes from (the references are
+// developers.google.com/youtube/v3/live/docs/liveChatMessages/list and
+// …/streamList, and the v3 error reference; ../shared/YOUTUBE.md
+// summarises them). Where YouTube does not document a behaviour, the fake
+// picks one and says so, and rollcall must be safe for every outcome:
+//
+//   - The first read without a page token returns the recent history only:
+//     "up to 75 messages, plus ticker and gift events" (the list reference,
+//     maxResults; Options.History, TickerWindow).
+//   - Every answer carries nextPageToken; reading sooner than
+//     pollingIntervalMillis answers 403 rateLimitExceeded (the list
+//     reference and its errors; Options.EnforcePolling).
+//   - A bad or expired page token answers 400 invalidPageToken, domain
+//     youtube.parameter, location pageToken (the v3 error reference; older
+//     pages say pageTokenInvalid). How long a token lives is not documented:
+//     Options.PageTokenTTL picks a life for tests, zero keeps it forever.
+//   - Once the video ends, answers carry offlineAt, and after
+//     ChatEndedGrace reads answer 403 liveChatEnded (the list reference:
+//     offlineAt, and the liveChatEnded error). How long the grace lasts is
+//     not documented.
+//   - Video.ChatReplacedAt: a broadcast's activeLiveChatId changes while the
+//     video stays live and the old chat answers liveChatEnded (reported by
+//     operators of long streams; YOUTUBE.md). When YouTube does it is not
+//     documented, so rollcall follows any new id at once.
+//   - Video.EncoderDrops: answers carry offlineAt while videos.list still
+//     says live, and messages come again afterwards (an encoder that drops
+//     and reconnects; reported, not documented).
+//   - Video.MembersOnly: a members-only chat read with an API key answers
+//     403 forbidden ("Private, members-only, or paid live chats ... require
+//     OAuth 2.0 authorization", the streamList reference).
+//   - Video.Forbidden: 403 forbidden for a span ("The request is not
+//     properly authorized to retrieve the specified live chat", the list
+//     errors), as when a grant is revoked mid-event.
+//   - Video.DeletedAt: videos.list stops returning a deleted video (the
+//     videos.list reference returns only found ids); what its chat answers
+//     is not documented, the fake answers 404 liveChatNotFound.
+//   - A video whose ActualStart is zero never starts: upcoming for ever.
+//   - Super Chats carry the amount and the buyer's name in displayMessage
+//     (`€2.00 from Brian Lough: "test"`, a real response quoted in public
+//     reports) and the person's words in superChatDetails.userComment;
+//     member milestones in memberMilestoneChatDetails.userComment; Super
+//     Stickers carry no comment (the liveChatMessages resource). The exact
+//     displayMessage wording of stickers and milestones is not documented
+//     (DisplayMessage).
+//   - messageDeletedEvent, messageRetractedEvent and userBannedEvent carry
+//     their target in their details (the liveChatMessages resource);
+//     Audience.Moderation scripts them.
+//   - Fault injects Google's error bodies, dropped connections, cut and
+//     invalid bodies, huge bodies and odd polling intervals on demand.
 package fakeyoutube
 
 import (
