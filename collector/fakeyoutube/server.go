@@ -50,8 +50,8 @@
 //     is not documented, the fake answers 404 liveChatNotFound.
 //   - A video whose ActualStart is zero never starts: upcoming for ever.
 //   - Super Chats carry the amount and the buyer's name in displayMessage
-//     (`€2.00 from Brian Lough: "test"`, a real response quoted in public
-//     reports) and the person's words in superChatDetails.userComment;
+//     (`€2.00 from Brian Lough: "test"`, the real response YOUTUBE.md
+//     quotes) and the person's words in superChatDetails.userComment;
 //     member milestones in memberMilestoneChatDetails.userComment; Super
 //     Stickers carry no comment (the liveChatMessages resource). The exact
 //     displayMessage wording of stickers and milestones is not documented
