@@ -268,3 +268,53 @@ func TestCollectorFollowsANewChatID(t *testing.T) {
 	advanceUntil(t, clock, 5*time.Second, func() bool { return count("chat-new") >= 1 })
 	advanceUntil(t, clock, time.Second, func() bool { return store.stream(1).ChatState == attendance.ChatPolling })
 }
+
+// A chat YouTube keeps rejecting as a bad request stops after two tries and
+// stays stopped, without spending more units, until staff re-arm it (the
+// stored state back to waiting).
+func TestCollectorStoppedChatWaitsForRearm(t *testing.T) {
+	clock := fakeyoutube.NewManualClock(t0)
+	store := newMemStore(clock, attendance.Stream{ID: 1, EventSlug: "e", VideoID: "v1", State: attendance.StreamUpcoming})
+	var mu sync.Mutex
+	reads := 0
+	count := func() int { mu.Lock(); defer mu.Unlock(); return reads }
+	var fixed atomic.Bool
+	src := sourceFuncs{
+		videos: func(ctx context.Context, ids []string) ([]VideoSample, error) { return liveSample(ids), nil },
+		chat: func(ctx context.Context, chatID, token string) (ChatRead, error) {
+			mu.Lock()
+			reads++
+			mu.Unlock()
+			if fixed.Load() {
+				return ChatRead{NextPageToken: "ok"}, nil
+			}
+			return ChatRead{}, &APIError{Method: MethodChatList, Status: 400, Reason: "invalidValue", sentinel: ErrBadRequest}
+		},
+	}
+	c, err := New(Config{Clock: clock, RefreshInterval: 10 * time.Second}, src, store, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := runCollector(t, c)
+	defer func() {
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	advanceUntil(t, clock, time.Second, func() bool { return store.stream(1).ChatState == attendance.ChatStopped })
+	if n := count(); n != 2 {
+		t.Fatalf("%d reads before the stop, want 2", n)
+	}
+	for range 20 { // ten minutes of rounds: nothing more is sent
+		clock.Advance(30 * time.Second)
+		time.Sleep(2 * time.Millisecond)
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("a stopped chat was read again (%d reads)", n)
+	}
+	fixed.Store(true)
+	store.mu.Lock()
+	store.streams[1].ChatState = attendance.ChatWaiting // rollcall stream rearm
+	store.mu.Unlock()
+	advanceUntil(t, clock, time.Second, func() bool { return store.stream(1).ChatState == attendance.ChatPolling })
+}
