@@ -78,6 +78,27 @@ func (s *Server) takeFaultLocked(method string) *Fault {
 	return hit
 }
 
+// apiError is the error a Status fault answers, REST or gRPC: Google's
+// usual reason and domain for the status unless the fault names them.
+func (f *Fault) apiError() *apiError {
+	reason := f.Reason
+	if reason == "" {
+		reason = defaultReason(f.Status)
+	}
+	domain := f.Domain
+	if domain == "" {
+		domain = "global"
+		if reason == "quotaExceeded" || reason == "rateLimitExceeded" {
+			domain = "youtube.quota"
+		}
+	}
+	msg := f.Message
+	if msg == "" {
+		msg = http.StatusText(f.Status)
+	}
+	return &apiError{status: f.Status, domain: domain, reason: reason, message: msg}
+}
+
 // defaultReason is Google's usual reason for a status.
 func defaultReason(status int) string {
 	switch status {
@@ -122,25 +143,10 @@ func applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
 		}
 		return false
 	case f.Status != 0:
-		reason := f.Reason
-		if reason == "" {
-			reason = defaultReason(f.Status)
-		}
-		domain := f.Domain
-		if domain == "" {
-			domain = "global"
-			if reason == "quotaExceeded" || reason == "rateLimitExceeded" {
-				domain = "youtube.quota"
-			}
-		}
-		msg := f.Message
-		if msg == "" {
-			msg = http.StatusText(f.Status)
-		}
 		if f.Status == http.StatusTooManyRequests {
 			w.Header().Set("Retry-After", "2")
 		}
-		writeError(w, f.Status, domain, reason, msg)
+		writeAPIError(w, f.apiError())
 		return false
 	case f.HugeBody > 0:
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")

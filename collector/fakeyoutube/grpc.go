@@ -276,22 +276,7 @@ func applyStreamFault(ctx context.Context, f *Fault) error {
 	case f.Drop:
 		return status.Error(codes.Unavailable, "fakeyoutube: connection dropped")
 	case f.Status != 0:
-		reason := f.Reason
-		if reason == "" {
-			reason = defaultReason(f.Status)
-		}
-		domain := f.Domain
-		if domain == "" {
-			domain = "global"
-			if reason == "quotaExceeded" || reason == "rateLimitExceeded" {
-				domain = "youtube.quota"
-			}
-		}
-		msg := f.Message
-		if msg == "" {
-			msg = http.StatusText(f.Status)
-		}
-		return grpcError(&apiError{status: f.Status, domain: domain, reason: reason, message: msg})
+		return grpcError(f.apiError())
 	}
 	return nil
 }
