@@ -225,6 +225,15 @@ func (c *Collector) round(ctx context.Context, wg *sync.WaitGroup, ended chan<- 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lastListing = c.cfg.Clock.Now()
+	tracked := make(map[int64]bool, len(streams))
+	for _, s := range streams {
+		tracked[s.ID] = true
+	}
+	for id, r := range c.pollers {
+		if !tracked[id] { // finished by staff, or its event deactivated
+			r.stop()
+		}
+	}
 	finished := true
 	for _, s := range streams {
 		r, isRunning := c.pollers[s.ID]

@@ -11,7 +11,7 @@ import (
 
 // streamCommand groups what staff do to one stream of an event by hand.
 func (a *app) streamCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "stream", Short: "Act on one stream of an event by hand (re-arm its chat)"}
+	cmd := &cobra.Command{Use: "stream", Short: "Act on one stream of an event by hand: re-arm its chat, or finish following it"}
 	var event, video, staff string
 	rearm := &cobra.Command{
 		Use:   "rearm --event SLUG --video ID",
@@ -42,6 +42,37 @@ A daemon also re-arms, at start-up, every stream whose video has not ended.`,
 	rearm.Flags().StringVar(&video, "video", "", "the video id or URL (required)")
 	rearm.Flags().StringVar(&staff, "staff", "", "who re-arms (default $USER)")
 	_ = rearm.MarkFlagRequired("video")
-	cmd.AddCommand(rearm)
+	var why string
+	finish := &cobra.Command{
+		Use:   "finish --event SLUG --video ID --why TEXT",
+		Short: "Stop following a stream by a staff decision, whatever YouTube says of it (audited)",
+		Long: `finish ends the following of one stream: its chat is no longer read, and
+serve --until-ended counts it as done even while YouTube says the video is
+live or upcoming (a wrong video, a broadcast that will never start). What
+was stored stays. rollcall stream rearm follows it again.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			id, err := attendance.ParseVideoRef(video)
+			if err != nil {
+				return usagef("--video %q: %v", video, err)
+			}
+			if why == "" {
+				return usagef("--why: say why the stream is finished by hand (it is kept in the audit log)")
+			}
+			return a.asStaff(cmd.Context(), staff, event, func(s *store.Store, e attendance.Event, who string) error {
+				if err := s.FinishStream(cmd.Context(), e.ID, id, who, why); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "stream %s finished by hand\n", id)
+				return nil
+			})
+		},
+	}
+	eventFlag(finish, &event)
+	finish.Flags().StringVar(&video, "video", "", "the video id or URL (required)")
+	finish.Flags().StringVar(&staff, "staff", "", "who decides (default $USER)")
+	finish.Flags().StringVar(&why, "why", "", "why (kept in the audit log)")
+	_ = finish.MarkFlagRequired("video")
+	cmd.AddCommand(rearm, finish)
 	return cmd
 }
