@@ -318,3 +318,41 @@ func TestCollectorStoppedChatWaitsForRearm(t *testing.T) {
 	store.mu.Unlock()
 	advanceUntil(t, clock, time.Second, func() bool { return store.stream(1).ChatState == attendance.ChatPolling })
 }
+
+// A stream that leaves the tracked list (staff finished it, its event was
+// deactivated) has its reader stopped at the next round.
+func TestCollectorStopsTheReaderOfAnUntrackedStream(t *testing.T) {
+	clock := fakeyoutube.NewManualClock(t0)
+	store := newMemStore(clock, attendance.Stream{ID: 1, EventSlug: "e", VideoID: "v1", State: attendance.StreamUpcoming})
+	var reads atomic.Int64
+	src := sourceFuncs{
+		videos: func(ctx context.Context, ids []string) ([]VideoSample, error) { return liveSample(ids), nil },
+		chat: func(ctx context.Context, chatID, token string) (ChatRead, error) {
+			reads.Add(1)
+			return ChatRead{NextPageToken: token + "+", PollingMillis: 1000}, nil
+		},
+	}
+	c, err := New(Config{Clock: clock, RefreshInterval: 5 * time.Second}, src, store, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := runCollector(t, c)
+	defer func() {
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	advanceUntil(t, clock, time.Second, func() bool { return reads.Load() >= 3 })
+	store.mu.Lock()
+	store.streams[1].State, store.streams[1].ChatState = attendance.StreamEnded, attendance.ChatDrained // rollcall stream finish
+	store.mu.Unlock()
+	advanceUntil(t, clock, time.Second, func() bool { return len(c.Health().Pollers) == 0 })
+	before := reads.Load()
+	for range 30 {
+		clock.Advance(time.Second)
+		time.Sleep(time.Millisecond)
+	}
+	if n := reads.Load(); n != before {
+		t.Errorf("%d reads of an untracked stream's chat", n-before)
+	}
+}
