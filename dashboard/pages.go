@@ -46,7 +46,7 @@ var funcs = template.FuncMap{
 	},
 }
 
-// group writes n with thin thousands separators: 12 345.
+// group writes n with comma thousands separators: 12,345.
 func group(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	neg := strings.HasPrefix(s, "-")

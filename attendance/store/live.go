@@ -221,24 +221,6 @@ func (s *Store) RecentCheckIns(ctx context.Context, eventID int64, limit int) ([
 	return out, nil
 }
 
-// QuotaMethod is the units one API method used on a day.
-type QuotaMethod struct {
-	Method string `db:"method"`
-	Units  int64  `db:"units"`
-}
-
-// QuotaByMethod returns the units used on a Pacific day (YYYY-MM-DD) per
-// method, across credentials, most first.
-func (s *Store) QuotaByMethod(ctx context.Context, day string) ([]QuotaMethod, error) {
-	var out []QuotaMethod
-	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT method, SUM(units) AS units FROM quota_ledger WHERE day = ?
-		GROUP BY method ORDER BY units DESC, method`), day)
-	if err != nil {
-		return nil, fmt.Errorf("store: quota of %s: %w", day, err)
-	}
-	return out, nil
-}
-
 // CertificateCount is how many certificates of a type an event has issued.
 type CertificateCount struct {
 	Type string `db:"type"`

@@ -255,20 +255,3 @@ func (s *Store) DeletePerson(ctx context.Context, eventID int64, email, staff st
 	}
 	return out, nil
 }
-
-// IngestMessages stores messages of a stream that did not come with a chat
-// cursor (a replay file), through the same path as live pages: dedupe by id
-// within the stream, links, checkpoint hits, presence. It returns how many
-// were new.
-func (s *Store) IngestMessages(ctx context.Context, streamID int64, msgs []attendance.ChatMessage, source string) (int, error) {
-	var n int
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		fresh, err := s.ingestChat(ctx, tx, streamID, msgs, source)
-		n = len(fresh)
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: ingest %s messages of stream %d: %w", source, streamID, err)
-	}
-	return n, nil
-}
