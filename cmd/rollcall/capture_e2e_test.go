@@ -32,7 +32,9 @@ import (
 //     and a moderator deletes a message and bans a channel;
 //   - video B: chat reads answer 403 forbidden for 12 s mid-stream;
 //   - video C: a members-only chat (403 for an API key) all along;
-//   - video D: deleted 15 s in (videos.list stops returning it).
+//   - video D: deleted 15 s in (videos.list stops returning it);
+//   - video E: scheduled three hours ago and never started: upcoming for
+//     ever, so --until-ended waits for it until staff finish it by hand.
 type captureScenario struct {
 	start, end time.Time
 	killAt     time.Time
@@ -41,7 +43,7 @@ type captureScenario struct {
 }
 
 const (
-	capA, capB, capC, capD = "capVideoA01", "capVideoB01", "capVideoC01", "capVideoD01"
+	capA, capB, capC, capD, capE = "capVideoA01", "capVideoB01", "capVideoC01", "capVideoD01", "capVideoE01"
 )
 
 // TestServeFollowsYouTubesRealBehaviour checks, on SQLite and PostgreSQL,
@@ -87,7 +89,7 @@ func captureEndToEnd(t *testing.T, e storetest.Engine, source string) {
 	sc.restartAt = sc.killAt.Add(sc.ttl + 3*time.Second) // the stored token has expired by then
 	at := func(d time.Duration) time.Time { return sc.start.Add(d) }
 
-	c.ok("event", "create", "cap", "--title", "Capture", "--video", capA, "--video", capB, "--video", capC, "--video", capD)
+	c.ok("event", "create", "cap", "--title", "Capture", "--video", capA, "--video", capB, "--video", capC, "--video", capD, "--video", capE)
 	var reg strings.Builder
 	reg.WriteString("Full Name,Email Address,Role\n")
 	for i := 1; i <= 9; i++ {
@@ -167,6 +169,7 @@ func captureEndToEnd(t *testing.T, e storetest.Engine, source string) {
 			t.Fatal(err)
 		}
 	}
+	fake.AddVideo(fakeyoutube.Video{ID: capE, Title: "Never starts", ScheduledStart: sc.start.Add(-3 * time.Hour)})
 	addr := serveFake(t, fake)
 	grpcAddr := serveFakeGRPC(t, fake)
 	env := []string{"ROLLCALL_DB=" + dsn, "ROLLCALL_YOUTUBE_ENDPOINT=http://" + addr + "/", "ROLLCALL_YOUTUBE_GRPC_ENDPOINT=" + grpcAddr,
@@ -190,6 +193,15 @@ func captureEndToEnd(t *testing.T, e storetest.Engine, source string) {
 	<-first.done
 	time.Sleep(time.Until(sc.restartAt))
 	second := startServe(t, bin, env, "--until-ended")
+	// Video E never starts: the daemon must not call the event over while
+	// it is upcoming. Staff finish it by hand once the others have ended.
+	time.Sleep(time.Until(sc.end.Add(5 * time.Second)))
+	select {
+	case err := <-second.done:
+		t.Fatalf("serve --until-ended exited while video E was upcoming: %v\n%s", err, second.log())
+	default:
+	}
+	c.ok("stream", "finish", "--event", "cap", "--video", capE, "--why", "the broadcast never started", "--staff", "ops")
 	// Done once the videos have ended (70 s in), videos.list has seen it
 	// (every 30 s while live), and the chats are drained (8 s of grace).
 	deadline := time.Until(sc.end) + 30*time.Second + 8*time.Second + 60*time.Second
@@ -239,7 +251,8 @@ func captureEndToEnd(t *testing.T, e storetest.Engine, source string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantState := map[string]string{capA: "ended/drained", capB: "ended/drained", capC: "ended/forbidden", capD: "unavailable/"}
+	wantState := map[string]string{capA: "ended/drained", capB: "ended/drained", capC: "ended/forbidden", capD: "unavailable/",
+		capE: "ended/stopped"}
 	for _, s := range streams {
 		got := string(s.State) + "/"
 		if s.State != attendance.StreamUnavailable {
