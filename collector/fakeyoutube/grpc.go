@@ -72,9 +72,12 @@ type grpcState struct {
 //   - Each stream is closed normally (status OK) after StreamLifetime of
 //     fake time, default 10 s: "Each stream is short-lived and closed from
 //     the server side after about 10 seconds, with an RPC deadline of 30
-//     seconds" (the streamList reference as quoted in rollcall issue 10;
-//     the stored copies of that page available when this was written
-//     hold only its opening, so the sentence could not be re-read there).
+//     seconds" (the "Method: liveChatMessages.streamList" reference,
+//     developers.google.com/youtube/data/reference/rest/v3/liveChatMessages/streamList;
+//     its zh-CN and hi copies read here say the same: "大约 10 秒后会从服务器端关闭
+//     (RPC 截止时间为 30 秒)"). The older liveChatMessages: streamList page
+//     and the guide describe one long-lived connection instead: the daemon
+//     is paced by the quota planner either way.
 //   - StreamDisconnectEvery > 0 ends a stream with UNAVAILABLE after every
 //     N-th response, and DisconnectStreams ends every open stream with
 //     UNAVAILABLE: a connection that drops. Not documented by YouTube; a
