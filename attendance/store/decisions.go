@@ -103,13 +103,19 @@ func eventByID(ctx context.Context, q reader, eventID int64) (attendance.Event, 
 	return e, nil
 }
 
+// readIdleTimeout is how long a read transaction may sit idle on
+// PostgreSQL, between reads while the caller hands decisions on (an export
+// written to a slow pipe). The session-wide idleTransactionTimeout is
+// there for writers' row locks, which a read-only transaction does not
+// hold; a reader that stalls longer than this still ends, so that a dead
+// client does not hold a snapshot (and a migration's table lock) forever.
+const readIdleTimeout = "5min"
+
 // readTx runs fn in a read-only transaction: every query of fn sees one
 // snapshot of the database, whatever ingest commits meanwhile. On SQLite
 // it is a deferred transaction (the store's other transactions begin
-// IMMEDIATE, taking the write lock; a reader must not), on PostgreSQL
-// REPEATABLE READ READ ONLY. PostgreSQL ends a session idle inside a
-// transaction for 10 s (idleTransactionTimeout), so fn must not wait on
-// anything but its own reading for that long.
+// IMMEDIATE, taking the write lock; a reader must not, and in WAL mode
+// writers go on while it reads), on PostgreSQL REPEATABLE READ READ ONLY.
 func (s *Store) readTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if s.engine == Postgres {
@@ -120,6 +126,11 @@ func (s *Store) readTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if s.engine == Postgres {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL idle_in_transaction_session_timeout = '`+readIdleTimeout+`'`); err != nil {
+			return err
+		}
+	}
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -182,13 +193,19 @@ func (s *Store) decisions(ctx context.Context, q reader, eventID, regID int64, f
 		return err
 	}
 	// Reading the next run overlaps with judging and handing out this one.
+	// The reader is done before decisions returns: q may be a transaction
+	// that the caller ends next.
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	type run struct {
 		rows []decisionRow
 		err  error
 	}
 	runs := make(chan run, 1)
+	defer func() {
+		cancel()
+		for range runs {
+		}
+	}()
 	go func() {
 		defer close(runs)
 		var after int64
