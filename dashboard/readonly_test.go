@@ -240,7 +240,7 @@ var certIDPattern = regexp.MustCompile(`(?m)^(?:appreciation|participation),[^,]
 func TestIssueByPost(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
-			h, p1 := realHarness(t, e)
+			h, _ := realHarness(t, e)
 			admin, viewer, anon := h.signIn(adminEmail), h.signIn(viewerEmail), h.anon()
 			before := rowCounts(t, h.st)
 			if res := h.post(admin, "/events/dialogue/certificates/issue", url.Values{}); res.StatusCode != http.StatusForbidden {
@@ -303,7 +303,6 @@ func TestIssueByPost(t *testing.T) {
 			if err := h.st.AddOverride(context.Background(), h.ev.ID, p2.ID, attendance.CertParticipation, "sound check helper", "mai"); err != nil {
 				t.Fatal(err)
 			}
-			_ = p1
 			res, body := h.postBody(admin, "/events/dialogue/exports/certificates.zip", url.Values{"csrf": {h.csrf(admin)}})
 			if res.StatusCode != http.StatusOK || body != "PK\x03\x04 a zip" || res.Header.Get("X-Rollcall-Issued") != fmt.Sprintf("issued 1, already issued %d", want) {
 				t.Fatalf("zip: %d %q %q", res.StatusCode, res.Header.Get("X-Rollcall-Issued"), body)
