@@ -109,6 +109,9 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	var certID string
+	if _, err := st.Issue(ctx, ev.ID, "admin@seameo.test"); err != nil {
+		t.Fatal(err)
+	}
 	if err := st.Decisions(ctx, ev.ID, func(d attendance.Decision) error {
 		if d.Registration.Email == "somchai@example.org" {
 			certID = d.CertificateID

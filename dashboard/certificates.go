@@ -9,11 +9,13 @@ import (
 	"strings"
 )
 
-// exportCertificatePDFs answers the admin download of every issued
-// certificate as PDF in one ZIP. The archive is rendered to a temporary file
-// first, so that a failure answers with an error rather than a truncated
-// archive, and thousands of PDFs never sit in memory. Like the CSV exports,
-// it changes nothing but the audit log.
+// exportCertificatePDFs answers the admin download of every certificate
+// as PDF in one ZIP (a POST from the certificates page). A PDF needs its
+// id, so the certificates not issued yet are issued first, in the signed-in
+// admin's name (the store audits that), and the response says how many in
+// X-Rollcall-Issued. The archive is rendered to a temporary file first, so
+// that a failure answers with an error rather than a truncated archive, and
+// thousands of PDFs never sit in memory. The download is audited here.
 func (s *Server) exportCertificatePDFs(w http.ResponseWriter, r *http.Request, ss *session) {
 	ev, err := s.liveEvent(r)
 	if err != nil {
@@ -23,6 +25,14 @@ func (s *Server) exportCertificatePDFs(w http.ResponseWriter, r *http.Request, s
 	if s.cfg.RenderCertificates == nil {
 		http.Error(w, "Certificate PDFs are not available: start rollcall serve with --public-url (the address the QR codes point to).", http.StatusNotFound)
 		return
+	}
+	res, err := s.att.Issue(r.Context(), ev.ID, ss.email)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if res.Issued > 0 {
+		s.forget(ev.ID)
 	}
 	tmp, err := os.CreateTemp("", "rollcall-certificates-*.zip")
 	if err != nil {
@@ -50,8 +60,28 @@ func (s *Server) exportCertificatePDFs(w http.ResponseWriter, r *http.Request, s
 	name := fmt.Sprintf("%s-certificates-%s.zip", ev.Slug, s.cfg.Now().UTC().Format("20060102-1504"))
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("X-Rollcall-Issued", fmt.Sprintf("issued %d, already issued %d", res.Issued, res.AlreadyIssued))
 	w.Header().Set("Content-Length", fmt.Sprint(size))
 	_, _ = io.Copy(w, tmp)
+}
+
+// issueCertificates gives ids to the certificates decided and not issued
+// yet (the admin's button on the certificates page); the store audits it in
+// the admin's name.
+func (s *Server) issueCertificates(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.att.Issue(r.Context(), ev.ID, ss.email)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.forget(ev.ID)
+	msg := fmt.Sprintf("issued %d, already issued %d", res.Issued, res.AlreadyIssued)
+	http.Redirect(w, r, "/events/"+ev.Slug+"/certificates?msg="+urlQuery(msg), http.StatusSeeOther)
 }
 
 // previewCertificate answers a PNG of a certificate type's template, drawn

@@ -28,23 +28,30 @@ func TestCertificatePDFsAndPreviews(t *testing.T) {
 	admin, viewer, anon := h.signIn(adminEmail), h.signIn(viewerEmail), h.anon()
 
 	_, page := h.get(admin, "/events/dialogue/certificates")
-	for _, want := range []string{`id="dl-pdfs" href="/events/dialogue/exports/certificates.zip"`, `src="/events/dialogue/certificates/preview/appreciation.png"`,
+	for _, want := range []string{`action="/events/dialogue/exports/certificates.zip"`, `id="dl-pdfs"`, `id="issue-certificates"`, `src="/events/dialogue/certificates/preview/appreciation.png"`,
 		`src="/events/dialogue/certificates/preview/participation.png"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("certificates page lacks %s", want)
 		}
 	}
-	if _, page := h.get(viewer, "/events/dialogue/certificates"); strings.Contains(page, "certificates.zip") || strings.Contains(page, "preview/") {
-		t.Error("a viewer is offered the PDFs or previews")
+	if _, page := h.get(viewer, "/events/dialogue/certificates"); strings.Contains(page, "certificates.zip") || strings.Contains(page, "preview/") ||
+		strings.Contains(page, "issue-certificates") {
+		t.Error("a viewer is offered the PDFs, previews or issuing")
 	}
-
-	res, body := h.get(admin, "/events/dialogue/exports/certificates.zip")
+	// The PDFs issue ids first: never on a GET.
+	if res, _ := h.get(admin, "/events/dialogue/exports/certificates.zip"); res.StatusCode == http.StatusOK {
+		t.Errorf("GET of the ZIP: %d", res.StatusCode)
+	}
+	res, body := h.postBody(admin, "/events/dialogue/exports/certificates.zip", url.Values{"csrf": {h.csrf(admin)}})
 	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/zip" || body != "PK\x03\x04 a zip" ||
 		!strings.HasPrefix(res.Header.Get("Content-Disposition"), `attachment; filename="dialogue-certificates-`) {
 		t.Fatalf("zip: %d %q %q", res.StatusCode, res.Header, body)
 	}
 	if got := strings.Join(h.att.auditLog(), "\n"); got != "admin@seameo.test export.certificates certificates.zip" {
 		t.Errorf("audit log: %q", got)
+	}
+	if strings.Join(h.att.issuedBy, ",") != adminEmail {
+		t.Errorf("the ZIP did not issue first, in the admin's name: %v", h.att.issuedBy)
 	}
 	for _, typ := range []string{"appreciation", "participation"} {
 		res, body := h.get(admin, "/events/dialogue/certificates/preview/"+typ+".png")
@@ -60,7 +67,10 @@ func TestCertificatePDFsAndPreviews(t *testing.T) {
 			t.Errorf("preview %s: %d, want 404", bad, res.StatusCode)
 		}
 	}
-	for path, want := range map[string]int{"/events/dialogue/exports/certificates.zip": http.StatusForbidden, "/events/dialogue/certificates/preview/appreciation.png": http.StatusForbidden} {
+	if res, _ := h.postBody(viewer, "/events/dialogue/exports/certificates.zip", url.Values{"csrf": {h.csrf(viewer)}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer POST of the ZIP: %d, want 403", res.StatusCode)
+	}
+	for path, want := range map[string]int{"/events/dialogue/certificates/preview/appreciation.png": http.StatusForbidden} {
 		if res, _ := h.get(viewer, path); res.StatusCode != want {
 			t.Errorf("viewer GET %s: %d, want %d", path, res.StatusCode, want)
 		}
@@ -78,7 +88,7 @@ func TestCertificatePDFsFailOrAbsent(t *testing.T) {
 		}
 	})
 	admin := h.signIn(adminEmail)
-	if res, body := h.get(admin, "/events/dialogue/exports/certificates.zip"); res.StatusCode != http.StatusInternalServerError || strings.Contains(body, "PK") {
+	if res, body := h.postBody(admin, "/events/dialogue/exports/certificates.zip", url.Values{"csrf": {h.csrf(admin)}}); res.StatusCode != http.StatusInternalServerError || strings.Contains(body, "PK") {
 		t.Errorf("failed render: %d %q", res.StatusCode, body)
 	}
 	if len(h.att.auditLog()) != 0 {
@@ -86,7 +96,7 @@ func TestCertificatePDFsFailOrAbsent(t *testing.T) {
 	}
 	plain := newHarness(t)
 	admin = plain.signIn(adminEmail)
-	if res, _ := plain.get(admin, "/events/dialogue/exports/certificates.zip"); res.StatusCode != http.StatusNotFound {
+	if res, _ := plain.postBody(admin, "/events/dialogue/exports/certificates.zip", url.Values{"csrf": {plain.csrf(admin)}}); res.StatusCode != http.StatusNotFound {
 		t.Errorf("unconfigured zip: %d", res.StatusCode)
 	}
 	if _, page := plain.get(admin, "/events/dialogue/certificates"); strings.Contains(page, "certificates.zip") || strings.Contains(page, "preview/") {
@@ -165,4 +175,16 @@ func TestCertificateTemplateEditor(t *testing.T) {
 	if res, _ := h.get(admin, "/events/dialogue/certificates/templates/gold"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("editor of a bad type: %d", res.StatusCode)
 	}
+}
+
+// postBody posts a form and returns the response with its body.
+func (h *harness) postBody(c *http.Client, path string, form url.Values) (*http.Response, string) {
+	h.t.Helper()
+	res, err := c.PostForm(h.ts.URL+path, form)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
 }

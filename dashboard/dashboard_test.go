@@ -210,6 +210,8 @@ var personRoutes = []struct{ method, path string }{
 	{"GET", "/events/dialogue/forms"},
 	{"POST", "/events/dialogue/forms"},
 	{"GET", "/events/dialogue/certificates"},
+	{"POST", "/events/dialogue/certificates/issue"},
+	{"POST", "/events/dialogue/exports/certificates.zip"},
 	{"GET", "/events/dialogue/exports/attendance.csv"},
 	{"GET", "/events/dialogue/exports/certificates.csv"},
 	{"GET", "/events/dialogue/report"},

@@ -30,9 +30,17 @@
 // see aggregates: the live page without names or checkpoint words, the
 // reach report and certificate counts. Admins also see people (recent
 // check-ins, search, one person's evidence), import registrations and forms,
-// open and close checkpoints, link by hand, override decisions and download
-// exports; every export, override, manual link, import and checkpoint change
-// is written to the audit log.
+// open and close checkpoints, link by hand, override decisions, issue
+// certificates and download exports; every export, issue, override, manual
+// link, import and checkpoint change is written to the audit log once, in
+// the signed-in staff member's name: the dashboard audits what it hands out
+// (downloads, checkpoint changes, imports), the store what it changes
+// (issuing, overrides, links), never both.
+//
+// Looking never writes: every GET only reads (the session's last-seen time
+// aside). Certificate ids are issued by a POST — the "Issue certificates"
+// button, or the PDF download, which issues what is missing first — never
+// by opening a page or a CSV download, which show the ids already issued.
 //
 // # Sessions and requests
 //
@@ -46,7 +54,9 @@
 // MaxSignInFailures wrong passwords an account is locked for LockDuration;
 // every refusal reads the same. State changes are POSTs that need the
 // session's CSRF token, and http.CrossOriginProtection refuses cross-site
-// requests besides. Every response carries a strict Content-Security-Policy
+// requests besides. The CSV downloads, being GETs, refuse a request whose
+// Sec-Fetch-Site is neither same-origin nor none (another site's link; an
+// absent header passes, for old browsers). Every response carries a strict Content-Security-Policy
 // (no inline script or style), X-Content-Type-Options, Referrer-Policy and
 // X-Frame-Options.
 //

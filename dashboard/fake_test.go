@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/store"
 )
 
 // fakeAttendance is a hand-written fake of the attendance contract: each
@@ -16,6 +17,7 @@ type fakeAttendance struct {
 	mu          sync.Mutex
 	checkpoints map[int64][]attendance.Checkpoint
 	audits      []string
+	issuedBy    []string // who called Issue
 
 	SearchFn    func(ctx context.Context, eventID int64, q string, limit int) ([]attendance.Registration, error)
 	DecisionsFn func(ctx context.Context, eventID int64, fn func(attendance.Decision) error) error
@@ -125,4 +127,13 @@ func (f *fakeAttendance) auditLog() []string {
 	out := append([]string(nil), f.audits...)
 	sort.Strings(out)
 	return out
+}
+
+// Issue issues nothing (the fake's decisions have no certificates to
+// issue) and, like the store then, audits nothing; it counts its callers.
+func (f *fakeAttendance) Issue(_ context.Context, eventID int64, staff string) (store.IssueResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.issuedBy = append(f.issuedBy, staff)
+	return store.IssueResult{}, nil
 }

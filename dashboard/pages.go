@@ -500,6 +500,8 @@ type certificateFigures struct {
 	Total   int64
 	ByType  []ReasonCount
 	Reasons []ReasonCount
+	// Unissued counts the certificates decided that have no id yet.
+	Unissued int64
 }
 
 func (s *Server) certificateFigures(ctx context.Context, eventID int64) (certificateFigures, error) {
@@ -513,6 +515,9 @@ func (s *Server) certificateFigures(ctx context.Context, eventID int64) (certifi
 			t = "none"
 		}
 		types[t]++
+		if d.Certificate != attendance.CertNone && d.CertificateID == "" {
+			f.Unissued++
+		}
 		for _, rs := range d.Reasons {
 			// "checkpoints 1/3" and "override: why" group by their kind.
 			k, _, _ := strings.Cut(rs, ":")
@@ -552,6 +557,7 @@ type certificatesData struct {
 	// PDFs and Previews say whether the certificate ZIP download and the
 	// template previews are configured.
 	PDFs, Previews bool
+	Msg            string
 }
 
 func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -566,7 +572,7 @@ func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *se
 		return
 	}
 	s.render(w, r, http.StatusOK, "certificates", ss, certificatesData{eventPage: eventPage{ev}, Figures: f, Admin: ss.admin(),
-		PDFs: s.cfg.RenderCertificates != nil, Previews: s.cfg.PreviewCertificate != nil})
+		PDFs: s.cfg.RenderCertificates != nil, Previews: s.cfg.PreviewCertificate != nil, Msg: r.URL.Query().Get("msg")})
 }
 
 func (s *Server) exportAttendance(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -593,7 +599,9 @@ func (s *Server) exportCertificates(w http.ResponseWriter, r *http.Request, ss *
 }
 
 // export writes an export to a buffer first, so that a failure halfway
-// answers with an error rather than a truncated file, and audits it.
+// answers with an error rather than a truncated file, and audits it: the
+// one audit entry of a download, in the signed-in staff member's name (the
+// export itself only reads, and shows the ids already issued).
 func (s *Server) export(w http.ResponseWriter, r *http.Request, ss *session, kind string, write func(context.Context, int64, *bytes.Buffer) error) {
 	ev, err := s.liveEvent(r)
 	if err != nil {

@@ -73,6 +73,9 @@ type Attendance interface {
 	AddOverride(ctx context.Context, eventID, registrationID int64, cert attendance.CertificateType, why, staff string) error
 	Decisions(ctx context.Context, eventID int64, fn func(attendance.Decision) error) error
 	Decision(ctx context.Context, eventID, registrationID int64) (attendance.Decision, error)
+	// Issue gives ids to the certificates decided and not issued yet,
+	// auditing it in staff's name; Decisions and Decision only read.
+	Issue(ctx context.Context, eventID int64, staff string) (store.IssueResult, error)
 	Timeline(ctx context.Context, eventID, registrationID int64) ([]attendance.TimelineEntry, error)
 	SearchRegistrations(ctx context.Context, eventID int64, query string, limit int) ([]attendance.Registration, error)
 	Audit(ctx context.Context, actor, action string, eventID int64, subject, detail string) error
@@ -296,9 +299,12 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /events/{slug}/forms", s.admin(s.formsPage))
 	m.HandleFunc("POST /events/{slug}/forms", s.admin(s.importForms))
 	m.HandleFunc("GET /events/{slug}/certificates", s.staff(s.certificatesPage))
-	m.HandleFunc("GET /events/{slug}/exports/attendance.csv", s.admin(s.exportAttendance))
-	m.HandleFunc("GET /events/{slug}/exports/certificates.csv", s.admin(s.exportCertificates))
-	m.HandleFunc("GET /events/{slug}/exports/certificates.zip", s.admin(s.exportCertificatePDFs))
+	m.HandleFunc("POST /events/{slug}/certificates/issue", s.admin(s.issueCertificates))
+	m.HandleFunc("GET /events/{slug}/exports/attendance.csv", s.admin(sameSite(s.exportAttendance)))
+	m.HandleFunc("GET /events/{slug}/exports/certificates.csv", s.admin(sameSite(s.exportCertificates)))
+	// The PDFs need every id, so the download issues the missing ones
+	// first: a POST, never a GET, since looking never writes.
+	m.HandleFunc("POST /events/{slug}/exports/certificates.zip", s.admin(s.exportCertificatePDFs))
 	m.HandleFunc("GET /events/{slug}/certificates/preview/{file}", s.admin(s.previewCertificate))
 	m.HandleFunc("GET /events/{slug}/certificates/templates/{type}", s.admin(s.templatePage))
 	m.HandleFunc("POST /events/{slug}/certificates/templates/{type}", s.admin(s.saveTemplate))
@@ -311,6 +317,25 @@ func (s *Server) routes() {
 		http.Error(w, "cross-origin request refused", http.StatusForbidden)
 	}))
 	s.h = securityHeaders(cop.Handler(m))
+}
+
+// sameSite refuses a download that another site started: a link or an
+// <img> elsewhere that points at a CSV export would otherwise have the
+// browser fetch it with the staff member's cookie (SameSite=Lax lets a
+// top-level GET through) and write an audit entry in their name. Browsers
+// say where a request comes from in Sec-Fetch-Site; "same-origin" (the
+// dashboard's own link) and "none" (typed in the address bar, a bookmark)
+// pass. A request without the header (an old browser, curl) passes too:
+// the session cookie still has to be there.
+func sameSite(h staffHandler) staffHandler {
+	return func(w http.ResponseWriter, r *http.Request, ss *session) {
+		switch r.Header.Get("Sec-Fetch-Site") {
+		case "", "same-origin", "none":
+			h(w, r, ss)
+		default:
+			http.Error(w, "cross-site download refused: use the dashboard's own link", http.StatusForbidden)
+		}
+	}
 }
 
 // contentSecurityPolicy allows only the dashboard's own scripts, styles,

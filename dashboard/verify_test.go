@@ -51,6 +51,9 @@ func newVerifyHarness(t *testing.T) *verifyHarness {
 		t.Fatal(err)
 	}
 	vh := &verifyHarness{harness: h}
+	if _, err := st.Issue(ctx, h.ev.ID, adminEmail); err != nil {
+		t.Fatal(err)
+	}
 	err := st.Decisions(ctx, h.ev.ID, func(d attendance.Decision) error {
 		switch d.Registration.Email {
 		case "somchai@example.org":

@@ -4,6 +4,12 @@
 // import). Rows are streamed from the store, so memory does not grow with
 // the number of people. Files are UTF-8 with a BOM, RFC 4180, with
 // formula-looking cells neutralised.
+//
+// Exports only read: they show the certificate ids already issued
+// (store.Issue issues them; callers that need every id call it first), and
+// they audit nothing. The one who hands an export out — a CLI command, a
+// dashboard download — knows who asked for it and where it went, and
+// audits it once (see ATTENDANCE.md, "Audit").
 package export
 
 import (
@@ -25,22 +31,6 @@ const (
 	FormatAutocrat = "autocrat" // columns named for a mail-merge certificate add-on
 )
 
-// Option configures an export.
-type Option func(*options)
-
-type options struct{ actor string }
-
-// By names the staff member who exports, for the audit log (default "cli").
-func By(actor string) Option { return func(o *options) { o.actor = actor } }
-
-func opts(os []Option) options {
-	o := options{actor: "cli"}
-	for _, f := range os {
-		f(&o)
-	}
-	return o
-}
-
 // AttendanceColumns is the header of the attendance export.
 var AttendanceColumns = []string{"email", "full_name", "registered_name", "role", "country", "organisation", "source", "linked", "channels",
 	"link_methods", "shared_channel", "checkpoints_hit", "checkpoints_total", "presence_minutes", "first_seen", "last_seen",
@@ -50,9 +40,9 @@ var AttendanceColumns = []string{"email", "full_name", "registered_name", "role"
 // order: the name to print (the form's, else the registered one), evidence,
 // the certificate decided, the reasons, and notes on what rollcall could
 // not see that might change the decision (attendance.ChatNotes: gaps in
-// the chat, members-only mode during a checkpoint). It is audited.
-func Attendance(ctx context.Context, st *store.Store, eventID int64, w io.Writer, options ...Option) error {
-	o := opts(options)
+// the chat, members-only mode during a checkpoint). certificate_id is
+// empty until the certificate is issued. It writes nothing to the store.
+func Attendance(ctx context.Context, st *store.Store, eventID int64, w io.Writer) error {
 	gaps, err := st.Gaps(ctx, eventID)
 	if err != nil {
 		return fmt.Errorf("export attendance: %w", err)
@@ -72,9 +62,7 @@ func Attendance(ctx context.Context, st *store.Store, eventID int64, w io.Writer
 	if err := cw.Write(AttendanceColumns...); err != nil {
 		return err
 	}
-	n := 0
 	err = st.Decisions(ctx, eventID, func(d attendance.Decision) error {
-		n++
 		ev := d.Evidence
 		r := d.Registration
 		return cw.Write(r.Email, d.CertificateName, r.FullName, string(r.Role), r.Country, r.Org, r.Source, yesNo(ev.Linked),
@@ -89,9 +77,6 @@ func Attendance(ctx context.Context, st *store.Store, eventID int64, w io.Writer
 	if err := cw.Flush(); err != nil {
 		return fmt.Errorf("export attendance: %w", err)
 	}
-	if err := st.Audit(ctx, o.actor, "export attendance", eventID, "", fmt.Sprintf("%d rows", n)); err != nil {
-		return fmt.Errorf("export attendance: %w", err)
-	}
 	return nil
 }
 
@@ -100,9 +85,10 @@ func Attendance(ctx context.Context, st *store.Store, eventID int64, w io.Writer
 // certificate_id, event, date, role; "autocrat" gives the same under the
 // names a mail-merge certificate add-on's template tags use: Name, Email,
 // Certificate Type (capitalised), Certificate ID (grouped for print),
-// Event, Date (long form), Role. It is audited.
-func Certificates(ctx context.Context, st *store.Store, eventID int64, w io.Writer, format string, options ...Option) error {
-	o := opts(options)
+// Event, Date (long form), Role. A certificate not issued yet has an
+// empty id: call store.Issue first for a file to print from. It writes
+// nothing to the store.
+func Certificates(ctx context.Context, st *store.Store, eventID int64, w io.Writer, format string) error {
 	if format != FormatDefault && format != FormatAutocrat {
 		return attendance.Errorf(attendance.EInvalid, "export format %q: expected autocrat or nothing", format)
 	}
@@ -125,12 +111,10 @@ func Certificates(ctx context.Context, st *store.Store, eventID int64, w io.Writ
 	if err := cw.Write(header...); err != nil {
 		return err
 	}
-	n := 0
 	err = st.Decisions(ctx, eventID, func(d attendance.Decision) error {
 		if d.Certificate == attendance.CertNone {
 			return nil
 		}
-		n++
 		r := d.Registration
 		if format == FormatAutocrat {
 			return cw.Write(d.CertificateName, r.Email, "Certificate of "+title(string(d.Certificate)), attendance.FormatCertificateID(d.CertificateID),
@@ -142,9 +126,6 @@ func Certificates(ctx context.Context, st *store.Store, eventID int64, w io.Writ
 		return fmt.Errorf("export certificates: %w", err)
 	}
 	if err := cw.Flush(); err != nil {
-		return fmt.Errorf("export certificates: %w", err)
-	}
-	if err := st.Audit(ctx, o.actor, "export certificates", eventID, format, fmt.Sprintf("%d certificates", n)); err != nil {
 		return fmt.Errorf("export certificates: %w", err)
 	}
 	return nil

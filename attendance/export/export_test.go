@@ -166,6 +166,17 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		// Before any Issue the export shows the certificates without ids.
+		var unissued bytes.Buffer
+		if err := export.Certificates(ctx, s, ev.ID, &unissued, ""); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := countRows(s, "certificates"); n != 0 || strings.Count(unissued.String(), "\r\n") != 9 {
+			t.Fatalf("an export issued %d ids, or wrote\n%s", n, unissued.String())
+		}
+		if res, err := s.Issue(ctx, ev.ID, "mai"); err != nil || res.Issued != 8 {
+			t.Fatalf("issue %+v %v", res, err)
+		}
 		var first bytes.Buffer
 		if err := export.Certificates(ctx, s, ev.ID, &first, ""); err != nil {
 			t.Fatal(err)
@@ -248,8 +259,9 @@ func TestEndToEnd(t *testing.T) {
 		if err := export.Certificates(ctx, s, ev.ID, &auto, "pdf"); attendance.ErrorCode(err) != attendance.EInvalid {
 			t.Fatalf("unknown format: %v", err)
 		}
+		// Exports audit nothing (their callers do, once); Issue audited itself.
 		log, _ := s.AuditLog(ctx, ev.ID, 100)
-		if len(log) != 7 || log[0].Action != "export certificates" {
+		if len(log) != 1 || log[0].Action != "certificates issue" || log[0].Actor != "mai" {
 			t.Fatalf("audit: %+v", log)
 		}
 	})
@@ -348,4 +360,11 @@ func TestAttendanceNotesAndReviewFlags(t *testing.T) {
 			}
 		}
 	})
+}
+
+// countRows counts a table's rows.
+func countRows(s *store.Store, table string) (int, error) {
+	var n int
+	err := s.DB().Get(&n, "SELECT COUNT(*) FROM "+table)
+	return n, err
 }

@@ -267,6 +267,15 @@ func TestFormsOverridesAndCertificates(t *testing.T) {
 		if err != nil || len(un) != 1 || un[0].Email != "walkin@example.org" {
 			t.Fatalf("unmatched %+v %v", un, err)
 		}
+		// looking issues nothing: no id before Issue
+		for who, x := range f.decisions() {
+			if x.CertificateID != "" {
+				t.Errorf("%s: id %q before any Issue", who, x.CertificateID)
+			}
+		}
+		if res, err := s.Issue(ctx, f.ev.ID, "mai"); err != nil || res.Issued != 3 || res.AlreadyIssued != 0 {
+			t.Fatalf("issue: %+v %v", res, err)
+		}
 		d := f.decisions()
 		if d["anh"].CertificateName != "Nguyễn Thị Anh" || d["anh"].Registration.FullName != "Anh Nguyen" || d["anh"].Certificate != attendance.CertParticipation {
 			t.Errorf("anh: %+v", d["anh"])
@@ -298,6 +307,12 @@ func TestFormsOverridesAndCertificates(t *testing.T) {
 		if err := s.AddOverride(ctx, f.ev.ID, walk.ID, attendance.CertParticipation, "", "mai"); attendance.ErrorCode(err) != attendance.EInvalid {
 			t.Fatalf("override without why: %v", err)
 		}
+		if d2 := f.decisions(); d2["walkin"].Certificate != attendance.CertParticipation || d2["walkin"].CertificateID != "" {
+			t.Errorf("override gave an id before Issue: %+v", d2["walkin"])
+		}
+		if res, err := s.Issue(ctx, f.ev.ID, "mai"); err != nil || res.Issued != 1 || res.AlreadyIssued != 3 {
+			t.Fatalf("issue after the override: %+v %v", res, err)
+		}
 		d2 := f.decisions()
 		if d2["walkin"].Certificate != attendance.CertParticipation || d2["walkin"].Reasons[0] != "override: watched at the venue" || d2["walkin"].Evidence.Override.Staff != "mai" {
 			t.Errorf("override: %+v", d2["walkin"])
@@ -316,7 +331,8 @@ func TestFormsOverridesAndCertificates(t *testing.T) {
 			t.Fatalf("CertificateByID %+v %v", c, err)
 		}
 		log, err := s.AuditLog(ctx, f.ev.ID, 10)
-		if err != nil || len(log) != 1 || log[0].Action != "override" || log[0].Actor != "mai" || strings.Contains(log[0].Detail, "@") {
+		if err != nil || len(log) != 3 || log[1].Action != "override" || log[1].Actor != "mai" || strings.Contains(log[1].Detail, "@") ||
+			log[0].Action != "certificates issue" || log[0].Detail != "1 issued, 3 already issued" || log[2].Detail != "3 issued, 0 already issued" {
 			t.Fatalf("audit %+v %v", log, err)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -79,77 +80,148 @@ func storedCert(s string) attendance.CertificateType {
 
 // EventByID returns an event by id, with its video ids.
 func (s *Store) EventByID(ctx context.Context, eventID int64) (attendance.Event, error) {
-	var slug string
-	if err := s.db.GetContext(ctx, &slug, s.db.Rebind(`SELECT slug FROM events WHERE id = ?`), eventID); err != nil {
+	return eventByID(ctx, s.db, eventID)
+}
+
+// reader is what a read needs: the store's handle or a transaction.
+type reader interface {
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+	Rebind(query string) string
+}
+
+// eventByID reads an event and its video ids through q.
+func eventByID(ctx context.Context, q reader, eventID int64) (attendance.Event, error) {
+	var r eventRow
+	if err := q.GetContext(ctx, &r, q.Rebind(`SELECT `+eventColumns+` FROM events WHERE id = ?`), eventID); err != nil {
 		return attendance.Event{}, fmt.Errorf("store: event %d: %w", eventID, notFound(err, "no event %d", eventID))
 	}
-	return s.Event(ctx, slug)
+	e := r.event()
+	if err := q.SelectContext(ctx, &e.VideoIDs, q.Rebind(`SELECT video_id FROM streams WHERE event_id = ? ORDER BY id`), eventID); err != nil {
+		return e, fmt.Errorf("store: videos of event %d: %w", eventID, err)
+	}
+	return e, nil
+}
+
+// readIdleTimeout is how long a read transaction may sit idle on
+// PostgreSQL, between reads while the caller hands decisions on (an export
+// written to a slow pipe). The session-wide idleTransactionTimeout is
+// there for writers' row locks, which a read-only transaction does not
+// hold; a reader that stalls longer than this still ends, so that a dead
+// client does not hold a snapshot (and a migration's table lock) forever.
+const readIdleTimeout = "5min"
+
+// readTx runs fn in a read-only transaction: every query of fn sees one
+// snapshot of the database, whatever ingest commits meanwhile. On SQLite
+// it is a deferred transaction (the store's other transactions begin
+// IMMEDIATE, taking the write lock; a reader must not, and in WAL mode
+// writers go on while it reads), on PostgreSQL REPEATABLE READ READ ONLY.
+func (s *Store) readTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.engine == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.db.BeginTxx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if s.engine == Postgres {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL idle_in_transaction_session_timeout = '`+readIdleTimeout+`'`); err != nil {
+			return err
+		}
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Decisions streams every registration's decision in id order, with its
-// evidence and reasons. A certificate to issue gets its id here the first
-// time, and keeps it: re-running gives the same ids. Decisions are handed
-// out in groups after their new ids are committed, so memory stays small
-// and no id is shown that is not stored.
+// evidence and reasons. It only reads: every decision comes from one
+// consistent snapshot (one read transaction), and a certificate shows its
+// id only once Issue has issued it (CertificateID is empty before). Looking
+// at decisions never writes. Decisions are handed out in runs of
+// decisionChunk, so memory stays small; fn runs inside the read
+// transaction and should not block for long (see readTx).
 func (s *Store) Decisions(ctx context.Context, eventID int64, fn func(attendance.Decision) error) error {
-	if err := s.decisions(ctx, eventID, 0, fn); err != nil {
+	err := s.readTx(ctx, func(tx *sqlx.Tx) error { return s.decisions(ctx, tx, eventID, 0, fn) })
+	if err != nil {
 		return fmt.Errorf("store: decisions of event %d: %w", eventID, err)
 	}
 	return nil
 }
 
-// Decision returns one registration's decision.
+// Decision returns one registration's decision, read-only as Decisions.
 func (s *Store) Decision(ctx context.Context, eventID, registrationID int64) (attendance.Decision, error) {
 	var out attendance.Decision
-	found := false
-	err := s.decisions(ctx, eventID, registrationID, func(d attendance.Decision) error { out, found = d, true; return nil })
-	if err == nil && !found {
-		err = attendance.Errorf(attendance.ENotFound, "no registration %d in this event", registrationID)
-	}
+	err := s.readTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		out, err = s.decisionIn(ctx, tx, eventID, registrationID)
+		return err
+	})
 	if err != nil {
 		return out, fmt.Errorf("store: decision of registration %d: %w", registrationID, err)
 	}
 	return out, nil
 }
 
-// decisionChunk is how many registrations are judged per round of queries:
-// memory stays flat however large the event, and no read cursor stays
-// open while certificates are issued.
+// decisionIn judges one registration through q.
+func (s *Store) decisionIn(ctx context.Context, q reader, eventID, registrationID int64) (attendance.Decision, error) {
+	var out attendance.Decision
+	found := false
+	err := s.decisions(ctx, q, eventID, registrationID, func(d attendance.Decision) error { out, found = d, true; return nil })
+	if err == nil && !found {
+		err = attendance.Errorf(attendance.ENotFound, "no registration %d in this event", registrationID)
+	}
+	return out, err
+}
+
+// decisionChunk is how many registrations are judged per round of
+// queries: memory stays flat however large the event.
 const decisionChunk = 5000
 
-func (s *Store) decisions(ctx context.Context, eventID, regID int64, fn func(attendance.Decision) error) error {
-	e, err := s.EventByID(ctx, eventID)
+// decisions judges the event's registrations (or the one regID names)
+// through q, which is a transaction whenever the caller wants one snapshot.
+func (s *Store) decisions(ctx context.Context, q reader, eventID, regID int64, fn func(attendance.Decision) error) error {
+	e, err := eventByID(ctx, q, eventID)
 	if err != nil {
 		return err
 	}
 	var total int
-	if err := s.db.GetContext(ctx, &total, s.db.Rebind(`SELECT COUNT(*) FROM checkpoints WHERE event_id = ?`), eventID); err != nil {
+	if err := q.GetContext(ctx, &total, q.Rebind(`SELECT COUNT(*) FROM checkpoints WHERE event_id = ?`), eventID); err != nil {
 		return err
 	}
-	// Reading the next run overlaps with judging and writing this one.
+	// Reading the next run overlaps with judging and handing out this one.
+	// The reader is done before decisions returns: q may be a transaction
+	// that the caller ends next.
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	type run struct {
 		rows []decisionRow
 		err  error
 	}
 	runs := make(chan run, 1)
+	defer func() {
+		cancel()
+		for range runs {
+		}
+	}()
 	go func() {
 		defer close(runs)
 		var after int64
 		for {
 			var regs []registrationRow
-			q := `SELECT ` + registrationColumns + ` FROM registrations WHERE event_id = ? AND id > ?`
+			qs := `SELECT ` + registrationColumns + ` FROM registrations WHERE event_id = ? AND id > ?`
 			args := []any{eventID, after}
 			if regID != 0 {
-				q += ` AND id = ?`
+				qs += ` AND id = ?`
 				args = append(args, regID)
 			}
-			q += ` ORDER BY id LIMIT ?`
+			qs += ` ORDER BY id LIMIT ?`
 			args = append(args, decisionChunk)
 			var r run
-			if r.err = s.db.SelectContext(ctx, &regs, s.db.Rebind(q), args...); r.err == nil && len(regs) > 0 {
-				r.rows, r.err = s.evidence(ctx, eventID, regs)
+			if r.err = q.SelectContext(ctx, &regs, q.Rebind(qs), args...); r.err == nil && len(regs) > 0 {
+				r.rows, r.err = evidence(ctx, q, eventID, regs)
 			}
 			if r.err == nil && len(regs) == 0 {
 				return
@@ -169,15 +241,8 @@ func (s *Store) decisions(ctx context.Context, eventID, regID int64, fn func(att
 		if r.err != nil {
 			return r.err
 		}
-		ds := make([]attendance.Decision, len(r.rows))
-		for i, row := range r.rows {
-			ds[i] = row.decision(e.Policy, total)
-		}
-		if err := s.issueCertificates(ctx, eventID, ds); err != nil {
-			return err
-		}
-		for _, d := range ds {
-			if err := fn(d); err != nil {
+		for _, row := range r.rows {
+			if err := fn(row.decision(e.Policy, total)); err != nil {
 				return err
 			}
 		}
@@ -187,7 +252,7 @@ func (s *Store) decisions(ctx context.Context, eventID, regID int64, fn func(att
 
 // evidence reads the evidence of a run of registrations (in id order),
 // one query per kind over their id range.
-func (s *Store) evidence(ctx context.Context, eventID int64, regs []registrationRow) ([]decisionRow, error) {
+func evidence(ctx context.Context, q reader, eventID int64, regs []registrationRow) ([]decisionRow, error) {
 	lo, hi := regs[0].ID, regs[len(regs)-1].ID
 	out := make([]decisionRow, len(regs))
 	idx := make(map[int64]*decisionRow, len(regs))
@@ -196,9 +261,9 @@ func (s *Store) evidence(ctx context.Context, eventID int64, regs []registration
 		idx[r.ID] = &out[i]
 	}
 	var err error
-	sel := func(dest any, q string, args ...any) {
+	sel := func(dest any, query string, args ...any) {
 		if err == nil {
-			err = s.db.SelectContext(ctx, dest, s.db.Rebind(q), args...)
+			err = q.SelectContext(ctx, dest, q.Rebind(query), args...)
 		}
 	}
 	var links []struct {
@@ -312,7 +377,7 @@ func (s *Store) evidence(ctx context.Context, eventID int64, regs []registration
 	}
 	if len(several) > 0 {
 		var exact []count
-		err := s.db.SelectContext(ctx, &exact, s.db.Rebind(`SELECT registration_id, '' AS k, COUNT(*) AS n FROM (SELECT DISTINCT l.registration_id, a.stream_id, a.minute
+		err := q.SelectContext(ctx, &exact, q.Rebind(`SELECT registration_id, '' AS k, COUNT(*) AS n FROM (SELECT DISTINCT l.registration_id, a.stream_id, a.minute
 			FROM links l JOIN streams st ON st.event_id = l.event_id JOIN chat_activity a ON a.stream_id = st.id AND a.channel_id = l.channel_id
 			WHERE l.event_id = ? AND l.registration_id IN (`+inClause(len(several))+`)) x GROUP BY registration_id`), append([]any{eventID}, several...)...)
 		if err != nil {
@@ -357,57 +422,80 @@ func (s *Store) evidence(ctx context.Context, eventID int64, regs []registration
 	return out, nil
 }
 
-// issueCertificates gives an id to every decision with a certificate and
-// none yet, storing it; when another writer got there first, its id wins.
-func (s *Store) issueCertificates(ctx context.Context, eventID int64, ds []attendance.Decision) error {
-	var need []int
-	for i, d := range ds {
-		if d.Certificate != attendance.CertNone && d.CertificateID == "" {
-			need = append(need, i)
-		}
+// IssueResult is what Issue did.
+type IssueResult struct {
+	// Issued is how many certificates got their id now.
+	Issued int
+	// AlreadyIssued is how many certificates the decisions give that had
+	// their id already: they keep it.
+	AlreadyIssued int
+}
+
+// Issue gives an id to every certificate the event's current decisions give
+// and that has none yet, and stores it: from then on the id is shown by
+// Decisions, exported, printed and answered by the verification page. It is
+// the one place ids are issued. Ids are kept for good: issuing again issues
+// only what is new (a form imported since, an override) and changes nothing
+// else, so Issue is idempotent; a revoked certificate is never issued again.
+// It is judged and written in one transaction, audited there ("certificates
+// issue", in staff's name) when it issued anything. staff is required.
+func (s *Store) Issue(ctx context.Context, eventID int64, staff string) (IssueResult, error) {
+	var res IssueResult
+	staff = strings.TrimSpace(staff)
+	if staff == "" {
+		return res, attendance.Errorf(attendance.EInvalid, "say who issues the certificates")
 	}
-	if len(need) == 0 {
-		return nil
+	type need struct {
+		regID int64
+		typ   attendance.CertificateType
 	}
 	now := us(s.now())
-	return s.tx(ctx, func(tx *sqlx.Tx) error {
-		for i := 0; i < len(need); i += 400 {
-			chunk := need[i:min(i+400, len(need))]
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		var todo []need
+		err := s.decisions(ctx, tx, eventID, 0, func(d attendance.Decision) error {
+			switch {
+			case d.Certificate == attendance.CertNone:
+			case d.CertificateID != "":
+				res.AlreadyIssued++
+			default:
+				todo = append(todo, need{d.Registration.ID, d.Certificate})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i := 0; i < len(todo); i += 400 {
+			chunk := todo[i:min(i+400, len(todo))]
 			args := make([]any, 0, len(chunk)*5)
-			for _, j := range chunk {
+			for _, n := range chunk {
 				id, err := attendance.NewCertificateID()
 				if err != nil {
 					return err
 				}
-				ds[j].CertificateID = id
-				args = append(args, id, eventID, ds[j].Registration.ID, string(ds[j].Certificate), now)
+				args = append(args, id, eventID, n.regID, string(n.typ), now)
 			}
+			// Another writer may have issued some since the decisions were
+			// read (on PostgreSQL): its ids win, and count as already issued.
 			var got []string
 			err := tx.SelectContext(ctx, &got, tx.Rebind(`INSERT INTO certificates (id, event_id, registration_id, type, issued_at)
 				VALUES `+placeholders(len(chunk), 5)+` ON CONFLICT (event_id, registration_id, type) DO NOTHING RETURNING id`), args...)
 			if err != nil {
-				return fmt.Errorf("issue certificates: %w", err)
+				return err
 			}
-			if len(got) == len(chunk) {
-				continue
-			}
-			inserted := make(map[string]bool, len(got))
-			for _, id := range got {
-				inserted[id] = true
-			}
-			for _, j := range chunk {
-				if inserted[ds[j].CertificateID] {
-					continue
-				}
-				err := tx.GetContext(ctx, &ds[j].CertificateID, tx.Rebind(`SELECT id FROM certificates WHERE event_id = ? AND registration_id = ? AND type = ?`),
-					eventID, ds[j].Registration.ID, string(ds[j].Certificate))
-				if err != nil {
-					return fmt.Errorf("existing certificate: %w", err)
-				}
-			}
+			res.Issued += len(got)
+			res.AlreadyIssued += len(chunk) - len(got)
 		}
-		return nil
+		if res.Issued == 0 {
+			return nil
+		}
+		return audit(ctx, tx, staff, "certificates issue", eventID, "",
+			fmt.Sprintf("%d issued, %d already issued", res.Issued, res.AlreadyIssued), now)
 	})
+	if err != nil {
+		return IssueResult{}, fmt.Errorf("store: issue certificates of event %d: %w", eventID, err)
+	}
+	return res, nil
 }
 
 // Certificate is an issued certificate as the verification page shows it.
@@ -426,6 +514,10 @@ type Certificate struct {
 // CertificateByID looks a certificate up by its id as printed (dashes and
 // case do not matter), for the verification page.
 func (s *Store) CertificateByID(ctx context.Context, id string) (Certificate, error) {
+	return certificateByID(ctx, s.db, id)
+}
+
+func certificateByID(ctx context.Context, q reader, id string) (Certificate, error) {
 	var c struct {
 		ID       string `db:"id"`
 		EventID  int64  `db:"event_id"`
@@ -438,7 +530,7 @@ func (s *Store) CertificateByID(ctx context.Context, id string) (Certificate, er
 		RevokeBy string `db:"revoke_reason"`
 	}
 	norm := attendance.NormalizeCertificateID(id)
-	err := s.db.GetContext(ctx, &c, s.db.Rebind(`SELECT c.id, c.event_id, e.title, c.registration_id,
+	err := q.GetContext(ctx, &c, q.Rebind(`SELECT c.id, c.event_id, e.title, c.registration_id,
 		COALESCE(NULLIF(f.certificate_name, ''), r.full_name) AS name, c.type, c.issued_at, c.revoked_at, c.revoke_reason
 		FROM certificates c JOIN events e ON e.id = c.event_id JOIN registrations r ON r.id = c.registration_id
 		LEFT JOIN form_responses f ON f.registration_id = r.id WHERE c.id = ?`), norm)
@@ -456,9 +548,13 @@ func (s *Store) CertificateByID(ctx context.Context, id string) (Certificate, er
 // its certificates print): its first stream's actual start, else the
 // scheduled start, else its first chat message, else when it was created.
 func (s *Store) EventDay(ctx context.Context, e attendance.Event) (time.Time, error) {
+	return eventDay(ctx, s.db, e)
+}
+
+func eventDay(ctx context.Context, q reader, e attendance.Event) (time.Time, error) {
 	eventID := e.ID
 	var at int64
-	err := s.db.GetContext(ctx, &at, s.db.Rebind(`SELECT COALESCE(
+	err := q.GetContext(ctx, &at, q.Rebind(`SELECT COALESCE(
 		(SELECT MIN(actual_start) FROM streams WHERE event_id = ? AND actual_start > 0),
 		(SELECT MIN(scheduled_start) FROM streams WHERE event_id = ? AND scheduled_start > 0),
 		(SELECT MIN(ca.first_at) FROM chat_authors ca JOIN streams st ON st.id = ca.stream_id WHERE st.event_id = ?),

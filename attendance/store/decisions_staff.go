@@ -11,8 +11,12 @@ import (
 	"github.com/seameo/rollcall/attendance"
 )
 
-// Audit records a staff action. detail must not hold personal data beyond
-// what subject names (a registration id, not an email).
+// Audit records a staff action in actor's name. The actor is required: an
+// empty one is refused (EInvalid), never defaulted. detail must not hold
+// personal data beyond what subject names (a registration id, not an
+// email). Changes the store makes are audited by the store itself, in
+// their own transaction; Audit is for what only the caller sees done —
+// an export or render handed out (see ATTENDANCE.md, "Audit").
 func (s *Store) Audit(ctx context.Context, actor, action string, eventID int64, subject, detail string) error {
 	if err := audit(ctx, s.db, actor, action, eventID, subject, detail, us(s.now())); err != nil {
 		return fmt.Errorf("store: audit %s: %w", action, err)
@@ -21,6 +25,9 @@ func (s *Store) Audit(ctx context.Context, actor, action string, eventID int64, 
 }
 
 func audit(ctx context.Context, db sqlx.ExtContext, actor, action string, eventID int64, subject, detail string, at int64) error {
+	if strings.TrimSpace(actor) == "" {
+		return attendance.Errorf(attendance.EInvalid, "%s: say who acts (an audit entry needs a staff name)", action)
+	}
 	var ev any
 	if eventID != 0 {
 		ev = eventID

@@ -29,58 +29,38 @@ func (c Certificate) Revoked() bool { return !c.RevokedAt.IsZero() }
 // withheld: it was issued once, is not revoked, but the event's current
 // decision no longer gives that person that certificate (an override, a
 // deleted form, a changed role). A revoked certificate is always found, so
-// that its page can say REVOKED. It writes nothing: unlike Decision, it
-// never issues an id, so an anonymous GET cannot change the store.
+// that its page can say REVOKED. It reads one snapshot and writes nothing,
+// so an anonymous GET cannot change the store; only ids that Issue issued
+// exist to be found.
 func (s *Store) VerifyCertificate(ctx context.Context, id string) (PublicCertificate, error) {
-	c, err := s.CertificateByID(ctx, id)
-	if err != nil {
-		return PublicCertificate{}, err
-	}
-	if !c.Revoked() {
-		d, err := s.currentDecision(ctx, c.EventID, c.RegistrationID)
+	var out PublicCertificate
+	err := s.readTx(ctx, func(tx *sqlx.Tx) error {
+		c, err := certificateByID(ctx, tx, id)
 		if err != nil {
-			return PublicCertificate{}, fmt.Errorf("store: verify certificate: %w", err)
+			return err
 		}
-		if d.Certificate != c.Type || d.CertificateID != c.ID {
-			return PublicCertificate{}, fmt.Errorf("store: certificate: %w", attendance.Errorf(attendance.ENotFound, "no such certificate"))
+		if !c.Revoked() {
+			d, err := s.decisionIn(ctx, tx, c.EventID, c.RegistrationID)
+			if err != nil {
+				return fmt.Errorf("store: verify certificate: %w", err)
+			}
+			if d.Certificate != c.Type || d.CertificateID != c.ID {
+				return fmt.Errorf("store: certificate: %w", attendance.Errorf(attendance.ENotFound, "no such certificate"))
+			}
+			c.Name = d.CertificateName
 		}
-		c.Name = d.CertificateName
-	}
-	e, err := s.EventByID(ctx, c.EventID)
-	if err != nil {
-		return PublicCertificate{}, fmt.Errorf("store: verify certificate: %w", err)
-	}
-	day, err := s.EventDay(ctx, e)
-	if err != nil {
-		return PublicCertificate{}, fmt.Errorf("store: verify certificate: %w", err)
-	}
-	return PublicCertificate{Certificate: c, EventDate: day}, nil
-}
-
-// currentDecision judges one registration as Decision does, but read-only:
-// a certificate without an id yet keeps an empty CertificateID.
-func (s *Store) currentDecision(ctx context.Context, eventID, regID int64) (attendance.Decision, error) {
-	e, err := s.EventByID(ctx, eventID)
-	if err != nil {
-		return attendance.Decision{}, err
-	}
-	var total int
-	if err := s.db.GetContext(ctx, &total, s.db.Rebind(`SELECT COUNT(*) FROM checkpoints WHERE event_id = ?`), eventID); err != nil {
-		return attendance.Decision{}, err
-	}
-	var regs []registrationRow
-	if err := s.db.SelectContext(ctx, &regs, s.db.Rebind(`SELECT `+registrationColumns+` FROM registrations WHERE event_id = ? AND id = ?`),
-		eventID, regID); err != nil {
-		return attendance.Decision{}, err
-	}
-	if len(regs) == 0 {
-		return attendance.Decision{}, attendance.Errorf(attendance.ENotFound, "no such certificate")
-	}
-	rows, err := s.evidence(ctx, eventID, regs)
-	if err != nil {
-		return attendance.Decision{}, err
-	}
-	return rows[0].decision(e.Policy, total), nil
+		e, err := eventByID(ctx, tx, c.EventID)
+		if err != nil {
+			return fmt.Errorf("store: verify certificate: %w", err)
+		}
+		day, err := eventDay(ctx, tx, e)
+		if err != nil {
+			return fmt.Errorf("store: verify certificate: %w", err)
+		}
+		out = PublicCertificate{Certificate: c, EventDate: day}
+		return nil
+	})
+	return out, err
 }
 
 // RevokeResult is what RevokeCertificate did.

@@ -16,6 +16,9 @@ func TestVerifyAndRevokeCertificate(t *testing.T) {
 			ctx := context.Background()
 			s := storetest.Open(t, e)
 			f := newFixture(t, s, attendance.DefaultPolicy(), person("Somchai Jaidee", "speaker", ""), person("Lan Nguyen", "speaker", ""))
+			if _, err := s.Issue(ctx, f.ev.ID, "mai"); err != nil {
+				t.Fatal(err)
+			}
 			ds := f.decisions()
 			somchai, lan := ds["somchai"], ds["lan"]
 			if somchai.Certificate != attendance.CertAppreciation || somchai.CertificateID == "" {

@@ -55,16 +55,9 @@ func eventFlag(c *cobra.Command, slug *string) {
 	_ = c.MarkFlagRequired("event")
 }
 
-// auditName is who reads, for the audit log of exports: --staff, else
-// $USER, else "cli"; reading is not refused for want of a name.
-func (a *app) auditName(flag string) string {
-	if who, err := a.staffName(flag); err == nil {
-		return who
-	}
-	return "cli"
-}
-
-// staffName is who acts: --staff, else $USER.
+// staffName is who acts, for the audit log: --staff, else $USER. Every
+// audited command needs a name and refuses to run without one; none is
+// made up.
 func (a *app) staffName(flag string) (string, error) {
 	if flag != "" {
 		return flag, nil
@@ -89,7 +82,7 @@ to you here and never written to logs or metrics.`,
 }
 
 func (a *app) checkpointAddCommand() *cobra.Command {
-	var event, word, opens, closes string
+	var event, word, opens, closes, staff string
 	var minutes int
 	cmd := &cobra.Command{
 		Use:   "add --event SLUG --word W (--opens-at RFC3339 --closes-at RFC3339 | --minutes N)",
@@ -114,12 +107,11 @@ func (a *app) checkpointAddCommand() *cobra.Command {
 			default:
 				return usagef("give either --opens-at and --closes-at, or --minutes")
 			}
-			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
+			return a.asStaff(cmd.Context(), staff, event, func(s *store.Store, e attendance.Event, who string) error {
 				cp, err := s.AddCheckpoint(cmd.Context(), e.ID, word, from, to)
 				if err != nil {
 					return err
 				}
-				who := a.auditName("")
 				// the word is the answer: the audit names the checkpoint by number
 				if err := s.Audit(cmd.Context(), who, "checkpoint add", e.ID, fmt.Sprintf("checkpoint %d", cp.Number),
 					cp.OpensAt.Format(time.RFC3339)+" – "+cp.ClosesAt.Format(time.RFC3339)); err != nil {
@@ -136,6 +128,7 @@ func (a *app) checkpointAddCommand() *cobra.Command {
 	cmd.Flags().StringVar(&opens, "opens-at", "", "when the window opens (RFC 3339)")
 	cmd.Flags().StringVar(&closes, "closes-at", "", "when the window closes (RFC 3339)")
 	cmd.Flags().IntVar(&minutes, "minutes", 0, "open the window now for N minutes")
+	cmd.Flags().StringVar(&staff, "staff", "", "who adds it, for the audit log (default $USER)")
 	_ = cmd.MarkFlagRequired("word")
 	return cmd
 }
@@ -344,28 +337,38 @@ func (a *app) exportCommand() *cobra.Command {
 		c.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")
 		c.Flags().StringVar(&staff, "staff", "", "who exports, for the audit log (default $USER)")
 	}
-	run := func(what string, fn func(ctx context.Context, s *store.Store, e attendance.Event, w io.Writer, who string) error) func(*cobra.Command, []string) error {
+	// run writes an export and audits it, once, in the name of who asked.
+	run := func(what string, fn func(ctx context.Context, s *store.Store, e attendance.Event, w io.Writer, who string) (string, error)) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, _ []string) error {
 			start := time.Now()
-			who := a.auditName(staff)
-			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
+			return a.asStaff(cmd.Context(), staff, event, func(s *store.Store, e attendance.Event, who string) error {
 				cw := &countingWriter{}
 				if interactive(a.stderr) {
 					cw.bar = progressbar.Default(-1, "exporting rows")
 					defer cw.bar.Close()
 				}
+				var note string
 				err := a.writeOutput(out, func(w io.Writer) error {
 					cw.w = w
-					return fn(cmd.Context(), s, e, cw, who)
+					var err error
+					note, err = fn(cmd.Context(), s, e, cw, who)
+					return err
 				})
 				if err != nil {
+					return err
+				}
+				if err := s.Audit(cmd.Context(), who, "export "+what, e.ID, format, fmt.Sprintf("%d rows", cw.lines-1)); err != nil {
 					return err
 				}
 				dest := "stdout"
 				if out != "" {
 					dest = out
 				}
-				a.summary("export "+what, start, fmt.Sprintf("%d rows written to %s", cw.lines-1, dest))
+				parts := []string{fmt.Sprintf("%d rows written to %s", cw.lines-1, dest)}
+				if note != "" {
+					parts = append(parts, note)
+				}
+				a.summary("export "+what, start, parts...)
 				return nil
 			})
 		}
@@ -373,20 +376,35 @@ func (a *app) exportCommand() *cobra.Command {
 	att := &cobra.Command{
 		Use:   "attendance --event SLUG [-o FILE]",
 		Short: "One row per registration: evidence, certificate decided and reasons",
-		Args:  cobra.NoArgs,
-		RunE: run("attendance", func(ctx context.Context, s *store.Store, e attendance.Event, w io.Writer, who string) error {
-			return export.Attendance(ctx, s, e.ID, w, export.By(who))
+		Long: `One row per registration: evidence, certificate decided and reasons.
+Exporting only reads: certificate_id shows the ids already issued and is
+empty for a certificate not issued yet (see 'rollcall certificates issue').
+The export is written to the audit log in the name of --staff (else $USER).`,
+		Args: cobra.NoArgs,
+		RunE: run("attendance", func(ctx context.Context, s *store.Store, e attendance.Event, w io.Writer, _ string) (string, error) {
+			return "", export.Attendance(ctx, s, e.ID, w)
 		}),
 	}
 	bind(att)
 	var ob3 ob3Flags
-	csvCerts := run("certificates", func(ctx context.Context, s *store.Store, e attendance.Event, w io.Writer, who string) error {
-		return export.Certificates(ctx, s, e.ID, w, format, export.By(who))
+	csvCerts := run("certificates", func(ctx context.Context, s *store.Store, e attendance.Event, w io.Writer, who string) (string, error) {
+		res, err := s.Issue(ctx, e.ID, who)
+		if err != nil {
+			return "", err
+		}
+		return issuedNote(res), export.Certificates(ctx, s, e.ID, w, format)
 	})
 	certs := &cobra.Command{
 		Use:   "certificates --event SLUG [-o FILE] [--format autocrat|ob3]",
 		Short: "One row per certificate to issue, with its unguessable id (or Open Badges 3.0 credentials)",
-		Args:  cobra.NoArgs,
+		Long: `One row per certificate the event's decisions give, with its unguessable id
+(or, with --format ob3, Open Badges 3.0 credentials).
+
+A file to print from needs every id, so this export first issues the ids of
+certificates not issued yet, as 'rollcall certificates issue' does (audited in
+the name of --staff, else $USER), and says so in its summary ("issued N,
+already issued M"). Issued ids never change.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
 			case formatOB3:
@@ -541,7 +559,10 @@ func (a *app) personCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				who := a.auditName(staff)
+				who, err := a.staffName(staff)
+				if err != nil {
+					return err
+				}
 				if err := s.Audit(cmd.Context(), who, "person export", e.ID, fmt.Sprintf("registration %d", p.Registration.ID), ""); err != nil {
 					return err
 				}

@@ -30,10 +30,13 @@ import (
 func (a *app) certificatesCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "certificates",
-		Short: "Render issued certificates as PDF, and revoke one",
-		Long: `Certificates are issued by the event's decisions (see 'rollcall export
-certificates'): each has an unguessable id, printed on the PDF with a QR code of
-its public verification page, --public-url/verify/ID.
+		Short: "Issue certificates, render them as PDF, and revoke one",
+		Long: `The event's decisions say who earns which certificate; 'rollcall certificates
+issue' gives each of those certificates its unguessable id (audited), printed on
+the PDF with a QR code of its public verification page, --public-url/verify/ID.
+Looking at decisions (the dashboard, 'export attendance') never issues an id;
+'certificates render', 'export certificates' and the dashboard's PDF download
+issue the missing ids first and say so.
 
 That page (served by 'rollcall serve') says VALID or REVOKED with the name as
 printed, the certificate type, the event, its date and the issuer, never an
@@ -42,8 +45,43 @@ override or a changed role took it away after it was issued) is withheld: its
 page answers the same "not found" as an id that never existed. Revoke it to
 have the page say REVOKED instead.`,
 	}
-	cmd.AddCommand(a.certificatesRenderCommand(), a.certificatesRevokeCommand(), a.certificateTemplateCommand())
+	cmd.AddCommand(a.certificatesIssueCommand(), a.certificatesRenderCommand(), a.certificatesRevokeCommand(), a.certificateTemplateCommand())
 	return cmd
+}
+
+func (a *app) certificatesIssueCommand() *cobra.Command {
+	var event, staff string
+	cmd := &cobra.Command{
+		Use:   "issue --event SLUG [--staff NAME]",
+		Short: "Give an id to every certificate the decisions give that has none yet (audited)",
+		Long: `Give an unguessable id to every certificate the event's current decisions give
+and that has none yet. From then on the id is exported, printed and answered by
+the verification page. Ids are kept for good: running it again issues only what
+is new since (a form imported, an override) and changes nothing else. A revoked
+certificate is never issued again. The summary line says how many were issued
+now and how many already were; issuing anything is written to the audit log in
+the name of --staff (else $USER).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			start := time.Now()
+			return a.asStaff(cmd.Context(), staff, event, func(s *store.Store, e attendance.Event, who string) error {
+				res, err := s.Issue(cmd.Context(), e.ID, who)
+				if err != nil {
+					return err
+				}
+				a.summary("certificates issue", start, issuedNote(res))
+				return nil
+			})
+		},
+	}
+	eventFlag(cmd, &event)
+	cmd.Flags().StringVar(&staff, "staff", "", "who issues, for the audit log (default $USER)")
+	return cmd
+}
+
+// issuedNote is the summary part that says what Issue did.
+func issuedNote(res store.IssueResult) string {
+	return fmt.Sprintf("issued %d, already issued %d", res.Issued, res.AlreadyIssued)
 }
 
 func (a *app) certificatesRevokeCommand() *cobra.Command {
@@ -95,9 +133,11 @@ func (a *app) certificatesRenderCommand() *cobra.Command {
 	var rf renderFlags
 	cmd := &cobra.Command{
 		Use:   "render --event SLUG --public-url URL [-o DIR|FILE.zip] [--template-dir DIR] [--font-dir DIR]",
-		Short: "Render one A4 PDF per issued certificate, into a ZIP or a folder",
-		Long: `Render one A4 landscape PDF per certificate the event's decisions issue
-(revoked certificates are left out), each with its id and a QR code of
+		Short: "Render one A4 PDF per certificate, into a ZIP or a folder (issuing missing ids first)",
+		Long: `Render one A4 landscape PDF per certificate the event's decisions give
+(revoked certificates are left out). Certificates without an id yet are issued
+first, as 'rollcall certificates issue' does (audited in the name of --staff,
+else $USER), and the summary says how many. Each PDF carries its id and a QR code of
 --public-url/verify/ID. With -o FILE.zip (or no -o, to stdout when it is not a
 terminal) the PDFs stream into one ZIP archive; with -o DIR each is written as
 DIR/<type>-<id>.pdf.
@@ -164,14 +204,17 @@ func loadTemplates(dir string) (map[certpdf.Type]certpdf.Template, error) {
 	return tpls, nil
 }
 
-// issued reads the certificates an event's decisions issue, in registration
-// order; Decisions already leaves revoked ones out (and says so in the
-// reasons), which are counted. Ids are issued here the first time, as the
-// certificates export does.
+// issued reads the issued certificates an event's decisions give, in
+// registration order, and counts the revoked ones that Decisions leaves
+// out (and says so in the reasons). It only reads: the callers that print
+// call Store.Issue first, and a certificate still without an id (given by
+// a decision that changed since) is left out, since it has nothing to print.
 func issued(ctx context.Context, s *store.Store, e attendance.Event) (certs []attendance.Decision, revoked int, err error) {
 	err = s.Decisions(ctx, e.ID, func(d attendance.Decision) error {
 		if d.Certificate != attendance.CertNone {
-			certs = append(certs, d)
+			if d.CertificateID != "" {
+				certs = append(certs, d)
+			}
 			return nil
 		}
 		for _, r := range d.Reasons {
@@ -204,9 +247,12 @@ func (a *app) renderCertificates(ctx context.Context, rf renderFlags) error {
 	if err != nil {
 		return err
 	}
-	who := a.auditName(rf.staff)
-	return a.withEvent(ctx, rf.event, func(s *store.Store, e attendance.Event) error {
+	return a.asStaff(ctx, rf.staff, rf.event, func(s *store.Store, e attendance.Event, who string) error {
 		tpls, err := eventTemplates(ctx, s, e.ID, rf.templateDir)
+		if err != nil {
+			return err
+		}
+		res, err := s.Issue(ctx, e.ID, who)
 		if err != nil {
 			return err
 		}
@@ -250,7 +296,7 @@ func (a *app) renderCertificates(ctx context.Context, rf renderFlags) error {
 		if err := s.Audit(ctx, who, "certificates render", e.ID, dest, fmt.Sprintf("%d certificates", len(ds))); err != nil {
 			return err
 		}
-		a.summary("certificates render", start, fmt.Sprintf("%d PDFs written to %s", len(ds), dest),
+		a.summary("certificates render", start, issuedNote(res), fmt.Sprintf("%d PDFs written to %s", len(ds), dest),
 			fmt.Sprintf("%d revoked left out", revoked))
 		return nil
 	})
@@ -342,8 +388,11 @@ func (a *app) exportOB3(ctx context.Context, event, out, staff string, o ob3Flag
 			return usageError{err}
 		}
 	}
-	who := a.auditName(staff)
-	return a.withEvent(ctx, event, func(s *store.Store, e attendance.Event) error {
+	return a.asStaff(ctx, staff, event, func(s *store.Store, e attendance.Event, who string) error {
+		res, err := s.Issue(ctx, e.ID, who)
+		if err != nil {
+			return err
+		}
 		ds, revoked, err := issued(ctx, s, e)
 		if err != nil {
 			return err
@@ -396,7 +445,7 @@ func (a *app) exportOB3(ctx context.Context, event, out, staff string, o ob3Flag
 		if out != "" && out != "-" {
 			dest = out
 		}
-		a.summary("export certificates (ob3)", start, fmt.Sprintf("%d credentials %s written to %s", n, signed, dest),
+		a.summary("export certificates (ob3)", start, issuedNote(res), fmt.Sprintf("%d credentials %s written to %s", n, signed, dest),
 			fmt.Sprintf("%d revoked left out", revoked))
 		return nil
 	})
@@ -423,7 +472,9 @@ func (c *certificateRendering) renderer() (*certpdf.Renderer, error) {
 	return c.r, c.err
 }
 
-// zip writes the ZIP of an event's issued, unrevoked certificates.
+// zip writes the ZIP of an event's issued, unrevoked certificates. It only
+// reads: the dashboard issues the missing ids (Store.Issue, in the signed-in
+// staff member's name) before it asks for the ZIP, and audits the download.
 func (c *certificateRendering) zip(ctx context.Context, eventID int64, w io.Writer) error {
 	r, err := c.renderer()
 	if err != nil {

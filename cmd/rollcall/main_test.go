@@ -20,7 +20,8 @@ type cli struct {
 }
 
 func newCLI(t *testing.T, db string) *cli {
-	return &cli{t: t, env: map[string]string{"ROLLCALL_DB": db}}
+	// USER names who acts in the audit log: audited commands refuse to run unnamed.
+	return &cli{t: t, env: map[string]string{"ROLLCALL_DB": db, "USER": "tester"}}
 }
 
 func (c *cli) run(args ...string) (code int, stdout, stderr string) {

@@ -110,8 +110,7 @@ many codes), so that 'rollcall preflight' can tell whether everyone who
 registered was sent a code.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			who := a.auditName(staff)
-			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
+			return a.asStaff(cmd.Context(), staff, event, func(s *store.Store, e attendance.Event, who string) error {
 				w, err := csvout.NewWriter(a.stdout)
 				if err != nil {
 					return err
