@@ -49,7 +49,7 @@ func TestEvaluate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, reasons := Evaluate(tt.p, tt.role, tt.ev)
-			if got != tt.want || !reflect.DeepEqual(reasons, tt.reasons) {
+			if got != tt.want || !reflect.DeepEqual(ReasonStrings(reasons), tt.reasons) {
 				t.Fatalf("Evaluate = %q %q, want %q %q", got, reasons, tt.want, tt.reasons)
 			}
 		})
