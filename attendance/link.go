@@ -78,9 +78,9 @@ type LinkState struct {
 	// that gave it, in id order.
 	Accounts map[string][]int64
 	// Links are the stored links of the channels and registrations
-	// involved: the authors of messages that carry a code or show an
-	// account, and the owners of those codes. Only RegistrationID and
-	// ChannelID are read.
+	// involved: every link of the authors of messages that carry a code
+	// or show one of Accounts, and every link of the codes' owners. Only
+	// RegistrationID and ChannelID are read.
 	Links []Link
 }
 

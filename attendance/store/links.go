@@ -233,21 +233,19 @@ func (s *Store) findLinks(ctx context.Context, tx *sqlx.Tx, st *ingestState, fre
 		return nil, nil, nil
 	}
 	// The channels and registrations involved: authors of messages that
-	// carry a code or show a registered account, and the codes' owners.
+	// carry a code or show a registered account, and the codes' owners
+	// (whose links make a code taken).
 	var chans []string
-	var regs []int64
 	for i, m := range fresh {
 		involved := len(codes[i]) > 0
 		for _, a := range attendance.AuthorAccounts(m) {
-			if ids := lk.Accounts[a]; len(ids) > 0 {
-				involved = true
-				regs = append(regs, ids...)
-			}
+			involved = involved || len(lk.Accounts[a]) > 0
 		}
 		if involved {
 			chans = append(chans, m.AuthorChannelID)
 		}
 	}
+	regs := make([]int64, 0, len(lk.Owners))
 	for _, id := range lk.Owners {
 		regs = append(regs, id)
 	}
