@@ -110,15 +110,15 @@ func PageCodes(msgs []ChatMessage) (perMessage [][]string, distinct []string) {
 // AuthorAccounts returns the accounts a message's author shows, as
 // registrations store them: the channel id, and the lower-cased display
 // name when it is a handle ("@name": YouTube shows handles as display
-// names). A message that shows no presence shows none.
-func AuthorAccounts(m ChatMessage) []string {
+// names), else "". A message that shows no presence shows neither.
+func AuthorAccounts(m *ChatMessage) (channel, handle string) {
 	if m.AuthorChannelID == "" || !PresenceType(m.Type) {
-		return nil
+		return "", ""
 	}
 	if strings.HasPrefix(m.AuthorName, "@") {
-		return []string{m.AuthorChannelID, strings.ToLower(m.AuthorName)}
+		return m.AuthorChannelID, strings.ToLower(m.AuthorName)
 	}
-	return []string{m.AuthorChannelID}
+	return m.AuthorChannelID, ""
 }
 
 // DecideLinks applies the linking rules to one page of chat, in page
@@ -182,7 +182,8 @@ func DecideLinks(p Policy, st LinkState) (links []Link, conflicts []LinkConflict
 		if len(st.Accounts) == 0 {
 			continue
 		}
-		for _, account := range AuthorAccounts(*m) {
+		channel, handle := AuthorAccounts(m)
+		for _, account := range [2]string{channel, handle} {
 			for _, reg := range st.Accounts[account] {
 				if byChannel[ch][reg] {
 					continue

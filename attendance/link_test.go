@@ -206,16 +206,16 @@ func TestPageCodes(t *testing.T) {
 
 func TestAuthorAccounts(t *testing.T) {
 	for _, c := range []struct {
-		m    ChatMessage
-		want []string
+		m               ChatMessage
+		channel, handle string
 	}{
-		{ChatMessage{Type: MsgText, AuthorChannelID: "UCa", AuthorName: "@Lotus"}, []string{"UCa", "@lotus"}},
-		{ChatMessage{Type: MsgText, AuthorChannelID: "UCa", AuthorName: "Lotus"}, []string{"UCa"}},
-		{ChatMessage{Type: MsgUserBanned, AuthorChannelID: "UCmod", AuthorName: "@mod"}, nil},
-		{ChatMessage{Type: MsgText, AuthorName: "@ghost"}, nil},
+		{ChatMessage{Type: MsgText, AuthorChannelID: "UCa", AuthorName: "@Lotus"}, "UCa", "@lotus"},
+		{ChatMessage{Type: MsgText, AuthorChannelID: "UCa", AuthorName: "Lotus"}, "UCa", ""},
+		{ChatMessage{Type: MsgUserBanned, AuthorChannelID: "UCmod", AuthorName: "@mod"}, "", ""},
+		{ChatMessage{Type: MsgText, AuthorName: "@ghost"}, "", ""},
 	} {
-		if got := AuthorAccounts(c.m); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("AuthorAccounts(%+v) = %q, want %q", c.m, got, c.want)
+		if ch, h := AuthorAccounts(&c.m); ch != c.channel || h != c.handle {
+			t.Errorf("AuthorAccounts(%+v) = %q, %q, want %q, %q", c.m, ch, h, c.channel, c.handle)
 		}
 	}
 }

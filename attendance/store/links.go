@@ -194,10 +194,15 @@ func (s *Store) findLinks(ctx context.Context, tx *sqlx.Tx, st *ingestState, fre
 	var accountArgs []string
 	if st.hasAccounts {
 		authorSeen := map[string]bool{}
-		for _, m := range fresh {
-			if m.AuthorChannelID != "" && attendance.PresenceType(m.Type) && !authorSeen[m.AuthorChannelID] {
-				authorSeen[m.AuthorChannelID] = true
-				accountArgs = append(accountArgs, attendance.AuthorAccounts(m)...)
+		for i := range fresh {
+			channel, handle := attendance.AuthorAccounts(&fresh[i])
+			if channel == "" || authorSeen[channel] {
+				continue
+			}
+			authorSeen[channel] = true
+			accountArgs = append(accountArgs, channel)
+			if handle != "" {
+				accountArgs = append(accountArgs, handle)
 			}
 		}
 	}
@@ -236,13 +241,10 @@ func (s *Store) findLinks(ctx context.Context, tx *sqlx.Tx, st *ingestState, fre
 	// carry a code or show a registered account, and the codes' owners
 	// (whose links make a code taken).
 	var chans []string
-	for i, m := range fresh {
-		involved := len(codes[i]) > 0
-		for _, a := range attendance.AuthorAccounts(m) {
-			involved = involved || len(lk.Accounts[a]) > 0
-		}
-		if involved {
-			chans = append(chans, m.AuthorChannelID)
+	for i := range fresh {
+		channel, handle := attendance.AuthorAccounts(&fresh[i])
+		if len(codes[i]) > 0 || len(lk.Accounts[channel]) > 0 || len(lk.Accounts[handle]) > 0 {
+			chans = append(chans, fresh[i].AuthorChannelID)
 		}
 	}
 	regs := make([]int64, 0, len(lk.Owners))
