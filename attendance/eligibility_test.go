@@ -1,7 +1,9 @@
 package attendance
 
 import (
+	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -49,7 +51,7 @@ func TestEvaluate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, reasons := Evaluate(tt.p, tt.role, tt.ev)
-			if got != tt.want || !reflect.DeepEqual(reasons, tt.reasons) {
+			if got != tt.want || !reflect.DeepEqual(ReasonStrings(reasons), tt.reasons) {
 				t.Fatalf("Evaluate = %q %q, want %q %q", got, reasons, tt.want, tt.reasons)
 			}
 		})
@@ -64,5 +66,34 @@ func TestParseCertificateType(t *testing.T) {
 	}
 	if _, err := ParseCertificateType("gold"); ErrorCode(err) != EInvalid {
 		t.Errorf("gold: %v", err)
+	}
+}
+
+func TestReasonString(t *testing.T) {
+	for _, c := range []struct {
+		r    Reason
+		want string
+	}{
+		{Reason{Kind: ReasonNotLinked}, "not_linked"},
+		{Reason{ReasonCheckpoints, "1/3"}, "checkpoints 1/3"},
+		{Reason{ReasonPresence, "12/30 min"}, "presence 12/30 min"},
+		{Reason{Kind: ReasonNoForm}, "no_form"},
+		{Reason{Kind: ReasonCodeConflict}, "code_conflict"},
+		{Reason{Kind: ReasonSharedChannel}, "shared_channel"},
+		{Reason{Kind: ConflictEvidenceDeleted}, "evidence_deleted"},
+		{Reason{Kind: ConflictChannelBanned}, "channel_banned"},
+		{Reason{ReasonRole, "panelist"}, "role panelist"},
+		{Reason{Kind: ReasonOrganizer}, "organizer"},
+		{Reason{ReasonOverride, "watched at the venue: room 2"}, "override: watched at the venue: room 2"},
+		{Reason{Kind: ReasonOverride}, "override: "},
+		{Reason{ReasonRevoked, "issued by mistake"}, "revoked: issued by mistake"},
+	} {
+		if got := c.r.String(); got != c.want {
+			t.Errorf("%#v.String() = %q, want %q", c.r, got, c.want)
+		}
+	}
+	b, err := json.Marshal(Decision{Reasons: []Reason{{Kind: ReasonNotLinked}, {ReasonCheckpoints, "0/3"}}})
+	if err != nil || !strings.Contains(string(b), `"Reasons":["not_linked","checkpoints 0/3"]`) {
+		t.Errorf("JSON %s, %v", b, err)
 	}
 }

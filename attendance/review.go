@@ -3,7 +3,6 @@ package attendance
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -126,10 +125,10 @@ func ChatNotes(d Decision, gaps []Gap, cps []Checkpoint, notices []MembersOnlyNo
 	}
 	var anyGap, cpGap bool
 	for _, r := range d.Reasons {
-		switch {
-		case r == ReasonNotLinked, strings.HasPrefix(r, "presence "):
+		switch r.Kind {
+		case ReasonNotLinked, ReasonPresence:
 			anyGap = true
-		case strings.HasPrefix(r, "checkpoints "):
+		case ReasonCheckpoints:
 			cpGap = true
 		}
 	}

@@ -53,16 +53,17 @@ func TestChatNotes(t *testing.T) {
 	notice := MembersOnlyNotice{Checkpoint: 1, VideoID: "aaa", From: rmin(11)}
 	gaps := []Gap{inWindow, outside, fromStart}
 	participant := Registration{Role: RoleParticipant}
-	d := func(cert CertificateType, reasons ...string) Decision {
+	d := func(cert CertificateType, reasons ...Reason) Decision {
 		return Decision{Registration: participant, Certificate: cert, Reasons: reasons}
 	}
+	kind := func(k string) Reason { return Reason{Kind: k} }
 	inNote := "chat of aaa from 2026-11-20T02:12:00Z to 2026-11-20T02:14:00Z could not be read (page_token_invalid); a replay import may recover evidence"
 	outNote := "chat of aaa from 2026-11-20T02:40:00Z to 2026-11-20T02:50:00Z could not be read (chat_replaced); a replay import may recover evidence"
 	startNote := "chat of bbb from the start to 2026-11-20T02:05:00Z could not be read (chat_replaced); a replay import may recover evidence"
 	noticeNote := "chat of aaa was members-only during checkpoint 1 (from 2026-11-20T02:11:00Z): non-members could not answer"
-	overridden := d(CertNone, "override: left early")
+	overridden := d(CertNone, Reason{ReasonOverride, "left early"})
 	overridden.Evidence.Override = &Override{Why: "left early"}
-	organizer := d(CertNone, ReasonOrganizer)
+	organizer := d(CertNone, kind(ReasonOrganizer))
 	organizer.Registration.Role = RoleOrganizer
 	tests := []struct {
 		name string
@@ -70,11 +71,11 @@ func TestChatNotes(t *testing.T) {
 		want []string
 	}{
 		{"certificate", d(CertParticipation), nil},
-		{"form only", d(CertNone, ReasonNoForm), nil},
-		{"conflict only", d(CertNone, ReasonCodeConflict), nil},
-		{"not linked: every gap", d(CertNone, ReasonNotLinked, "checkpoints 0/1"), []string{inNote, outNote, startNote, noticeNote}},
-		{"presence: every gap", d(CertNone, "presence 3/30 min"), []string{inNote, outNote, startNote}},
-		{"checkpoints: gaps in windows and notices", d(CertNone, "checkpoints 0/1", ReasonNoForm), []string{inNote, noticeNote}},
+		{"form only", d(CertNone, kind(ReasonNoForm)), nil},
+		{"conflict only", d(CertNone, kind(ReasonCodeConflict)), nil},
+		{"not linked: every gap", d(CertNone, kind(ReasonNotLinked), Reason{ReasonCheckpoints, "0/1"}), []string{inNote, outNote, startNote, noticeNote}},
+		{"presence: every gap", d(CertNone, Reason{ReasonPresence, "3/30 min"}), []string{inNote, outNote, startNote}},
+		{"checkpoints: gaps in windows and notices", d(CertNone, Reason{ReasonCheckpoints, "0/1"}, kind(ReasonNoForm)), []string{inNote, noticeNote}},
 		{"override", overridden, nil},
 		{"organizer", organizer, nil},
 	}

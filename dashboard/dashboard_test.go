@@ -338,7 +338,7 @@ func TestXSSRendersInert(t *testing.T) {
 		return []attendance.Registration{{ID: 1, FullName: xss, Email: "p0@example.org"}}, nil
 	}
 	h.att.DecisionFn = func(ctx context.Context, eventID, regID int64) (attendance.Decision, error) {
-		return attendance.Decision{Registration: attendance.Registration{ID: 1, FullName: xss}, Reasons: []string{"not_linked"}}, nil
+		return attendance.Decision{Registration: attendance.Registration{ID: 1, FullName: xss}, Reasons: []attendance.Reason{{Kind: attendance.ReasonNotLinked}}}, nil
 	}
 	h.att.TimelineFn = func(ctx context.Context, eventID, regID int64) ([]attendance.TimelineEntry, error) {
 		return []attendance.TimelineEntry{{At: h.clock.Now(), Kind: "message", Text: xss}}, nil

@@ -518,11 +518,13 @@ func (s *Server) certificateFigures(ctx context.Context, eventID int64) (certifi
 		if d.Certificate != attendance.CertNone && d.CertificateID == "" {
 			f.Unissued++
 		}
-		for _, rs := range d.Reasons {
-			// "checkpoints 1/3" and "override: why" group by their kind.
-			k, _, _ := strings.Cut(rs, ":")
-			if strings.HasPrefix(k, "checkpoints ") {
-				k = rs
+		for _, r := range d.Reasons {
+			// Staff's words group by their kind ("override"); figures
+			// stay as they read ("checkpoints 1/3").
+			k := r.String()
+			switch r.Kind {
+			case attendance.ReasonOverride, attendance.ReasonRevoked:
+				k = r.Kind
 			}
 			reasons[k]++
 		}

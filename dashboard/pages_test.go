@@ -74,7 +74,7 @@ func TestPersonPageAndManualLink(t *testing.T) {
 			return attendance.Decision{}, attendance.Errorf(attendance.ENotFound, "no registration %d", regID)
 		}
 		return attendance.Decision{Registration: attendance.Registration{ID: 7, FullName: "Trần Văn Bình", Email: "binh@example.org", Country: "Viet Nam"},
-			Evidence: attendance.Evidence{CheckpointsHit: 1, CheckpointsTotal: 3, PresenceMinutes: 42}, Reasons: []string{"checkpoints 1/3", "no_form"}}, nil
+			Evidence: attendance.Evidence{CheckpointsHit: 1, CheckpointsTotal: 3, PresenceMinutes: 42}, Reasons: []attendance.Reason{{Kind: attendance.ReasonCheckpoints, Detail: "1/3"}, {Kind: attendance.ReasonNoForm}}}, nil
 	}
 	h.att.TimelineFn = func(ctx context.Context, eventID, regID int64) ([]attendance.TimelineEntry, error) {
 		return []attendance.TimelineEntry{{At: h.clock.Now(), Kind: "message", VideoID: "dQw4w9WgXcQ", Text: "K7QM-4X2P"}}, nil
@@ -118,9 +118,9 @@ func TestCertificatesPage(t *testing.T) {
 			{Certificate: attendance.CertParticipation},
 			{Certificate: attendance.CertParticipation},
 			{Certificate: attendance.CertAppreciation},
-			{Reasons: []string{"not_linked", "no_form"}},
-			{Reasons: []string{"checkpoints 1/3"}},
-			{Certificate: attendance.CertParticipation, Reasons: []string{"override: was in the venue"}},
+			{Reasons: []attendance.Reason{{Kind: attendance.ReasonNotLinked}, {Kind: attendance.ReasonNoForm}}},
+			{Reasons: []attendance.Reason{{Kind: attendance.ReasonCheckpoints, Detail: "1/3"}}},
+			{Certificate: attendance.CertParticipation, Reasons: []attendance.Reason{{Kind: attendance.ReasonOverride, Detail: "was in the venue"}}},
 		}
 		for _, d := range ds {
 			if err := fn(d); err != nil {

@@ -69,7 +69,7 @@ func Attendance(ctx context.Context, st *store.Store, eventID int64, w io.Writer
 			strings.Join(ev.Channels, " "), strings.Join(ev.LinkMethods, " "), yesNo(ev.SharedChannel),
 			strconv.Itoa(ev.CheckpointsHit), strconv.Itoa(ev.CheckpointsTotal), strconv.Itoa(ev.PresenceMinutes),
 			stamp(ev.FirstSeen), stamp(ev.LastSeen), yesNo(ev.FormSubmitted), string(d.Certificate), d.CertificateID,
-			strings.Join(d.Reasons, "; "), strings.Join(attendance.ChatNotes(d, gaps, cps, notices), "; "))
+			strings.Join(attendance.ReasonStrings(d.Reasons), "; "), strings.Join(attendance.ChatNotes(d, gaps, cps, notices), "; "))
 	})
 	if err != nil {
 		return fmt.Errorf("export attendance: %w", err)

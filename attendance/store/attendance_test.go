@@ -286,7 +286,7 @@ func TestFormsOverridesAndCertificates(t *testing.T) {
 		if d["kim"].Certificate != attendance.CertAppreciation || d["org"].Certificate != attendance.CertNone || d["walkin"].Certificate != attendance.CertNone {
 			t.Errorf("kim %q org %q walkin %q %v", d["kim"].Certificate, d["org"].Certificate, d["walkin"].Certificate, d["walkin"].Reasons)
 		}
-		if !reflect.DeepEqual(d["walkin"].Reasons, []string{"not_linked", "checkpoints 0/1"}) {
+		if !reflect.DeepEqual(attendance.ReasonStrings(d["walkin"].Reasons), []string{"not_linked", "checkpoints 0/1"}) {
 			t.Errorf("walkin reasons %q", d["walkin"].Reasons)
 		}
 		ids := map[string]string{}
@@ -314,7 +314,7 @@ func TestFormsOverridesAndCertificates(t *testing.T) {
 			t.Fatalf("issue after the override: %+v %v", res, err)
 		}
 		d2 := f.decisions()
-		if d2["walkin"].Certificate != attendance.CertParticipation || d2["walkin"].Reasons[0] != "override: watched at the venue" || d2["walkin"].Evidence.Override.Staff != "mai" {
+		if d2["walkin"].Certificate != attendance.CertParticipation || d2["walkin"].Reasons[0].String() != "override: watched at the venue" || d2["walkin"].Evidence.Override.Staff != "mai" {
 			t.Errorf("override: %+v", d2["walkin"])
 		}
 		for who, id := range ids {

@@ -18,12 +18,6 @@ import (
 // the stream's lease: nothing of it was written.
 var ErrStaleFence = attendance.ErrStaleFence
 
-// presenceTypes are the message types that show a person was there.
-var presenceTypes = map[string]bool{
-	attendance.MsgText: true, attendance.MsgSuperChat: true, attendance.MsgSuperSticker: true,
-	attendance.MsgMemberMilestone: true,
-}
-
 // CommitChatPage stores one chat page and the cursor after it in a single
 // transaction: messages deduplicated by YouTube message id, chat authors,
 // minutes of activity, deletions, counters, and the next page token. A crash
@@ -180,7 +174,7 @@ type authorAgg struct {
 func upsertAuthors(ctx context.Context, tx *sqlx.Tx, engine Engine, streamID int64, msgs []attendance.ChatMessage) (int, error) {
 	agg := map[string]*authorAgg{}
 	for _, m := range msgs {
-		if m.AuthorChannelID == "" || !presenceTypes[m.Type] {
+		if m.AuthorChannelID == "" || !attendance.PresenceType(m.Type) {
 			continue
 		}
 		t := us(m.PublishedAt)
@@ -280,7 +274,7 @@ func recordActivity(ctx context.Context, tx *sqlx.Tx, engine Engine, streamID in
 	set := map[key]bool{}
 	var keys []key
 	for _, m := range msgs {
-		if m.AuthorChannelID == "" || !presenceTypes[m.Type] {
+		if m.AuthorChannelID == "" || !attendance.PresenceType(m.Type) {
 			continue
 		}
 		k := key{m.AuthorChannelID, m.PublishedAt.Unix() / 60}

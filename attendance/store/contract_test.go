@@ -34,7 +34,7 @@ var (
 		_ = export.Attendance(ctx, st, 1, w)
 		_ = export.Certificates(ctx, st, 1, w, "autocrat")
 	}
-	_ func(attendance.Policy, attendance.Role, attendance.Evidence) (attendance.CertificateType, []string) = attendance.Evaluate
-	_                                                                                                      = attendance.Checkpoint{ID: 1, EventID: 1, Number: 1, Word: "", Hits: 0}
-	_                                                                                                      = attendance.Decision{CertificateID: ""}
+	_ func(attendance.Policy, attendance.Role, attendance.Evidence) (attendance.CertificateType, []attendance.Reason) = attendance.Evaluate
+	_                                                                                                                 = attendance.Checkpoint{ID: 1, EventID: 1, Number: 1, Word: "", Hits: 0}
+	_                                                                                                                 = attendance.Decision{CertificateID: ""}
 )

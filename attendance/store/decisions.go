@@ -62,7 +62,7 @@ func (r decisionRow) decision(p attendance.Policy, total int) attendance.Decisio
 		// A revoked certificate stays revoked: no export, render or badge
 		// hands it out again, and no new id replaces it.
 		d.Certificate = attendance.CertNone
-		d.Reasons = append(d.Reasons, "revoked: "+why)
+		d.Reasons = append(d.Reasons, attendance.Reason{Kind: attendance.ReasonRevoked, Detail: why})
 	}
 	if d.Certificate != attendance.CertNone {
 		d.CertificateID = r.certIDs[string(d.Certificate)]

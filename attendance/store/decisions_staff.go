@@ -129,7 +129,7 @@ func (s *Store) LinkManually(ctx context.Context, eventID, registrationID int64,
 			return err
 		}
 		if len(cps) > 0 {
-			hits, err := earlierHits(ctx, tx, s.engine, eventID, cps, prepareWords(cps), []newLink{{regID: registrationID, channel: channelID}})
+			hits, err := earlierHits(ctx, tx, s.engine, eventID, cps, prepareWords(cps), []attendance.Link{{RegistrationID: registrationID, ChannelID: channelID}})
 			if err != nil {
 				return err
 			}

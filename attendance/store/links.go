@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -12,42 +11,20 @@ import (
 	"github.com/seameo/rollcall/attendance"
 )
 
-// Link methods, by evidence strength.
+// Link methods and conflict kinds: the domain's, named here too for the
+// store's callers.
 const (
-	LinkCode    = "code"
-	LinkChannel = "channel"
-	LinkManual  = "manual"
-)
-
-// Conflict kinds. An open one blocks the registration's certificate of
-// participation (code_conflict) until staff resolve it; the review flags
-// attendance.ConflictEvidenceDeleted and attendance.ConflictChannelBanned
-// share the table and the review path but block nothing.
-const (
-	ConflictCodeTaken            = "code_taken"             // a code typed by a second channel
-	ConflictTooManyCodes         = "too_many_codes"         // a channel typed more codes than the policy allows
-	ConflictTooManyRegistrations = "too_many_registrations" // a channel given at registration by more people than allowed
+	LinkCode                     = attendance.LinkCode
+	LinkChannel                  = attendance.LinkChannel
+	LinkManual                   = attendance.LinkManual
+	ConflictCodeTaken            = attendance.ConflictCodeTaken
+	ConflictTooManyCodes         = attendance.ConflictTooManyCodes
+	ConflictTooManyRegistrations = attendance.ConflictTooManyRegistrations
 )
 
 type linkRow struct {
 	RegistrationID int64  `db:"registration_id"`
 	ChannelID      string `db:"channel_id"`
-}
-
-type newLink struct {
-	regID     int64
-	channel   string
-	method    string
-	messageID string
-	at        int64
-}
-
-type newConflict struct {
-	regID   int64
-	channel string
-	kind    string
-	msgID   string
-	at      int64
 }
 
 type newHit struct {
@@ -62,24 +39,14 @@ type newHit struct {
 type ingestState struct {
 	engine      Engine
 	eventID     int64
-	maxPerChan  int
-	byChannel   map[string]map[int64]bool // links of channels looked up so far
-	byReg       map[int64]map[string]bool // links of registrations looked up so far
-	hasAccounts bool                      // some registration gave a channel or handle
-	cps         []attendance.Checkpoint
-	words       []attendance.Word // cps' words, prepared
-	cpsLoaded   bool
-}
-
-func (st *ingestState) addLink(reg int64, ch string) {
-	if st.byChannel[ch] == nil {
-		st.byChannel[ch] = map[int64]bool{}
-	}
-	st.byChannel[ch][reg] = true
-	if st.byReg[reg] == nil {
-		st.byReg[reg] = map[string]bool{}
-	}
-	st.byReg[reg][ch] = true
+	policy      attendance.Policy // only MaxRegistrationsPerChannel is read
+	hasAccounts bool              // some registration gave a channel or handle
+	// byChannel holds every link of each channel looked up so far, and
+	// the links this page made.
+	byChannel map[string][]int64
+	cps       []attendance.Checkpoint
+	words     []attendance.Word // cps' words, prepared
+	cpsLoaded bool
 }
 
 // loadChannelLinks reads the links of the channels not yet looked up.
@@ -88,7 +55,7 @@ func (st *ingestState) loadChannelLinks(ctx context.Context, tx *sqlx.Tx, chans 
 	for _, c := range chans {
 		if _, ok := st.byChannel[c]; !ok {
 			want = append(want, c)
-			st.byChannel[c] = map[int64]bool{}
+			st.byChannel[c] = []int64{}
 		}
 	}
 	for i := 0; i < len(want); i += inChunk {
@@ -99,33 +66,24 @@ func (st *ingestState) loadChannelLinks(ctx context.Context, tx *sqlx.Tx, chans 
 			return fmt.Errorf("links of channels: %w", err)
 		}
 		for _, r := range rows {
-			st.addLink(r.RegistrationID, r.ChannelID)
+			st.byChannel[r.ChannelID] = append(st.byChannel[r.ChannelID], r.RegistrationID)
 		}
 	}
 	return nil
 }
 
-// loadRegLinks reads the links of the registrations not yet looked up.
-func (st *ingestState) loadRegLinks(ctx context.Context, tx *sqlx.Tx, regs []int64) error {
-	var want []int64
-	for _, r := range regs {
-		if _, ok := st.byReg[r]; !ok {
-			want = append(want, r)
-			st.byReg[r] = map[string]bool{}
-		}
-	}
-	for i := 0; i < len(want); i += inChunk {
-		chunk := want[i:min(i+inChunk, len(want))]
-		in, args := inInts(st.engine, "registration_id", chunk)
+// regLinks reads the links of registrations.
+func (st *ingestState) regLinks(ctx context.Context, tx *sqlx.Tx, regs []int64) ([]linkRow, error) {
+	var out []linkRow
+	for i := 0; i < len(regs); i += inChunk {
+		in, args := inInts(st.engine, "registration_id", regs[i:min(i+inChunk, len(regs))])
 		var rows []linkRow
 		if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT registration_id, channel_id FROM links WHERE `+in), args...); err != nil {
-			return fmt.Errorf("links of registrations: %w", err)
+			return nil, fmt.Errorf("links of registrations: %w", err)
 		}
-		for _, r := range rows {
-			st.addLink(r.RegistrationID, r.ChannelID)
-		}
+		out = append(out, rows...)
 	}
-	return nil
+	return out, nil
 }
 
 func (st *ingestState) checkpoints(ctx context.Context, tx *sqlx.Tx) ([]attendance.Checkpoint, error) {
@@ -145,11 +103,11 @@ func (st *ingestState) checkpoints(ctx context.Context, tx *sqlx.Tx) ([]attendan
 // channel given at registration), conflicts and checkpoint hits, and
 // returns the evidence they rest on, for review flags.
 func (s *Store) linkAndHit(ctx context.Context, tx *sqlx.Tx, streamID int64, fresh []attendance.ChatMessage) (reviewScope, error) {
-	st := &ingestState{engine: s.engine, byChannel: map[string]map[int64]bool{}, byReg: map[int64]map[string]bool{}}
+	st := &ingestState{engine: s.engine, byChannel: map[string][]int64{}}
 	err := tx.QueryRowxContext(ctx, tx.Rebind(`SELECT e.id, e.max_registrations_per_channel,
 		EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id AND r.youtube <> '') AS has_accounts
 		FROM streams s JOIN events e ON e.id = s.event_id WHERE s.id = ?`), streamID).
-		Scan(&st.eventID, &st.maxPerChan, &st.hasAccounts)
+		Scan(&st.eventID, &st.policy.MaxRegistrationsPerChannel, &st.hasAccounts)
 	if err != nil {
 		return reviewScope{}, fmt.Errorf("event of stream: %w", err)
 	}
@@ -162,8 +120,8 @@ func (s *Store) linkAndHit(ctx context.Context, tx *sqlx.Tx, streamID int64, fre
 	}
 	var scope reviewScope
 	for _, l := range links {
-		scope.messages = append(scope.messages, evidenceRef{l.channel, l.messageID})
-		scope.channels = append(scope.channels, l.channel)
+		scope.messages = append(scope.messages, evidenceRef{l.ChannelID, l.MessageID})
+		scope.channels = append(scope.channels, l.ChannelID)
 	}
 	cps, err := st.checkpoints(ctx, tx)
 	if err != nil || len(cps) == 0 {
@@ -178,7 +136,7 @@ func (s *Store) linkAndHit(ctx context.Context, tx *sqlx.Tx, streamID int64, fre
 	var chans []string
 	for i := range fresh {
 		m := &fresh[i]
-		if m.AuthorChannelID == "" || m.Text == "" || !presenceTypes[m.Type] {
+		if m.AuthorChannelID == "" || m.Text == "" || !attendance.PresenceType(m.Type) {
 			continue
 		}
 		var text *attendance.Text
@@ -201,7 +159,7 @@ func (s *Store) linkAndHit(ctx context.Context, tx *sqlx.Tx, streamID int64, fre
 			return reviewScope{}, err
 		}
 		for _, c := range cands {
-			for reg := range st.byChannel[c.msg.AuthorChannelID] {
+			for _, reg := range st.byChannel[c.msg.AuthorChannelID] {
 				hits = append(hits, newHit{c.cp.ID, reg, c.msg.AuthorChannelID, c.msg.ID, us(c.msg.PublishedAt)})
 			}
 		}
@@ -229,41 +187,22 @@ func hitScope(hits []newHit) reviewScope {
 	return scope
 }
 
-// findLinks decides the links and conflicts that the messages make.
-func (s *Store) findLinks(ctx context.Context, tx *sqlx.Tx, st *ingestState, fresh []attendance.ChatMessage) ([]newLink, []newConflict, error) {
-	type coded struct {
-		msg   *attendance.ChatMessage
-		codes []string
-	}
-	var codedMsgs []coded
-	var codeArgs []string
-	codeSeen := map[string]bool{}
-	authorSeen := map[string]bool{}
+// findLinks loads what linking the page needs to know and applies the
+// rule (attendance.DecideLinks); the new links join st.byChannel.
+func (s *Store) findLinks(ctx context.Context, tx *sqlx.Tx, st *ingestState, fresh []attendance.ChatMessage) ([]attendance.Link, []attendance.LinkConflict, error) {
+	codes, distinct := attendance.PageCodes(fresh)
 	var accountArgs []string
-	for i := range fresh {
-		m := &fresh[i]
-		if m.AuthorChannelID == "" || !presenceTypes[m.Type] {
-			continue
-		}
-		if st.hasAccounts && !authorSeen[m.AuthorChannelID] {
-			authorSeen[m.AuthorChannelID] = true
-			accountArgs = append(accountArgs, m.AuthorChannelID)
-			if strings.HasPrefix(m.AuthorName, "@") {
-				accountArgs = append(accountArgs, strings.ToLower(m.AuthorName))
+	if st.hasAccounts {
+		authorSeen := map[string]bool{}
+		for i := range fresh {
+			channel, handle := attendance.AuthorAccounts(&fresh[i])
+			if channel == "" || authorSeen[channel] {
+				continue
 			}
-		}
-		if m.Text == "" {
-			continue
-		}
-		codes := attendance.ExtractCodes(m.Text)
-		if len(codes) == 0 {
-			continue
-		}
-		codedMsgs = append(codedMsgs, coded{m, codes})
-		for _, c := range codes {
-			if !codeSeen[c] {
-				codeSeen[c] = true
-				codeArgs = append(codeArgs, c)
+			authorSeen[channel] = true
+			accountArgs = append(accountArgs, channel)
+			if handle != "" {
+				accountArgs = append(accountArgs, handle)
 			}
 		}
 	}
@@ -272,19 +211,18 @@ func (s *Store) findLinks(ctx context.Context, tx *sqlx.Tx, st *ingestState, fre
 		Code    string `db:"code"`
 		YouTube string `db:"youtube"`
 	}
-	byCode := map[string]int64{}
-	for i := 0; i < len(codeArgs); i += inChunk {
-		in, args := inStrings(st.engine, "code", codeArgs[i:min(i+inChunk, len(codeArgs))])
+	lk := attendance.LinkState{Messages: fresh, Codes: codes, Owners: map[string]int64{}, Accounts: map[string][]int64{}}
+	for i := 0; i < len(distinct); i += inChunk {
+		in, args := inStrings(st.engine, "code", distinct[i:min(i+inChunk, len(distinct))])
 		var rows []regRef
 		if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT id, code, youtube FROM registrations WHERE event_id = ? AND `+in),
 			append([]any{st.eventID}, args...)...); err != nil {
 			return nil, nil, fmt.Errorf("registrations by code: %w", err)
 		}
 		for _, r := range rows {
-			byCode[r.Code] = r.ID
+			lk.Owners[r.Code] = r.ID
 		}
 	}
-	byAccount := map[string][]int64{}
 	for i := 0; i < len(accountArgs); i += inChunk {
 		in, args := inStrings(st.engine, "youtube", accountArgs[i:min(i+inChunk, len(accountArgs))])
 		var rows []regRef
@@ -293,30 +231,25 @@ func (s *Store) findLinks(ctx context.Context, tx *sqlx.Tx, st *ingestState, fre
 			return nil, nil, fmt.Errorf("registrations by channel: %w", err)
 		}
 		for _, r := range rows {
-			byAccount[r.YouTube] = append(byAccount[r.YouTube], r.ID)
+			lk.Accounts[r.YouTube] = append(lk.Accounts[r.YouTube], r.ID)
 		}
 	}
-	if len(byCode) == 0 && len(byAccount) == 0 {
+	if len(lk.Owners) == 0 && len(lk.Accounts) == 0 {
 		return nil, nil, nil
 	}
+	// The channels and registrations involved: authors of messages that
+	// carry a code or show a registered account, and the codes' owners
+	// (whose links make a code taken).
 	var chans []string
-	var regs []int64
-	for _, c := range codedMsgs {
-		chans = append(chans, c.msg.AuthorChannelID)
-	}
-	for _, id := range byCode {
-		regs = append(regs, id)
-	}
 	for i := range fresh {
-		m := &fresh[i]
-		ids := byAccount[m.AuthorChannelID]
-		if strings.HasPrefix(m.AuthorName, "@") {
-			ids = append(ids, byAccount[strings.ToLower(m.AuthorName)]...)
+		channel, handle := attendance.AuthorAccounts(&fresh[i])
+		if len(codes[i]) > 0 || len(lk.Accounts[channel]) > 0 || len(lk.Accounts[handle]) > 0 {
+			chans = append(chans, fresh[i].AuthorChannelID)
 		}
-		if len(ids) > 0 {
-			chans = append(chans, m.AuthorChannelID)
-			regs = append(regs, ids...)
-		}
+	}
+	regs := make([]int64, 0, len(lk.Owners))
+	for _, id := range lk.Owners {
+		regs = append(regs, id)
 	}
 	if st.engine == Postgres {
 		// Two streams of one event may be ingested at once: take turns from
@@ -329,62 +262,37 @@ func (s *Store) findLinks(ctx context.Context, tx *sqlx.Tx, st *ingestState, fre
 	if err := st.loadChannelLinks(ctx, tx, chans); err != nil {
 		return nil, nil, err
 	}
-	if err := st.loadRegLinks(ctx, tx, regs); err != nil {
+	rows, err := st.regLinks(ctx, tx, regs)
+	if err != nil {
 		return nil, nil, err
 	}
-	var links []newLink
-	var conflicts []newConflict
-	codedAt := map[*attendance.ChatMessage][]string{}
-	for _, c := range codedMsgs {
-		codedAt[c.msg] = c.codes
-	}
-	// In page order, so that the first channel to type a code gets it.
-	for i := range fresh {
-		m := &fresh[i]
-		ch, at := m.AuthorChannelID, us(m.PublishedAt)
-		for _, code := range codedAt[m] {
-			reg, ok := byCode[code]
-			if !ok || st.byChannel[ch][reg] {
-				continue
-			}
-			switch {
-			case len(st.byReg[reg]) > 0:
-				conflicts = append(conflicts, newConflict{reg, ch, ConflictCodeTaken, m.ID, at})
-			case len(st.byChannel[ch]) >= st.maxPerChan:
-				conflicts = append(conflicts, newConflict{reg, ch, ConflictTooManyCodes, m.ID, at})
-			default:
-				links = append(links, newLink{reg, ch, LinkCode, m.ID, at})
-				st.addLink(reg, ch)
-			}
-		}
-		if ch == "" || !presenceTypes[m.Type] {
+	seen := map[string]bool{}
+	for _, ch := range chans {
+		if seen[ch] {
 			continue
 		}
-		ids := byAccount[ch]
-		if strings.HasPrefix(m.AuthorName, "@") {
-			ids = append(ids, byAccount[strings.ToLower(m.AuthorName)]...)
+		seen[ch] = true
+		for _, reg := range st.byChannel[ch] {
+			lk.Links = append(lk.Links, attendance.Link{RegistrationID: reg, ChannelID: ch})
 		}
-		for _, reg := range ids {
-			if st.byChannel[ch][reg] {
-				continue
-			}
-			if len(st.byChannel[ch]) >= st.maxPerChan {
-				conflicts = append(conflicts, newConflict{reg, ch, ConflictTooManyRegistrations, m.ID, at})
-				continue
-			}
-			links = append(links, newLink{reg, ch, LinkChannel, m.ID, at})
-			st.addLink(reg, ch)
-		}
+	}
+	for _, r := range rows {
+		lk.Links = append(lk.Links, attendance.Link{RegistrationID: r.RegistrationID, ChannelID: r.ChannelID})
+	}
+	links, conflicts := attendance.DecideLinks(st.policy, lk)
+	for _, l := range links {
+		st.byChannel[l.ChannelID] = append(st.byChannel[l.ChannelID], l.RegistrationID)
 	}
 	return links, conflicts, nil
 }
 
-func insertLinks(ctx context.Context, tx *sqlx.Tx, eventID int64, links []newLink, conflicts []newConflict) error {
+// insertLinks saves the links and conflicts that linking decided.
+func insertLinks(ctx context.Context, tx *sqlx.Tx, eventID int64, links []attendance.Link, conflicts []attendance.LinkConflict) error {
 	for i := 0; i < len(links); i += 400 {
 		chunk := links[i:min(i+400, len(links))]
 		args := make([]any, 0, len(chunk)*6)
 		for _, l := range chunk {
-			args = append(args, eventID, l.regID, l.channel, l.method, l.messageID, l.at)
+			args = append(args, eventID, l.RegistrationID, l.ChannelID, l.Method, l.MessageID, us(l.At))
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO links (event_id, registration_id, channel_id, method, message_id, linked_at)
 			VALUES `+placeholders(len(chunk), 6)+` ON CONFLICT (registration_id, channel_id) DO NOTHING`), args...); err != nil {
@@ -395,7 +303,7 @@ func insertLinks(ctx context.Context, tx *sqlx.Tx, eventID int64, links []newLin
 		chunk := conflicts[i:min(i+400, len(conflicts))]
 		args := make([]any, 0, len(chunk)*6)
 		for _, c := range chunk {
-			args = append(args, eventID, c.regID, c.channel, c.kind, c.msgID, c.at)
+			args = append(args, eventID, c.RegistrationID, c.ChannelID, c.Kind, c.MessageID, us(c.At))
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO link_conflicts (event_id, registration_id, channel_id, kind, message_id, at)
 			VALUES `+placeholders(len(chunk), 6)+` ON CONFLICT (registration_id, channel_id, kind) DO NOTHING`), args...); err != nil {
@@ -407,7 +315,7 @@ func insertLinks(ctx context.Context, tx *sqlx.Tx, eventID int64, links []newLin
 
 // earlierHits judges every stored message of newly linked channels in the
 // event's streams against the checkpoints.
-func earlierHits(ctx context.Context, tx *sqlx.Tx, engine Engine, eventID int64, cps []attendance.Checkpoint, words []attendance.Word, links []newLink) ([]newHit, error) {
+func earlierHits(ctx context.Context, tx *sqlx.Tx, engine Engine, eventID int64, cps []attendance.Checkpoint, words []attendance.Word, links []attendance.Link) ([]newHit, error) {
 	lo, hi := cps[0].OpensAt, cps[0].ClosesAt
 	for _, cp := range cps[1:] {
 		if cp.OpensAt.Before(lo) {
@@ -420,10 +328,10 @@ func earlierHits(ctx context.Context, tx *sqlx.Tx, engine Engine, eventID int64,
 	regsOf := map[string][]int64{}
 	var chans []string
 	for _, l := range links {
-		if regsOf[l.channel] == nil {
-			chans = append(chans, l.channel)
+		if regsOf[l.ChannelID] == nil {
+			chans = append(chans, l.ChannelID)
 		}
-		regsOf[l.channel] = append(regsOf[l.channel], l.regID)
+		regsOf[l.ChannelID] = append(regsOf[l.ChannelID], l.RegistrationID)
 	}
 	var hits []newHit
 	for i := 0; i < len(chans); i += inChunk {

@@ -311,10 +311,10 @@ func TestModerationFlagsReview(t *testing.T) {
 				for _, fl := range tc.want {
 					wantReasons = append(wantReasons, fl.kind)
 				}
-				if !reflect.DeepEqual(d.Reasons, wantReasons) {
+				if !reflect.DeepEqual(attendance.ReasonStrings(d.Reasons), wantReasons) {
 					t.Fatalf("reasons %v, want %v", d.Reasons, wantReasons)
 				}
-				if d := f.decisions()["bo"]; slices.ContainsFunc(d.Reasons, attendance.ReviewOnly) {
+				if d := f.decisions()["bo"]; slices.ContainsFunc(attendance.ReasonStrings(d.Reasons), attendance.ReviewOnly) {
 					t.Fatalf("bo flagged: %v", d.Reasons)
 				}
 				tl, err := s.Timeline(ctx, f.ev.ID, f.people["anh"].ID)
@@ -365,10 +365,10 @@ func TestCheckpointAddedAfterModeration(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := f.decisions()
-		if !reflect.DeepEqual(d["anh"].Reasons, []string{attendance.ConflictEvidenceDeleted}) || d["anh"].Evidence.CheckpointsHit != 1 {
+		if !reflect.DeepEqual(attendance.ReasonStrings(d["anh"].Reasons), []string{attendance.ConflictEvidenceDeleted}) || d["anh"].Evidence.CheckpointsHit != 1 {
 			t.Errorf("anh: %v %+v", d["anh"].Reasons, d["anh"].Evidence)
 		}
-		if !reflect.DeepEqual(d["bo"].Reasons, []string{attendance.ConflictChannelBanned}) || d["bo"].Evidence.CheckpointsHit != 1 {
+		if !reflect.DeepEqual(attendance.ReasonStrings(d["bo"].Reasons), []string{attendance.ConflictChannelBanned}) || d["bo"].Evidence.CheckpointsHit != 1 {
 			t.Errorf("bo: %v %+v", d["bo"].Reasons, d["bo"].Evidence)
 		}
 	})

@@ -282,7 +282,7 @@ func (a *app) overrideCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stderr, "override recorded: certificate %s (%s)\n", orNone(d.Certificate), strings.Join(d.Reasons, "; "))
+				fmt.Fprintf(a.stderr, "override recorded: certificate %s (%s)\n", orNone(d.Certificate), strings.Join(attendance.ReasonStrings(d.Reasons), "; "))
 				return nil
 			})
 		},

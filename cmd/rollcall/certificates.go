@@ -218,7 +218,7 @@ func issued(ctx context.Context, s *store.Store, e attendance.Event) (certs []at
 			return nil
 		}
 		for _, r := range d.Reasons {
-			if strings.HasPrefix(r, "revoked: ") {
+			if r.Kind == attendance.ReasonRevoked {
 				revoked++
 				break
 			}
