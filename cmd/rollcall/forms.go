@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/forms"
+	"github.com/seameo/rollcall/attendance/store"
+)
+
+func (a *app) formsCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "forms", Short: "Import the certificate validation and assessment form"}
+	var (
+		event  string
+		maps   []string
+		dryRun bool
+	)
+	imp := &cobra.Command{
+		Use:   "import --event SLUG FILE",
+		Short: "Import the form's responses (Google Forms CSV export)",
+		Long: `Import the responses of the assessment form as Google Forms (or another form
+tool) exports them. Columns are recognised by their question: Timestamp, Email
+Address, the name as it should appear on the certificate, the attendance code
+and checkpoint words (optional); --map overrides. Responses are matched to
+registrations by email, then by attendance code; an unknown person becomes a
+registration (source form). A person's latest submission wins, and the name
+given for the certificate is printed instead of the registered one. Any
+invalid row fails the whole import, and nothing is written.`,
+		Example: `  rollcall forms import --event pd-2026 "Assessment Form (Responses).csv"
+  rollcall forms import --event pd-2026 --map "Name to print=certificate_name" --map "Secret word=checkpoint" form.csv`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			start := time.Now()
+			mapping := map[string]forms.Field{}
+			for _, m := range maps {
+				col, field, ok := strings.Cut(m, "=")
+				if !ok || strings.TrimSpace(col) == "" {
+					return usagef("--map %q: expected COLUMN=FIELD, e.g. --map \"Name to print=certificate_name\"", m)
+				}
+				f, err := forms.ParseField(field)
+				if err != nil {
+					return err
+				}
+				mapping[strings.TrimSpace(col)] = f
+			}
+			return a.withEvent(cmd.Context(), event, func(s *store.Store, e attendance.Event) error {
+				r, done, err := a.openInput(args[0])
+				if err != nil {
+					return err
+				}
+				defer done()
+				summary, err := importForms(cmd.Context(), s, e, r, filepath.Base(args[0]), mapping, dryRun)
+				if err != nil {
+					return err
+				}
+				what := "forms import"
+				if dryRun {
+					what += " (dry run, nothing written)"
+				}
+				a.summary(what, start, summary)
+				return nil
+			})
+		},
+	}
+	eventFlag(imp, &event)
+	imp.Flags().StringArrayVar(&maps, "map", nil, `override a column's meaning: "COLUMN=FIELD", FIELD one of timestamp, email, certificate_name, code, checkpoint, ignore`)
+	imp.Flags().BoolVar(&dryRun, "dry-run", false, "report what would change and write nothing")
+	cmd.AddCommand(imp)
+	return cmd
+}
+
+// importForms reads an assessment form export and imports it into event e,
+// returning the one-line summary; the CLI and the dashboard share it.
+func importForms(ctx context.Context, s *store.Store, e attendance.Event, r io.Reader, name string, mapping map[string]forms.Field, dryRun bool) (string, error) {
+	fr, err := forms.Read(r, name, mapping, e.Location())
+	if err != nil {
+		return "", err
+	}
+	res, err := s.ImportFormResponses(ctx, e.ID, fr.Responses, dryRun)
+	if err != nil {
+		return "", err
+	}
+	return strings.Join([]string{fmt.Sprintf("%d rows read", fr.Rows), fmt.Sprintf("%d matched by email", res.Matched),
+		fmt.Sprintf("%d by code", res.MatchedByCode), fmt.Sprintf("%d new registrations", res.NewRegistrations),
+		fmt.Sprintf("%d replaced earlier submissions", res.Replaced+fr.Replaced), fmt.Sprintf("%d skipped as older", res.Older),
+		fmt.Sprintf("%d checkpoint answers", res.CheckpointAnswers)}, ", "), nil
+}
