@@ -78,11 +78,6 @@ func storedCert(s string) attendance.CertificateType {
 	return attendance.CertificateType(s)
 }
 
-// EventByID returns an event by id, with its video ids.
-func (s *Store) EventByID(ctx context.Context, eventID int64) (attendance.Event, error) {
-	return eventByID(ctx, s.db, eventID)
-}
-
 // reader is what a read needs: the store's handle or a transaction.
 type reader interface {
 	GetContext(ctx context.Context, dest any, query string, args ...any) error

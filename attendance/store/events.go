@@ -259,3 +259,8 @@ func (s *Store) Summary(ctx context.Context, slug string) (EventSummary, error) 
 
 // inClause returns "?,?,?" for n values.
 func inClause(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
+
+// EventByID returns an event by id, with its video ids.
+func (s *Store) EventByID(ctx context.Context, eventID int64) (attendance.Event, error) {
+	return eventByID(ctx, s.db, eventID)
+}
