@@ -350,7 +350,7 @@ func streamSentinel(code codes.Code, reason string, pageToken bool) error {
 		// documented here. google.rpc.Code defines it as "the system is
 		// not in a state required for the operation", which for a chat is
 		// its end (or a chat not yet readable). It is filed as a
-		// chat-level end: while the video is live the supervisor then
+		// chat-level end: while the video is live the collector then
 		// samples videos.list at once and re-checks the chat with back-off,
 		// which is safe for every outcome; filing it as a bad request would
 		// stop the stream.
