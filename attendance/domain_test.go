@@ -3,6 +3,7 @@ package attendance
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -143,5 +144,32 @@ func TestErrorCode(t *testing.T) {
 	e := &InputError{File: "people.csv", Row: 7, Line: 9, Column: "Email", Msg: "bad"}
 	if got := e.Error(); got != `people.csv: row 7 (line 9), column "Email": bad` {
 		t.Errorf("InputError = %q", got)
+	}
+}
+
+func TestValidateText(t *testing.T) {
+	tests := []struct {
+		name, in string
+		ok       bool
+	}{
+		{"Thai", "สมศักดิ์ ศรีสุข", true},
+		{"Khmer with a zero-width joiner", "សុខ\u200dដារ៉ា", true},
+		{"Jawi with a right-to-left mark", "\u200fمحمد بن عبدالله", true},
+		{"Chinese beside the English name", "Lim Wei Ling 林慧玲", true},
+		{"exactly 200 characters", strings.Repeat("ก", 200), true},
+		{"201 characters", strings.Repeat("a", 201), false},
+		{"an ANSI escape", "Budi \x1b[31mSantoso", false},
+		{"a NUL", "Budi\x00", false},
+		{"a C1 control", "Budi\u0085x", false},
+		{"a right-to-left override", "Budi \u202eosotnaS", false},
+		{"a first-strong isolate", "Budi \u2068Santoso\u2069", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ValidateText(tt.in)
+			if (err == nil) != tt.ok {
+				t.Errorf("ValidateText(%q) = %v, want ok %v", tt.in, err, tt.ok)
+			}
+		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -94,6 +96,33 @@ func ValidateEmail(s string) error {
 // runs of white space folded to one space, trimmed. Case is never changed.
 func NormalizeName(s string) string {
 	return strings.Join(strings.Fields(norm.NFC.String(s)), " ")
+}
+
+// MaxNameLength is the longest name, country or organisation accepted, in
+// characters: far above any real name, far below what breaks a page or a
+// certificate.
+const MaxNameLength = 200
+
+// ValidateText refuses text that would act rather than read: C0 and C1
+// control characters (an ANSI escape reaching a terminal) and the bidi
+// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069: U+202E
+// reorders a name on a public page), and text longer than MaxNameLength
+// characters. Left-to-right and right-to-left marks and the zero-width
+// joiners stay: scripts of the region need them. Run it on a normalised
+// value (NormalizeName folds tabs and newlines into spaces).
+func ValidateText(s string) error {
+	if n := utf8.RuneCountInString(s); n > MaxNameLength {
+		return Errorf(EInvalid, "%d characters, more than %d", n, MaxNameLength)
+	}
+	for i, r := range s {
+		switch {
+		case unicode.IsControl(r):
+			return Errorf(EInvalid, "a control character (U+%04X) at character %d", r, utf8.RuneCountInString(s[:i])+1)
+		case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+			return Errorf(EInvalid, "a bidirectional override (U+%04X) at character %d, which would reorder the text", r, utf8.RuneCountInString(s[:i])+1)
+		}
+	}
+	return nil
 }
 
 var (

@@ -184,6 +184,9 @@ func Read(r io.Reader, name string, mapping map[string]Field, loc *time.Location
 			return nil, fail(FieldTimestamp, "%v", err)
 		}
 		fr.CertificateName = attendance.NormalizeName(get(FieldCertificateName))
+		if err := attendance.ValidateText(fr.CertificateName); err != nil {
+			return nil, fail(FieldCertificateName, "%v", err)
+		}
 		if c := get(FieldCode); c != "" {
 			fr.Code = attendance.NormalizeCode(c)
 			if fr.Code == "" {

@@ -45,6 +45,10 @@ func TestReadErrors(t *testing.T) {
 		{"bad timestamp", "Timestamp,Email Address\nyesterday,a@example.org\n", `row 2, column "Timestamp": "yesterday" is not a timestamp`, nil},
 		{"bad code", "Timestamp,Email Address,Attendance code\n2026-11-20 10:00:00,a@example.org,hello\n", `column "Attendance code"`, nil},
 		{"unknown map", "Timestamp,Email Address\n2026-11-20 10:00:00,a@example.org\n", `--map names column "nope"`, map[string]Field{"nope": FieldIgnore}},
+		{"a bidi override in the name to print", "Timestamp,Email Address,Name as it should appear on your certificate\n2026-11-20 10:00:00,a@example.org,Budi \u202eosotnaS\n",
+			`row 2, column "Name as it should appear on your certificate": a bidirectional override`, nil},
+		{"an ANSI escape in the name to print", "Timestamp,Email Address,Full name\n2026-11-20 10:00:00,a@example.org,\x1b]0;owned\x07Budi\n",
+			`row 2, column "Full name": a control character`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

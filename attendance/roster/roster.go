@@ -159,6 +159,18 @@ func (c *columns) registration(sr *sheet.Reader, row sheet.Row) (attendance.Regi
 		}
 		return reg, fail(f, "the name is empty: every registration needs the name to print on the certificate")
 	}
+	for _, v := range []struct {
+		f    attendance.Field
+		text string
+	}{{attendance.FieldFullName, reg.FullName}, {attendance.FieldCountry, get(attendance.FieldCountry)}, {attendance.FieldOrg, get(attendance.FieldOrg)}} {
+		if err := attendance.ValidateText(attendance.NormalizeName(v.text)); err != nil {
+			f := v.f
+			if _, ok := c.field[f]; !ok {
+				f = attendance.FieldFirstName // the name was made of first and last names
+			}
+			return reg, fail(f, "%v", err)
+		}
+	}
 	reg.Email = attendance.NormalizeEmail(get(attendance.FieldEmail))
 	if err := attendance.ValidateEmail(reg.Email); err != nil {
 		return reg, fail(attendance.FieldEmail, "%v", err)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"unicode"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -97,4 +99,27 @@ func (a *app) writeOutput(path string, write func(w io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// terminal makes text from people safe to print on a terminal: control
+// characters (an ANSI escape could retitle or recolour the terminal) and
+// bidi overrides (they reorder what follows) are shown as \uXXXX instead of
+// acting. Imports refuse them; names stored before that still pass here.
+func terminal(s string) string {
+	if strings.IndexFunc(s, actsOnTerminal) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if actsOnTerminal(r) {
+			fmt.Fprintf(&b, `\u%04X`, r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func actsOnTerminal(r rune) bool {
+	return unicode.IsControl(r) || r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
 }

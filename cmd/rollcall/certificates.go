@@ -107,7 +107,7 @@ certificate changes nothing.`,
 						attendance.FormatCertificateID(c.ID), c.RevokedAt.UTC().Format(time.RFC3339), c.RevokeReason)
 					return nil
 				}
-				fmt.Fprintf(a.stderr, "certificate %s (%s, %s) revoked on %s\n", attendance.FormatCertificateID(c.ID), c.Type, c.Name,
+				fmt.Fprintf(a.stderr, "certificate %s (%s, %s) revoked on %s\n", attendance.FormatCertificateID(c.ID), c.Type, terminal(c.Name),
 					c.RevokedAt.UTC().Format(time.RFC3339))
 				return nil
 			})

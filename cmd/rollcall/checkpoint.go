@@ -92,7 +92,7 @@ func (a *app) checkpointListCommand() *cobra.Command {
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NUMBER\tWORD\tOPENS\tCLOSES\tHITS")
 				for _, c := range cps {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\n", c.Number, c.Word, c.OpensAt.In(loc).Format(time.RFC3339),
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\n", c.Number, terminal(c.Word), c.OpensAt.In(loc).Format(time.RFC3339),
 						c.ClosesAt.In(loc).Format(time.RFC3339), c.Hits)
 				}
 				return tw.Flush()

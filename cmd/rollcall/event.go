@@ -159,7 +159,7 @@ func (a *app) eventListCommand() *cobra.Command {
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "SLUG\tTITLE\tSTREAMS\tCREATED")
 				for _, e := range events {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", e.Slug, e.Title, len(e.VideoIDs), e.CreatedAt.Format("2006-01-02"))
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", e.Slug, terminal(e.Title), len(e.VideoIDs), e.CreatedAt.Format("2006-01-02"))
 				}
 				return tw.Flush()
 			})
@@ -188,7 +188,7 @@ func (a *app) eventShowCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "%s — %s (%s)\n", sum.Slug, sum.Title, sum.TimeZone)
+				fmt.Fprintf(a.stdout, "%s — %s (%s)\n", sum.Slug, terminal(sum.Title), sum.TimeZone)
 				fmt.Fprintf(a.stdout, "registrations %d, linked %d, checkpoints %d, forms %d\n", sum.Registrations, sum.Linked, sum.Checkpoints, sum.Forms)
 				p := e.Policy
 				minCP := "2/3 of checkpoints"

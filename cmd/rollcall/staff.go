@@ -67,7 +67,7 @@ func (a *app) conflictsCommand() *cobra.Command {
 					if c.Resolved {
 						res = c.Resolution
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Email, c.ChannelID, c.Kind, time.UnixMicro(c.AtUS).UTC().Format(time.RFC3339), res)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", terminal(c.Email), terminal(c.ChannelID), c.Kind, time.UnixMicro(c.AtUS).UTC().Format(time.RFC3339), res)
 				}
 				return tw.Flush()
 			})

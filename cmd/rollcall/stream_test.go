@@ -43,3 +43,20 @@ func TestStreamFinishAndRearm(t *testing.T) {
 		t.Fatal("re-armed a video the event does not have")
 	}
 }
+
+// Text from people never acts on the terminal: a name stored with an ANSI
+// escape or a bidi override (before imports refused them) prints escaped.
+func TestTerminalEscapesControls(t *testing.T) {
+	tests := map[string]string{
+		"สมศักดิ์ ศรีสุข":      "สมศักดิ์ ศรีสุข",
+		"Budi \x1b[31mSantoso": `Budi \u001B[31mSantoso`,
+		"Budi \u202eosotnaS":   `Budi \u202EosotnaS`,
+		"\u200fمحمد":           "\u200fمحمد",
+		"tab\there":            `tab\u0009here`,
+	}
+	for in, want := range tests {
+		if got := terminal(in); got != want {
+			t.Errorf("terminal(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
