@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -45,6 +46,30 @@ func newScenario(t testing.TB, clock interface {
 	After(time.Duration) <-chan time.Time
 }, start time.Time, length time.Duration, aud fakeyoutube.Audience, opts fakeyoutube.Options) *scenario {
 	t.Helper()
+	return newScenarioOn(t, clock, start, length, aud, opts, func(fake http.Handler) (string, http.RoundTripper) {
+		srv := httptest.NewServer(fake)
+		t.Cleanup(srv.Close)
+		return srv.URL, nil
+	})
+}
+
+// newBubbleScenario is newScenario for a synctest bubble: the bubble's
+// clock, and HTTP over an in-memory network instead of a loopback socket.
+func newBubbleScenario(t *testing.T, start time.Time, length time.Duration, aud fakeyoutube.Audience, opts fakeyoutube.Options) *scenario {
+	t.Helper()
+	return newScenarioOn(t, SystemClock{}, start, length, aud, opts, func(fake http.Handler) (string, http.RoundTripper) {
+		return "http://youtube.test", servePipe(t, fake)
+	})
+}
+
+// newScenarioOn builds a scenario whose fake YouTube serve puts on some
+// network, returning its URL and, unless nil, the transport that reaches it.
+func newScenarioOn(t testing.TB, clock interface {
+	Now() time.Time
+	After(time.Duration) <-chan time.Time
+}, start time.Time, length time.Duration, aud fakeyoutube.Audience, opts fakeyoutube.Options,
+	serve func(http.Handler) (string, http.RoundTripper)) *scenario {
+	t.Helper()
 	opts.APIKey = testKey
 	fake := fakeyoutube.New(clock, opts)
 	video := "dQw4w9WgXcQ"
@@ -60,14 +85,14 @@ func newScenario(t testing.TB, clock interface {
 	if err := fake.AddMessages(video, aud.Generate()...); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
+	endpoint, transport := serve(fake)
 	reg := prometheus.NewRegistry()
 	m, err := NewMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	yt, err := NewYouTube(context.Background(), YouTubeConfig{APIKey: testKey, Endpoint: srv.URL, Metrics: m, Timeout: 10 * time.Second})
+	yt, err := NewYouTube(context.Background(), YouTubeConfig{APIKey: testKey, Endpoint: endpoint, Transport: transport,
+		Metrics: m, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,66 +138,60 @@ func checkExactlyOnce(t *testing.T, sc *scenario) {
 
 func TestCollectorEndToEndWithFaults(t *testing.T) {
 	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	clock := fakeyoutube.NewSpeedClock(start.Add(-20*time.Minute), 1000)
-	aud := fakeyoutube.Audience{Seed: 7, Attendees: attendees(200), Lurkers: 300, Hostile: true, Moderation: true,
-		Floods: []fakeyoutube.Flood{{At: start.Add(30 * time.Minute), Size: 4500}}}
-	sc := newScenario(t, clock, start, time.Hour, aud, fakeyoutube.Options{PollingMillis: 3000, History: 50, ChatEndedGrace: 30 * time.Minute})
-	sc.fake.InjectEvery(4, fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, Status: 503})
-	sc.fake.InjectEvery(9, fakeyoutube.Fault{Method: fakeyoutube.MethodVideosList, Status: 500})
-	sc.fake.Inject(fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, Status: 403, Reason: "rateLimitExceeded"})
-	sc.fake.Inject(fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, Drop: true})
-	sc.fake.Inject(fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, Truncate: true})
-	sc.fake.Inject(fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, InvalidJSON: true})
+	inBubble(t, start.Add(-20*time.Minute), func(t *testing.T) {
+		aud := fakeyoutube.Audience{Seed: 7, Attendees: attendees(200), Lurkers: 300, Hostile: true, Moderation: true,
+			Floods: []fakeyoutube.Flood{{At: start.Add(30 * time.Minute), Size: 4500}}}
+		sc := newBubbleScenario(t, start, time.Hour, aud, fakeyoutube.Options{PollingMillis: 3000, History: 50, ChatEndedGrace: 30 * time.Minute})
+		sc.fake.InjectEvery(4, fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, Status: 503})
+		sc.fake.InjectEvery(9, fakeyoutube.Fault{Method: fakeyoutube.MethodVideosList, Status: 500})
+		sc.fake.Inject(fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, Status: 403, Reason: "rateLimitExceeded"})
+		sc.fake.Inject(fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, Drop: true})
+		sc.fake.Inject(fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, Truncate: true})
+		sc.fake.Inject(fakeyoutube.Fault{Method: fakeyoutube.MethodChatList, InvalidJSON: true})
 
-	c, err := New(Config{QuotaProject: "test-key", Clock: clock, RefreshInterval: 10 * time.Second}, sc.yt, sc.store, sc.metrics, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() { errc <- c.Run(ctx) }()
-	select {
-	case <-c.Done():
-	case <-time.After(30 * time.Second):
-		t.Fatalf("not done; health = %+v; stream = %+v", c.Health(), sc.store.stream(1))
-	}
-	cancel()
-	select {
-	case err := <-errc:
+		c, err := New(Config{QuotaProject: "test-key", RefreshInterval: 10 * time.Second}, sc.yt, sc.store, sc.metrics, testLogger(t))
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("Run did not return within 2s of cancel")
-	}
+		stop := runCollector(t, c)
+		// the event: 20 minutes ahead, an hour live, the chat's end
+		// noticed within minutes of the video's
+		select {
+		case <-c.Done():
+		case <-time.After(2 * time.Hour):
+			t.Fatalf("not done within 2h; health = %+v; stream = %+v", c.Health(), sc.store.stream(1))
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
 
-	st := sc.store.stream(1)
-	if st.State != attendance.StreamEnded || st.ChatState != attendance.ChatDrained {
-		t.Errorf("stream = %s/%s, want ended/drained", st.State, st.ChatState)
-	}
-	checkExactlyOnce(t, sc)
-	if got, all := len(sc.store.commits), len(sc.fake.Messages(sc.video)); got != all {
-		t.Errorf("committed %d of %d scripted messages", got, all)
-	}
-	if st.PeakConcurrentViewers < 4000 {
-		t.Errorf("peak viewers = %d", st.PeakConcurrentViewers)
-	}
-	if n := testutil.ToFloat64(sc.metrics.errors.WithLabelValues(MethodChatList, "transient")); n < 3 {
-		t.Errorf("transient errors counted = %v", n)
-	}
-	if n := testutil.ToFloat64(sc.metrics.errors.WithLabelValues(MethodChatList, "rate_limited")); n != 1 {
-		t.Errorf("rate limited errors counted = %v", n)
-	}
-	used, _ := sc.store.QuotaUsed(context.Background(), "test-key", QuotaDay(start, c.quota.loc))
-	// net/http silently retries a GET once when a reused connection is
-	// closed before any answer (the dropped connection): the ledger counts
-	// that attempt too, so it agrees with the fake to the unit.
-	if fakeUsed := sc.fake.QuotaUsed(); used != fakeUsed {
-		t.Errorf("ledger says %d units, the fake counted %d", used, fakeUsed)
-	}
-	t.Logf("messages=%d pages=%d units=%d chat_calls=%d videos_calls=%d", len(sc.store.commits), sc.store.pages, used,
-		sc.fake.Calls(fakeyoutube.MethodChatList), sc.fake.Calls(fakeyoutube.MethodVideosList))
+		st := sc.store.stream(1)
+		if st.State != attendance.StreamEnded || st.ChatState != attendance.ChatDrained {
+			t.Errorf("stream = %s/%s, want ended/drained", st.State, st.ChatState)
+		}
+		checkExactlyOnce(t, sc)
+		if got, all := len(sc.store.commits), len(sc.fake.Messages(sc.video)); got != all {
+			t.Errorf("committed %d of %d scripted messages", got, all)
+		}
+		if st.PeakConcurrentViewers < 4000 {
+			t.Errorf("peak viewers = %d", st.PeakConcurrentViewers)
+		}
+		if n := testutil.ToFloat64(sc.metrics.errors.WithLabelValues(MethodChatList, "transient")); n < 3 {
+			t.Errorf("transient errors counted = %v", n)
+		}
+		if n := testutil.ToFloat64(sc.metrics.errors.WithLabelValues(MethodChatList, "rate_limited")); n != 1 {
+			t.Errorf("rate limited errors counted = %v", n)
+		}
+		used, _ := sc.store.QuotaUsed(context.Background(), "test-key", QuotaDay(start, c.quota.loc))
+		// net/http silently retries a GET once when a reused connection is
+		// closed before any answer (the dropped connection): the ledger counts
+		// that attempt too, so it agrees with the fake to the unit.
+		if fakeUsed := sc.fake.QuotaUsed(); used != fakeUsed {
+			t.Errorf("ledger says %d units, the fake counted %d", used, fakeUsed)
+		}
+		t.Logf("messages=%d pages=%d units=%d chat_calls=%d videos_calls=%d", len(sc.store.commits), sc.store.pages, used,
+			sc.fake.Calls(fakeyoutube.MethodChatList), sc.fake.Calls(fakeyoutube.MethodVideosList))
+	})
 }
 
 // TestEightHourEventWithinBudget plays an eight-hour event on a manual
@@ -303,54 +322,52 @@ func TestEightHourEventWithinBudget(t *testing.T) {
 // token, and every served message is stored exactly once.
 func TestCollectorResumesAfterRestart(t *testing.T) {
 	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	// 40 minutes ahead of the first message: 2.4 s of real time for the
-	// collector to start and make its first read on a loaded machine (with
-	// 5 minutes, 0.3 s, a slow start lost early messages to the 20-message
-	// first-read history).
-	clock := fakeyoutube.NewSpeedClock(start.Add(-40*time.Minute), 1000)
-	aud := fakeyoutube.Audience{Seed: 9, Attendees: attendees(100), Lurkers: 400,
-		Floods: []fakeyoutube.Flood{{At: start.Add(20 * time.Minute), Size: 2500}}}
-	sc := newScenario(t, clock, start, time.Hour, aud, fakeyoutube.Options{PollingMillis: 3000, History: 20, ChatEndedGrace: 30 * time.Minute})
-	halfway := make(chan struct{})
-	pages := 0
-	sc.store.commitHook = func(page attendance.ChatPage) error {
-		pages++
-		if pages == 30 {
-			close(halfway)
+	// In a bubble the collector starts and makes its first read at the
+	// scenario's first instant, however loaded the machine: five minutes
+	// ahead of the first message is enough for the 20-message first-read
+	// history (on a sped-up wall clock it took 40).
+	inBubble(t, start.Add(-5*time.Minute), func(t *testing.T) {
+		aud := fakeyoutube.Audience{Seed: 9, Attendees: attendees(100), Lurkers: 400,
+			Floods: []fakeyoutube.Flood{{At: start.Add(20 * time.Minute), Size: 2500}}}
+		sc := newBubbleScenario(t, start, time.Hour, aud, fakeyoutube.Options{PollingMillis: 3000, History: 20, ChatEndedGrace: 30 * time.Minute})
+		halfway := make(chan struct{})
+		pages := 0
+		sc.store.commitHook = func(page attendance.ChatPage) error {
+			pages++
+			if pages == 30 {
+				close(halfway)
+			}
+			return nil
 		}
-		return nil
-	}
-	run := func(stopAt <-chan struct{}) {
-		c, err := New(Config{QuotaProject: "k", Clock: clock, RefreshInterval: 10 * time.Second}, sc.yt, sc.store, nil, testLogger(t))
-		if err != nil {
-			t.Fatal(err)
+		run := func(stopAt <-chan struct{}) {
+			c, err := New(Config{QuotaProject: "k", RefreshInterval: 10 * time.Second}, sc.yt, sc.store, nil, testLogger(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := runCollector(t, c)
+			select {
+			case <-stopAt:
+			case <-c.Done():
+			case <-time.After(2 * time.Hour):
+				t.Errorf("neither stopped nor done within 2h: %+v", c.Health())
+			}
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		errc := make(chan error, 1)
-		go func() { errc <- c.Run(ctx) }()
-		select {
-		case <-stopAt:
-		case <-c.Done():
-		case <-time.After(30 * time.Second):
-			t.Errorf("timed out: %+v", c.Health())
+		run(halfway)
+		first := sc.store.stream(1)
+		if first.PageToken == "" || first.State == attendance.StreamEnded {
+			t.Fatalf("stopped too late or too early: %+v", first)
 		}
-		cancel()
-		if err := <-errc; err != nil {
-			t.Fatal(err)
+		run(nil)
+		st := sc.store.stream(1)
+		if st.State != attendance.StreamEnded || st.ChatState != attendance.ChatDrained {
+			t.Errorf("stream = %s/%s", st.State, st.ChatState)
 		}
-	}
-	run(halfway)
-	first := sc.store.stream(1)
-	if first.PageToken == "" || first.State == attendance.StreamEnded {
-		t.Fatalf("stopped too late or too early: %+v", first)
-	}
-	run(nil)
-	st := sc.store.stream(1)
-	if st.State != attendance.StreamEnded || st.ChatState != attendance.ChatDrained {
-		t.Errorf("stream = %s/%s", st.State, st.ChatState)
-	}
-	checkExactlyOnce(t, sc)
-	if got, all := len(sc.store.commits), len(sc.fake.Messages(sc.video)); got != all {
-		t.Errorf("committed %d of %d messages", got, all)
-	}
+		checkExactlyOnce(t, sc)
+		if got, all := len(sc.store.commits), len(sc.fake.Messages(sc.video)); got != all {
+			t.Errorf("committed %d of %d messages", got, all)
+		}
+	})
 }

@@ -25,6 +25,11 @@ func apiErr(sentinel error) error {
 	return &APIError{Method: MethodChatList, Status: 403, sentinel: sentinel}
 }
 
+// newTestPoller returns a poller on a manual clock. The poller tests call
+// Step themselves, in one goroutine, and set the clock between steps:
+// nothing waits on the clock, so there are no sleepers to count and a
+// synctest bubble would check nothing more. The collector's tests, where
+// pollers run on their own goroutines, use bubbles.
 func newTestPoller(t *testing.T, src ChatSource, daily int64) (*Poller, *memStore, *fakeyoutube.ManualClock, *Metrics) {
 	t.Helper()
 	clock := fakeyoutube.NewManualClock(t0)

@@ -61,6 +61,12 @@ func runStreamCollector(t *testing.T, c *Collector, sc *scenario) {
 	}
 }
 
+// The two tests below still play their event on a sped-up wall clock and
+// so race a loaded machine. They cannot run in a synctest bubble as the
+// REST end-to-end tests do: streamList is gRPC over a loopback socket,
+// which is not durably blocking, and StreamConfig has no dialer through
+// which an in-memory connection could be given.
+
 // A whole event read through streamList: streams cut every 25 responses,
 // closed by the server every 10 s, dropped by faults and on command, each
 // resumed with the last committed token; every message is committed once

@@ -22,6 +22,9 @@ import (
 
 // The tests below run the real generated client (StreamSource) against
 // fakeyoutube's gRPC server over loopback, time moved by a ManualClock.
+// They stay outside synctest: a goroutine reading a loopback socket is not
+// durably blocked, so a bubble's time would not move while a stream is
+// open; StreamConfig dials an address and has no in-memory transport.
 
 var streamT0 = time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)
 

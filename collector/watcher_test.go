@@ -13,6 +13,10 @@ import (
 	"github.com/seameo/rollcall/collector/fakeyoutube"
 )
 
+// The watcher tests call Sample themselves, in one goroutine, and set a
+// manual clock between calls: nothing waits on the clock, so they need no
+// synctest bubble (see newTestPoller).
+
 func TestWatcherBatchesAndStopsWhenEnded(t *testing.T) {
 	clock := fakeyoutube.NewManualClock(t0)
 	var streams []attendance.Stream

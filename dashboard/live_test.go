@@ -11,15 +11,21 @@ import (
 	"github.com/seameo/rollcall/collector"
 )
 
-// countingStore counts live computations and can hold them.
+// countingStore counts live computations, says when one has begun and can
+// hold them.
 type countingStore struct {
 	Store
-	n    atomic.Int64
-	gate chan struct{}
+	n       atomic.Int64
+	entered chan struct{} // one token when a computation begins, if there is room
+	gate    chan struct{}
 }
 
 func (c *countingStore) LiveStreams(ctx context.Context, eventID int64) ([]store.LiveStream, error) {
 	c.n.Add(1)
+	select {
+	case c.entered <- struct{}{}:
+	default:
+	}
 	if c.gate != nil {
 		<-c.gate
 	}
@@ -28,7 +34,7 @@ func (c *countingStore) LiveStreams(ctx context.Context, eventID int64) ([]store
 
 func TestSnapshotIsShared(t *testing.T) {
 	h := newHarness(t)
-	cs := &countingStore{Store: h.st, gate: make(chan struct{})}
+	cs := &countingStore{Store: h.st, entered: make(chan struct{}, 1), gate: make(chan struct{})}
 	srv, err := New(Config{Now: h.clock.Now, SnapshotTTL: time.Second}, cs, h.att)
 	if err != nil {
 		t.Fatal(err)
@@ -45,9 +51,7 @@ func TestSnapshotIsShared(t *testing.T) {
 			}
 		}()
 	}
-	for cs.n.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	<-cs.entered // the computation has begun; it waits at the gate
 	close(cs.gate)
 	wg.Wait()
 	if n := cs.n.Load(); n != 1 {
@@ -65,16 +69,16 @@ func TestSnapshotIsShared(t *testing.T) {
 	if err != nil || got != first {
 		t.Fatalf("stale snapshot not served at once: %v", err)
 	}
+	<-cs.entered // the background computation has begun, holding e.compute
 	close(cs.gate)
-	for {
-		e := srv.entry(h.ev.ID)
-		e.mu.Lock()
-		done := e.snap != first
-		e.mu.Unlock()
-		if done {
-			break
-		}
-		time.Sleep(time.Millisecond)
+	e := srv.entry(h.ev.ID)
+	e.compute.Lock() // taken once the background computation has stored its snapshot
+	e.compute.Unlock()
+	e.mu.Lock()
+	replaced := e.snap != first
+	e.mu.Unlock()
+	if !replaced {
+		t.Fatal("the background computation did not replace the stale snapshot")
 	}
 	if n := cs.n.Load(); n != 2 {
 		t.Fatalf("%d computations, want 2", n)

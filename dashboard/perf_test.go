@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -83,38 +84,39 @@ func seedLarge(t testing.TB, st *store.Store, ev attendance.Event, streamID int6
 	}
 }
 
-// TestLivePerformance measures the live page and its updates with 50
-// concurrent viewers over 100,000 registrations and 1,000,000 messages. It
-// runs only with ROLLCALL_PERF=1 (seeding takes a while) and reports; it
-// does not gate. ROLLCALL_PERF_DB keeps the seeded database for wrk.
-func TestLivePerformance(t *testing.T) {
-	if os.Getenv("ROLLCALL_PERF") != "1" {
-		t.Skip("set ROLLCALL_PERF=1 to measure the live page at scale")
-	}
+// BenchmarkLive measures the live page and its updates with 50
+// concurrent viewers over 100,000 registrations and 1,000,000 messages:
+// the snapshot computations, the page and its figures under 50 clients
+// (ns/op is the time per request of all 50; latency quantiles as metrics),
+// and the delay of server-sent updates. Seeding takes a while;
+// ROLLCALL_PERF_DB keeps the seeded database for the next run and for wrk.
+//
+//	go test -run '^$' -bench BenchmarkLive ./dashboard/
+func BenchmarkLive(b *testing.B) {
 	ctx := context.Background()
 	path := os.Getenv("ROLLCALL_PERF_DB")
 	if path == "" {
-		path = filepath.Join(t.TempDir(), "perf.db")
+		path = filepath.Join(b.TempDir(), "perf.db")
 	}
 	st, err := store.Open(ctx, path)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	defer st.Close()
 	ev, err := st.Event(ctx, "big")
 	if err != nil {
 		ev, err = st.CreateEvent(ctx, attendance.Event{Slug: "big", Title: "Regional Policy Dialogue", VideoIDs: []string{"dQw4w9WgXcQ"}, Policy: attendance.DefaultPolicy()})
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		streams, _ := st.Streams(ctx, ev.ID)
 		t0 := time.Now()
-		seedLarge(t, st, ev, streams[0].ID, 100_000, 1_000_000, time.Now())
-		t.Logf("seeded 100,000 registrations and 1,000,000 messages in %s", time.Since(t0).Round(time.Millisecond))
+		seedLarge(b, st, ev, streams[0].ID, 100_000, 1_000_000, time.Now())
+		b.Logf("seeded 100,000 registrations and 1,000,000 messages in %s", time.Since(t0).Round(time.Millisecond))
 	}
 	password := "perf password 123"
 	if _, err := CreateStaffUser(ctx, st, "perf@seameo.test", "admin", password); err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	att := newFakeAttendance()
 	for i := 0; i < 3; i++ {
@@ -122,27 +124,31 @@ func TestLivePerformance(t *testing.T) {
 	}
 	srv, err := New(Config{}, st, att)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	t0 := time.Now()
 	if _, err := srv.snapshot(ctx, ev); err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
-	t.Logf("first snapshot (cold, whole chat window): %s", time.Since(t0).Round(time.Millisecond))
-	for i := 0; i < 3; i++ {
+	cold := time.Since(t0)
+
+	// The first snapshot (cold, whole chat window), then recomputations
+	// (in the background, once a second).
+	b.Run("snapshot", func(b *testing.B) {
 		e := srv.entry(ev.ID)
 		e.compute.Lock()
-		t0 = time.Now()
-		if _, err := srv.computeSnapshot(ctx, ev, e, time.Now()); err != nil {
-			t.Fatal(err)
+		defer e.compute.Unlock()
+		for b.Loop() {
+			if _, err := srv.computeSnapshot(ctx, ev, e, time.Now()); err != nil {
+				b.Fatal(err)
+			}
 		}
-		t.Logf("snapshot recomputation (background, once a second): %s", time.Since(t0).Round(time.Millisecond))
-		e.compute.Unlock()
-	}
+		b.ReportMetric(float64(cold)/float64(time.Millisecond), "cold-ms")
+	})
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	sctx, stop := context.WithCancel(ctx)
 	go srv.Serve(sctx, ln)
@@ -151,106 +157,123 @@ func TestLivePerformance(t *testing.T) {
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Transport: &http.Transport{MaxIdleConnsPerHost: 200}}
 	if res, err := client.PostForm(base+"/signin", url.Values{"email": {"perf@seameo.test"}, "password": {password}}); err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	} else {
 		res.Body.Close()
 	}
 	u, _ := url.Parse(base)
 	cs := jar.Cookies(u)
 	if len(cs) != 1 {
-		t.Fatal("not signed in")
+		b.Fatal("not signed in")
 	}
 	// With Debian's wrk installed, measure with it too (50 connections).
 	if wrk, err := exec.LookPath("wrk"); err == nil {
 		for _, p := range []string{"/events/big", "/events/big/live.json"} {
 			out, err := exec.Command(wrk, "-t2", "-c50", "-d10s", "--latency", "-H", "Cookie: "+cs[0].Name+"="+cs[0].Value, base+p).CombinedOutput()
 			if err != nil {
-				t.Fatalf("wrk: %v\n%s", err, out)
+				b.Fatalf("wrk: %v\n%s", err, out)
 			}
-			t.Logf("wrk -t2 -c50 -d10s --latency %s\n%s", p, out)
+			b.Logf("wrk -t2 -c50 -d10s --latency %s\n%s", p, out)
 		}
 	}
 
-	measure := func(name, path string, d time.Duration) {
-		var mu sync.Mutex
-		var lat []time.Duration
-		deadline := time.Now().Add(d)
-		var wg sync.WaitGroup
-		for i := 0; i < 50; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for time.Now().Before(deadline) {
+	// 50 concurrent clients: ns/op is the wall time per request, so
+	// 1e9/(ns/op) requests a second; each request's latency is reported
+	// as quantiles.
+	measure := func(path string) func(b *testing.B) {
+		return func(b *testing.B) {
+			var mu sync.Mutex
+			var lat []time.Duration
+			b.SetParallelism(max(1, 50/runtime.GOMAXPROCS(0)))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
 					t0 := time.Now()
 					res, err := client.Get(base + path)
 					if err != nil {
-						t.Error(err)
+						b.Error(err)
 						return
 					}
 					io.Copy(io.Discard, res.Body)
 					res.Body.Close()
 					if res.StatusCode != 200 {
-						t.Errorf("%s: %d", path, res.StatusCode)
+						b.Errorf("%s: %d", path, res.StatusCode)
 						return
 					}
+					d := time.Since(t0)
 					mu.Lock()
-					lat = append(lat, time.Since(t0))
+					lat = append(lat, d)
 					mu.Unlock()
 				}
-			}()
+			})
+			reportQuantiles(b, "", lat, 0.5, 0.9, 0.99, 1)
 		}
-		wg.Wait()
-		slices.Sort(lat)
-		q := func(p float64) time.Duration { return lat[int(float64(len(lat)-1)*p)].Round(10 * time.Microsecond) }
-		t.Logf("%s, 50 concurrent clients for %s: %d requests (%.0f/s), p50 %s, p90 %s, p99 %s, max %s", name, d, len(lat),
-			float64(len(lat))/d.Seconds(), q(0.5), q(0.9), q(0.99), lat[len(lat)-1].Round(10*time.Microsecond))
 	}
-	measure("live page GET /events/big", "/events/big", 10*time.Second)
-	measure("live figures GET /events/big/live.json", "/events/big/live.json", 5*time.Second)
+	b.Run("page", measure("/events/big"))
+	b.Run("live.json", measure("/events/big/live.json"))
 
-	// 50 SSE viewers: the delay of each pushed update after its tick.
-	var mu sync.Mutex
-	var gaps []time.Duration
-	var first []time.Duration
-	var wg sync.WaitGroup
-	sseCtx, cancel := context.WithTimeout(ctx, 12*time.Second)
-	defer cancel()
-	for i := 0; i < 50; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequestWithContext(sseCtx, "GET", base+"/events/big/live", nil)
-			t0 := time.Now()
-			res, err := client.Do(req)
-			if err != nil {
-				return
+	// 50 SSE viewers for 12 s (one op, so the default -benchtime runs it
+	// once): the delay of the first update after connecting, and the
+	// lateness of each next one against the 2 s tick.
+	b.Run("sse", func(b *testing.B) {
+		var mu sync.Mutex
+		var gaps, first []time.Duration
+		for b.Loop() {
+			var wg sync.WaitGroup
+			sseCtx, cancel := context.WithTimeout(ctx, 12*time.Second)
+			for i := 0; i < 50; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					req, _ := http.NewRequestWithContext(sseCtx, "GET", base+"/events/big/live", nil)
+					t0 := time.Now()
+					res, err := client.Do(req)
+					if err != nil {
+						return
+					}
+					defer res.Body.Close()
+					sc := bufio.NewScanner(res.Body)
+					sc.Buffer(make([]byte, 1<<20), 1<<20)
+					last := time.Time{}
+					for sc.Scan() {
+						if !strings.HasPrefix(sc.Text(), "data: ") {
+							continue
+						}
+						now := time.Now()
+						mu.Lock()
+						if last.IsZero() {
+							first = append(first, now.Sub(t0))
+						} else {
+							gaps = append(gaps, now.Sub(last)-2*time.Second)
+						}
+						mu.Unlock()
+						last = now
+					}
+				}()
 			}
-			defer res.Body.Close()
-			sc := bufio.NewScanner(res.Body)
-			sc.Buffer(make([]byte, 1<<20), 1<<20)
-			last := time.Time{}
-			for sc.Scan() {
-				if !strings.HasPrefix(sc.Text(), "data: ") {
-					continue
-				}
-				now := time.Now()
-				mu.Lock()
-				if last.IsZero() {
-					first = append(first, now.Sub(t0))
-				} else {
-					gaps = append(gaps, now.Sub(last)-2*time.Second)
-				}
-				mu.Unlock()
-				last = now
-			}
-		}()
+			wg.Wait()
+			cancel()
+		}
+		if len(first) == 0 || len(gaps) == 0 {
+			b.Fatalf("%d first updates, %d next ones: the viewers got nothing", len(first), len(gaps))
+		}
+		reportQuantiles(b, "first-", first, 0.5, 0.99)
+		reportQuantiles(b, "late-", gaps, 0.5, 0.99)
+		b.ReportMetric(float64(len(gaps))/float64(b.N), "updates/op")
+	})
+}
+
+// reportQuantiles reports the quantiles qs of ds in milliseconds as
+// metrics named prefix+"p50-ms" and so on ("max-ms" for 1).
+func reportQuantiles(b *testing.B, prefix string, ds []time.Duration, qs ...float64) {
+	if len(ds) == 0 {
+		return
 	}
-	wg.Wait()
-	slices.Sort(first)
-	slices.Sort(gaps)
-	if len(first) > 0 && len(gaps) > 0 {
-		t.Logf("SSE, 50 viewers: first update after connect p50 %s p99 %s; %d updates, lateness vs the 2 s tick p50 %s p99 %s",
-			first[len(first)/2].Round(10*time.Microsecond), first[(len(first)-1)*99/100].Round(10*time.Microsecond), len(gaps),
-			gaps[len(gaps)/2].Round(10*time.Microsecond), gaps[(len(gaps)-1)*99/100].Round(10*time.Microsecond))
+	slices.Sort(ds)
+	for _, q := range qs {
+		name := fmt.Sprintf("%sp%g-ms", prefix, q*100)
+		if q == 1 {
+			name = prefix + "max-ms"
+		}
+		b.ReportMetric(float64(ds[int(float64(len(ds)-1)*q)])/float64(time.Millisecond), name)
 	}
 }

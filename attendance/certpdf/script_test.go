@@ -1,10 +1,7 @@
 package certpdf
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
-	"regexp"
 	"testing"
 )
 
@@ -61,21 +58,5 @@ func TestFontFamily(t *testing.T) {
 		if got := fontFamily(s); got != want {
 			t.Errorf("fontFamily(%s) = %s, want %s", s, got, want)
 		}
-	}
-}
-
-// TestTypesettingPinned guards the pin of go-text/typesetting in go.mod:
-// later versions silently blank every glyph drawn through canvas.
-func TestTypesettingPinned(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?m)^\s*(?:require\s+)?github\.com/go-text/typesetting\s+(\S+)`).FindAllSubmatch(b, -1)
-	if len(m) != 1 || string(m[0][1]) != "v0.3.0" {
-		t.Fatalf("go.mod requires github.com/go-text/typesetting %q, must be exactly v0.3.0 (later versions blank glyphs with tdewolff/canvas)", m)
-	}
-	if regexp.MustCompile(`(?m)^\s*(?:replace\s+)?github\.com/go-text/typesetting\b.*=>`).Match(b) {
-		t.Fatal("go.mod replaces github.com/go-text/typesetting; it must stay the v0.3.0 release")
 	}
 }
