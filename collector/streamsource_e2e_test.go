@@ -73,11 +73,15 @@ func runStreamCollector(t *testing.T, c *Collector, sc *scenario) {
 // and the ledger agrees with the fake to the unit.
 func TestCollectorStreamsEveryMessageOnce(t *testing.T) {
 	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	clock := fakeyoutube.NewSpeedClock(start.Add(-20*time.Minute), 500)
+	// A speed clock (streamList runs over a loopback socket, which a
+	// synctest bubble cannot hold): the first read takes the whole history
+	// and chat stays readable for hours after the end, so a loaded machine
+	// that starts late or drains slowly loses nothing the test is not about.
+	clock := fakeyoutube.NewSpeedClock(start.Add(-40*time.Minute), 500)
 	aud := fakeyoutube.Audience{Seed: 11, Attendees: attendees(150), Lurkers: 300, Hostile: true, Moderation: true,
 		Floods: []fakeyoutube.Flood{{At: start.Add(20 * time.Minute), Size: 3000}}}
 	sc, src := streamScenario(t, clock, start, time.Hour, aud,
-		fakeyoutube.Options{History: 50, ChatEndedGrace: 30 * time.Minute, StreamDisconnectEvery: 25})
+		fakeyoutube.Options{History: 100000, ChatEndedGrace: 6 * time.Hour, StreamDisconnectEvery: 25})
 	sc.fake.InjectEvery(6, fakeyoutube.Fault{Method: fakeyoutube.MethodChatStream, Status: 503})
 	sc.fake.Inject(fakeyoutube.Fault{Method: fakeyoutube.MethodChatStream, Drop: true})
 	sc.fake.Inject(fakeyoutube.Fault{Method: fakeyoutube.MethodChatStream, Status: 403, Reason: "rateLimitExceeded"})
@@ -127,10 +131,10 @@ func TestCollectorStreamsEveryMessageOnce(t *testing.T) {
 // fall back to polling, and the event is still read whole.
 func TestCollectorFallsBackToPolling(t *testing.T) {
 	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	clock := fakeyoutube.NewSpeedClock(start.Add(-20*time.Minute), 500)
+	clock := fakeyoutube.NewSpeedClock(start.Add(-40*time.Minute), 500) // margins as in TestCollectorStreamsEveryMessageOnce
 	aud := fakeyoutube.Audience{Seed: 12, Attendees: attendees(50), Lurkers: 100}
 	sc, src := streamScenario(t, clock, start, 30*time.Minute, aud,
-		fakeyoutube.Options{History: 50, PollingMillis: 3000, ChatEndedGrace: 30 * time.Minute})
+		fakeyoutube.Options{History: 100000, PollingMillis: 3000, ChatEndedGrace: 6 * time.Hour})
 	sc.fake.InjectEvery(1, fakeyoutube.Fault{Method: fakeyoutube.MethodChatStream, Status: 501, Reason: "notImplemented"})
 
 	c, err := New(Config{QuotaProject: "test-key", Clock: clock, RefreshInterval: 10 * time.Second, Streamer: src},
