@@ -1,51 +1,41 @@
 package certpdf_test
 
 import (
-	"context"
+	"fmt"
 	"log"
 	"os"
-	"slices"
-	"time"
+	"path/filepath"
 
 	"github.com/seameo/rollcall/attendance/certpdf"
 )
 
-// Rendering the certificates of an event into one ZIP archive. Certificates
-// may come from a slice (slices.Values), a database cursor or a channel,
-// as any iter.Seq.
-func ExampleRenderer_RenderZIP() {
-	r, err := certpdf.NewRenderer("") // the Noto fonts of fonts-noto-core
-	if err != nil {
-		log.Fatal(err)
-	}
-	certs := []certpdf.Certificate{{
-		ID:         "K7QM4X2P9RTW3V8NHJ6C",
-		Type:       certpdf.TypeParticipation,
-		FullName:   "สมศักดิ์ ศรีสุข",
-		Role:       "participant",
-		EventTitle: "SEAMEO Policy Dialogue on Teachers in Southeast Asia",
-		Date:       time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC),
-		VerifyURL:  "https://rollcall.example.org/verify/K7QM4X2P9RTW3V8NHJ6C",
-	}}
-	f, err := os.Create("certificates.zip")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer f.Close()
-	// nil templates: the default Appreciation and Participation designs
-	if err := r.RenderZIP(context.Background(), f, nil, slices.Values(certs)); err != nil {
-		log.Fatal(err)
-	}
-}
-
 // A template loaded from a JSON file, as `rollcall certificates render`
-// takes it.
+// takes it, replacing the default design of its type. (Rendering needs the
+// Noto fonts; TestRenderZIP shows RenderZIP on them.)
 func ExampleLoadTemplate() {
-	tpl, err := certpdf.LoadTemplate("participation.json")
+	dir, err := os.MkdirTemp("", "certpdf-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "participation.json")
+	err = os.WriteFile(path, []byte(`{"type": "participation", "title": "Certificate of Participation",
+		"body": "This is to certify that\n{{name}}\nhas participated in {{event}} on {{date}}.",
+		"colors": {"primary": "#0b3d6e"}}`), 0o600)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tpl, err := certpdf.LoadTemplate(path)
 	if err != nil {
 		log.Fatal(err) // names the file and every bad field
 	}
 	tpls := certpdf.DefaultTemplates()
 	tpls[tpl.Type] = tpl
-	_ = tpls
+	fmt.Println(tpl.Type, "·", tpl.Title)
+
+	_, err = certpdf.LoadTemplate(filepath.Join(dir, "missing.json"))
+	fmt.Println(err != nil)
+	// Output:
+	// participation · Certificate of Participation
+	// true
 }
