@@ -19,7 +19,6 @@ import (
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/store"
 	"github.com/seameo/rollcall/attendance/store/storetest"
-	"github.com/seameo/rollcall/collector"
 	"github.com/seameo/rollcall/dashboard/browsertest"
 )
 
@@ -73,17 +72,6 @@ func seedLive(t *testing.T, st *store.Store, ev attendance.Event, streamID int64
 			t.Fatal(err)
 		}
 	}
-	pacific, err := collector.LoadPacific()
-	if err != nil {
-		t.Fatal(err)
-	}
-	quotaDay := collector.QuotaDay(now, pacific)
-	if _, err := st.AddQuotaUnits(ctx, "key:demo", quotaDay, "liveChatMessages.list", 1830); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.AddQuotaUnits(ctx, "key:demo", quotaDay, "videos.list", 41); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestBrowser(t *testing.T) {
@@ -129,6 +117,7 @@ func TestBrowser(t *testing.T) {
 		Health: func(context.Context) CollectorHealth {
 			return CollectorHealth{Running: true, LastPoll: time.Now().Add(-3 * time.Second), Errors: 2}
 		},
+		QuotaStatus: func(context.Context) QuotaStatus { return QuotaStatus{Project: "demo", Used: 1871, Limit: 10000} },
 		ExportCertificates: func(ctx context.Context, eventID int64, w io.Writer, format string) error {
 			_, err := io.WriteString(w, "\ufeffcertificate_type,full_name,email,certificate_id\r\nparticipation,Person 0,p0@example.org,K7QM4X2P\r\n")
 			return err

@@ -12,7 +12,6 @@ import (
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/store"
-	"github.com/seameo/rollcall/collector"
 )
 
 // Point is one point of a chart: a time (Unix milliseconds) and a value.
@@ -378,9 +377,7 @@ func (s *Server) computeSnapshot(ctx context.Context, ev attendance.Event, e *li
 	for _, c := range ins {
 		sn.CheckIns = append(sn.CheckIns, CheckInFigures{Name: c.FullName, Country: c.Country, Method: c.Method, At: c.At})
 	}
-	if sn.Quota, err = s.quota(ctx, now); err != nil {
-		return nil, err
-	}
+	sn.Quota = s.quota(ctx)
 	if s.cfg.Health != nil {
 		h := s.cfg.Health(ctx)
 		sn.Health = HealthFigures{Known: true, Running: h.Running, LastPoll: h.LastPoll, Errors: h.Errors, LastError: h.LastError,
@@ -480,47 +477,18 @@ func (s *Server) chatSeries(ctx context.Context, eventID int64, e *liveEntry, no
 	return out, nil
 }
 
-// projectExhaustion tells when the day's quota runs out at the rate spent
-// so far today (a day in pacific, the quota's zone), or zero when it lasts
-// until the quota resets.
-func projectExhaustion(now time.Time, used, limit int64, pacific *time.Location) time.Time {
-	p := now.In(pacific)
-	midnight := time.Date(p.Year(), p.Month(), p.Day(), 0, 0, 0, 0, pacific)
-	reset := collector.NextQuotaReset(now, pacific)
-	elapsed := now.Sub(midnight)
-	if used <= 0 || elapsed <= 0 {
-		return time.Time{}
-	}
-	if used >= limit {
-		return now.UTC()
-	}
-	rate := float64(used) / elapsed.Seconds() // units per second
-	at := now.Add(time.Duration(float64(limit-used) / rate * float64(time.Second)))
-	if !at.Before(reset) {
-		return time.Time{}
-	}
-	return at.UTC()
-}
-
-func (s *Server) quota(ctx context.Context, now time.Time) (QuotaFigures, error) {
-	var q QuotaFigures
+// quota is the collector's view of the day's quota: one ledger, one
+// projection (the collector's), whatever page shows it. Without a collector
+// (QuotaStatus nil) only the limit is known.
+func (s *Server) quota(ctx context.Context) QuotaFigures {
+	q := QuotaFigures{Limit: s.cfg.DailyQuota}
 	if s.cfg.QuotaStatus != nil {
 		st := s.cfg.QuotaStatus(ctx)
 		q = QuotaFigures{Project: st.Project, Used: st.Used, Limit: st.Limit, ProjectedExhaustion: st.ProjectedExhaustion}
-	} else {
-		methods, err := s.st.QuotaByMethod(ctx, collector.QuotaDay(now, s.pacific))
-		if err != nil {
-			return q, err
-		}
-		for _, m := range methods {
-			q.Used += m.Units
-		}
-		q.Limit = s.cfg.DailyQuota
-		q.ProjectedExhaustion = projectExhaustion(now, q.Used, q.Limit, s.pacific)
 	}
 	q.Remaining = max(q.Limit-q.Used, 0)
 	q.Percent = pct(q.Used, q.Limit)
-	return q, nil
+	return q
 }
 
 // liveEvent loads the event named in the path. Events change rarely (their

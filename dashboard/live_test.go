@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/seameo/rollcall/attendance/store"
-	"github.com/seameo/rollcall/collector"
 )
 
 // countingStore counts live computations, says when one has begun and can
@@ -110,31 +109,5 @@ func TestDownsample(t *testing.T) {
 	}
 	if short := pts[:10]; len(downsample(short, 480)) != 10 {
 		t.Fatal("short series changed")
-	}
-}
-
-func TestProjectExhaustion(t *testing.T) {
-	la, err := collector.LoadPacific()
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := func(h, m int) time.Time { return time.Date(2026, 11, 28, h, m, 0, 0, la) }
-	tests := []struct {
-		name        string
-		now         time.Time
-		used, limit int64
-		want        time.Time
-	}{
-		{"nothing used", at(10, 0), 0, 10000, time.Time{}},
-		{"lasts the day", at(12, 0), 4000, 10000, time.Time{}},
-		{"runs out in the evening", at(12, 0), 6000, 10000, at(20, 0)},
-		{"already spent", at(9, 0), 10000, 10000, at(9, 0)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := projectExhaustion(tt.now, tt.used, tt.limit, la); !got.Equal(tt.want) {
-				t.Fatalf("got %v, want %v", got, tt.want)
-			}
-		})
 	}
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/store"
-	"github.com/seameo/rollcall/collector"
 )
 
 //go:embed templates static
@@ -42,7 +41,6 @@ type Store interface {
 	DistinctChatters(ctx context.Context, eventID int64) (int64, error)
 	LinkedByCountry(ctx context.Context, eventID int64) ([]store.CountryFigures, error)
 	RecentCheckIns(ctx context.Context, eventID int64, limit int) ([]store.CheckIn, error)
-	QuotaByMethod(ctx context.Context, day string) ([]store.QuotaMethod, error)
 	CertificateCounts(ctx context.Context, eventID int64) ([]store.CertificateCount, error)
 	// Gaps are the spans of chat the API no longer served (import a replay
 	// file for them); MembersOnlyNotices the checkpoints during which a
@@ -202,8 +200,6 @@ type Server struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 	h     http.Handler
-	// pacific is the zone of YouTube's quota day, loaded once.
-	pacific *time.Location
 
 	liveMu sync.Mutex
 	live   map[int64]*liveEntry
@@ -224,9 +220,6 @@ func New(cfg Config, st Store, att Attendance) (*Server, error) {
 		return nil, err
 	}
 	s.pages = pages
-	if s.pacific, err = collector.LoadPacific(); err != nil {
-		return nil, err
-	}
 	s.routes()
 	return s, nil
 }
