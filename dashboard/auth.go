@@ -17,7 +17,6 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/seameo/rollcall/attendance"
-	"github.com/seameo/rollcall/attendance/store"
 )
 
 // Argon2id parameters (OWASP's recommendation: 19 MiB, 2 passes, 1 lane).
@@ -74,27 +73,27 @@ const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$ZGFtbXl
 
 // StaffStore is what CreateStaffUser needs of the store.
 type StaffStore interface {
-	PutStaffUser(ctx context.Context, email, role, passwordHash string) (store.StaffUser, error)
+	PutStaffUser(ctx context.Context, email, role, passwordHash string) (attendance.StaffUser, error)
 }
 
 // MinPasswordLength is the shortest staff password accepted.
 const MinPasswordLength = 12
 
 // CreateStaffUser adds a staff member (or resets their password and role).
-func CreateStaffUser(ctx context.Context, st StaffStore, email, role, password string) (store.StaffUser, error) {
+func CreateStaffUser(ctx context.Context, st StaffStore, email, role, password string) (attendance.StaffUser, error) {
 	if len([]rune(password)) < MinPasswordLength {
-		return store.StaffUser{}, attendance.Errorf(attendance.EInvalid, "password too short: at least %d characters", MinPasswordLength)
+		return attendance.StaffUser{}, attendance.Errorf(attendance.EInvalid, "password too short: at least %d characters", MinPasswordLength)
 	}
-	if err := store.ValidateStaffRole(role); err != nil {
-		return store.StaffUser{}, err
+	if err := attendance.ValidateStaffRole(role); err != nil {
+		return attendance.StaffUser{}, err
 	}
 	hash, err := HashPassword(password)
 	if err != nil {
-		return store.StaffUser{}, err
+		return attendance.StaffUser{}, err
 	}
 	u, err := st.PutStaffUser(ctx, email, role, hash)
 	if err != nil {
-		return store.StaffUser{}, fmt.Errorf("dashboard: create staff user: %w", err)
+		return attendance.StaffUser{}, fmt.Errorf("dashboard: create staff user: %w", err)
 	}
 	return u, nil
 }
@@ -103,7 +102,7 @@ func CreateStaffUser(ctx context.Context, st StaffStore, email, role, password s
 // password, to be shown once (rollcall demo prints it).
 func CreateAdmin(ctx context.Context, st StaffStore, email string) (password string, err error) {
 	password = randomToken(15) // 20 characters, 120 bits
-	if _, err := CreateStaffUser(ctx, st, email, store.StaffAdmin, password); err != nil {
+	if _, err := CreateStaffUser(ctx, st, email, attendance.StaffAdmin, password); err != nil {
 		return "", err
 	}
 	return password, nil
@@ -130,7 +129,7 @@ type session struct {
 	role      string
 }
 
-func (s *session) admin() bool { return s != nil && s.role == store.StaffAdmin }
+func (s *session) admin() bool { return s != nil && s.role == attendance.StaffAdmin }
 
 func (s *Server) cookieName() string {
 	if s.cfg.SecureCookies {
@@ -337,7 +336,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		_ = s.endSession(ctx, old.tokenHash)
 	}
 	token := randomToken(32)
-	ss := store.StaffSession{TokenHash: tokenHash(token), UserID: u.ID, CSRFToken: randomToken(32), CreatedAt: now,
+	ss := attendance.StaffSession{TokenHash: tokenHash(token), UserID: u.ID, CSRFToken: randomToken(32), CreatedAt: now,
 		LastSeenAt: now, ExpiresAt: now.Add(s.cfg.AbsoluteTimeout)}
 	if err := s.st.CreateStaffSession(ctx, ss); err != nil {
 		s.fail(w, r, err)

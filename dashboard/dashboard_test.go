@@ -59,7 +59,7 @@ func newHarness(t *testing.T, opts ...func(*Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for email, role := range map[string]string{adminEmail: store.StaffAdmin, viewerEmail: store.StaffViewer} {
+	for email, role := range map[string]string{adminEmail: attendance.StaffAdmin, viewerEmail: attendance.StaffViewer} {
 		if _, err := CreateStaffUser(ctx, st, email, role, password); err != nil {
 			t.Fatal(err)
 		}

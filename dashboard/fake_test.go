@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/seameo/rollcall/attendance"
-	"github.com/seameo/rollcall/attendance/store"
 )
 
 // fakeAttendance is a hand-written fake of the attendance contract: each
@@ -131,9 +130,9 @@ func (f *fakeAttendance) auditLog() []string {
 
 // Issue issues nothing (the fake's decisions have no certificates to
 // issue) and, like the store then, audits nothing; it counts its callers.
-func (f *fakeAttendance) Issue(_ context.Context, eventID int64, staff string) (store.IssueResult, error) {
+func (f *fakeAttendance) Issue(_ context.Context, eventID int64, staff string) (attendance.IssueResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.issuedBy = append(f.issuedBy, staff)
-	return store.IssueResult{}, nil
+	return attendance.IssueResult{}, nil
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/seameo/rollcall/attendance"
-	"github.com/seameo/rollcall/attendance/store"
 )
 
 // Point is one point of a chart: a time (Unix milliseconds) and a value.
@@ -406,7 +405,7 @@ func pct(part, whole int64) float64 {
 
 // viewerSeries adds up the streams' concurrent viewers: at each reading,
 // the latest count of every stream.
-func viewerSeries(samples []store.ViewerSample) []Point {
+func viewerSeries(samples []attendance.ViewerSample) []Point {
 	latest := map[int64]int64{}
 	out := make([]Point, 0, len(samples))
 	for _, smp := range samples {

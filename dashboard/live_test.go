@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seameo/rollcall/attendance/store"
+	"github.com/seameo/rollcall/attendance"
 )
 
 // countingStore counts live computations, says when one has begun and can
@@ -19,7 +19,7 @@ type countingStore struct {
 	gate    chan struct{}
 }
 
-func (c *countingStore) LiveStreams(ctx context.Context, eventID int64) ([]store.LiveStream, error) {
+func (c *countingStore) LiveStreams(ctx context.Context, eventID int64) ([]attendance.LiveStream, error) {
 	c.n.Add(1)
 	select {
 	case c.entered <- struct{}{}:

@@ -10,14 +10,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/seameo/rollcall/attendance/store"
+	"github.com/seameo/rollcall/attendance"
 )
 
-// GaugeSource computes the attendance gauges; *store.Store satisfies it.
+// GaugeSource computes the attendance gauges (the store, handed over by cmd).
 type GaugeSource interface {
 	Ping(ctx context.Context) error
-	MetricGauges(ctx context.Context) (store.AttendanceGauges, error)
+	MetricGauges(ctx context.Context) (attendance.AttendanceGauges, error)
 }
 
 // AttendanceCollector is a prometheus.Collector that reads the attendance
@@ -76,7 +75,7 @@ func (c *AttendanceCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
 	for _, set := range []struct {
 		d  *prometheus.Desc
-		gs []store.Gauge
+		gs []attendance.Gauge
 	}{{c.registrations, g.Registrations}, {c.linked, g.Linked}, {c.checkpointHits, g.CheckpointHits}, {c.forms, g.Forms},
 		{c.certificates, g.Certificates}, {c.chatAuthors, g.ChatAuthors}} {
 		for _, v := range set.gs {

@@ -51,7 +51,7 @@ func realHarness(t *testing.T, e storetest.Engine) (*harness, int64) {
 	if err := st.AddOverride(ctx, ev.ID, p1.ID, attendance.CertParticipation, "watched at the venue", "mai"); err != nil {
 		t.Fatal(err)
 	}
-	for email, role := range map[string]string{adminEmail: store.StaffAdmin, viewerEmail: store.StaffViewer} {
+	for email, role := range map[string]string{adminEmail: attendance.StaffAdmin, viewerEmail: attendance.StaffViewer} {
 		if _, err := CreateStaffUser(ctx, st, email, role, password); err != nil {
 			t.Fatal(err)
 		}

@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/seameo/rollcall/attendance"
-	"github.com/seameo/rollcall/attendance/store"
 )
 
 //go:embed templates static
@@ -31,28 +30,28 @@ type Store interface {
 	Events(ctx context.Context) ([]attendance.Event, error)
 	Event(ctx context.Context, slug string) (attendance.Event, error)
 	CreateEvent(ctx context.Context, e attendance.Event) (attendance.Event, error)
-	ImportRegistrations(ctx context.Context, eventID int64, regs []attendance.Registration, dryRun bool) (store.ImportResult, error)
+	ImportRegistrations(ctx context.Context, eventID int64, regs []attendance.Registration, dryRun bool) (attendance.ImportResult, error)
 	RegistrationCount(ctx context.Context, eventID int64) (int64, error)
 	LinkedCount(ctx context.Context, eventID int64) (int64, error)
 
-	LiveStreams(ctx context.Context, eventID int64) ([]store.LiveStream, error)
-	ViewerSamples(ctx context.Context, eventID int64, since time.Time, limit int) ([]store.ViewerSample, error)
-	ChatPerMinute(ctx context.Context, eventID, fromMinute int64) ([]store.MinuteCount, error)
+	LiveStreams(ctx context.Context, eventID int64) ([]attendance.LiveStream, error)
+	ViewerSamples(ctx context.Context, eventID int64, since time.Time, limit int) ([]attendance.ViewerSample, error)
+	ChatPerMinute(ctx context.Context, eventID, fromMinute int64) ([]attendance.MinuteCount, error)
 	DistinctChatters(ctx context.Context, eventID int64) (int64, error)
-	LinkedByCountry(ctx context.Context, eventID int64) ([]store.CountryFigures, error)
-	RecentCheckIns(ctx context.Context, eventID int64, limit int) ([]store.CheckIn, error)
-	CertificateCounts(ctx context.Context, eventID int64) ([]store.CertificateCount, error)
+	LinkedByCountry(ctx context.Context, eventID int64) ([]attendance.CountryFigures, error)
+	RecentCheckIns(ctx context.Context, eventID int64, limit int) ([]attendance.CheckIn, error)
+	CertificateCounts(ctx context.Context, eventID int64) ([]attendance.CertificateCount, error)
 	// Gaps are the spans of chat the API no longer served (import a replay
 	// file for them); MembersOnlyNotices the checkpoints during which a
 	// chat was members-only.
 	Gaps(ctx context.Context, eventID int64) ([]attendance.Gap, error)
 	MembersOnlyNotices(ctx context.Context, eventID int64) ([]attendance.MembersOnlyNotice, error)
 
-	StaffUserByEmail(ctx context.Context, email string) (store.StaffUser, error)
+	StaffUserByEmail(ctx context.Context, email string) (attendance.StaffUser, error)
 	RecordSignInFailure(ctx context.Context, userID int64, maxFailures int, lockUntil time.Time) error
 	RecordSignInSuccess(ctx context.Context, userID int64) error
-	CreateStaffSession(ctx context.Context, ss store.StaffSession) error
-	StaffSessionUser(ctx context.Context, tokenHash string) (store.StaffSession, store.StaffUser, error)
+	CreateStaffSession(ctx context.Context, ss attendance.StaffSession) error
+	StaffSessionUser(ctx context.Context, tokenHash string) (attendance.StaffSession, attendance.StaffUser, error)
 	TouchStaffSession(ctx context.Context, tokenHash string, t time.Time) error
 	DeleteStaffSession(ctx context.Context, tokenHash string) error
 	DeleteExpiredStaffSessions(ctx context.Context, now, idleBefore time.Time) (int64, error)
@@ -73,7 +72,7 @@ type Attendance interface {
 	Decision(ctx context.Context, eventID, registrationID int64) (attendance.Decision, error)
 	// Issue gives ids to the certificates decided and not issued yet,
 	// auditing it in staff's name; Decisions and Decision only read.
-	Issue(ctx context.Context, eventID int64, staff string) (store.IssueResult, error)
+	Issue(ctx context.Context, eventID int64, staff string) (attendance.IssueResult, error)
 	Timeline(ctx context.Context, eventID, registrationID int64) ([]attendance.TimelineEntry, error)
 	SearchRegistrations(ctx context.Context, eventID int64, query string, limit int) ([]attendance.Registration, error)
 	Audit(ctx context.Context, actor, action string, eventID int64, subject, detail string) error

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/seameo/rollcall/attendance"
-	"github.com/seameo/rollcall/attendance/store"
 )
 
 // VerifyPath is the route of the public verification page; a certificate's
@@ -32,11 +31,11 @@ func VerifyURL(publicURL, id string) string {
 }
 
 // CertificateLookup is what the verification page asks of the store.
-// *store.Store satisfies it.
+// cmd hands over the store.
 type CertificateLookup interface {
 	// VerifyCertificate answers ENotFound alike for unknown, malformed and
 	// withheld ids.
-	VerifyCertificate(ctx context.Context, id string) (store.PublicCertificate, error)
+	VerifyCertificate(ctx context.Context, id string) (attendance.PublicCertificate, error)
 }
 
 // VerifyConfig configures the verification page.

@@ -15,9 +15,9 @@ import (
 )
 
 // lookupFunc adapts a function to CertificateLookup.
-type lookupFunc func(ctx context.Context, id string) (store.PublicCertificate, error)
+type lookupFunc func(ctx context.Context, id string) (attendance.PublicCertificate, error)
 
-func (f lookupFunc) VerifyCertificate(ctx context.Context, id string) (store.PublicCertificate, error) {
+func (f lookupFunc) VerifyCertificate(ctx context.Context, id string) (attendance.PublicCertificate, error) {
 	return f(ctx, id)
 }
 
@@ -31,7 +31,7 @@ type verifyHarness struct {
 func newVerifyHarness(t *testing.T) *verifyHarness {
 	t.Helper()
 	var st *store.Store
-	lookup := lookupFunc(func(ctx context.Context, id string) (store.PublicCertificate, error) {
+	lookup := lookupFunc(func(ctx context.Context, id string) (attendance.PublicCertificate, error) {
 		return st.VerifyCertificate(ctx, id)
 	})
 	h := newHarness(t, func(c *Config) {
@@ -262,8 +262,8 @@ func TestVerifyRateLimitBehindProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	notFound := lookupFunc(func(ctx context.Context, id string) (store.PublicCertificate, error) {
-		return store.PublicCertificate{}, attendance.Errorf(attendance.ENotFound, "no certificate")
+	notFound := lookupFunc(func(ctx context.Context, id string) (attendance.PublicCertificate, error) {
+		return attendance.PublicCertificate{}, attendance.Errorf(attendance.ENotFound, "no certificate")
 	})
 	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 	v, err := NewVerifyHandler(VerifyConfig{Certificates: notFound, PerMinute: 2, TrustedProxies: trusted, Now: func() time.Time { return now }})

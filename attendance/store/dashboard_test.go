@@ -14,11 +14,11 @@ import (
 func TestStaffUsersAndSignInFailures(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		u, err := s.PutStaffUser(ctx, " Staff@SEAMEO.test ", store.StaffViewer, "$argon2id$h1")
+		u, err := s.PutStaffUser(ctx, " Staff@SEAMEO.test ", attendance.StaffViewer, "$argon2id$h1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if u.Email != "staff@seameo.test" || u.Role != store.StaffViewer || u.ID == 0 {
+		if u.Email != "staff@seameo.test" || u.Role != attendance.StaffViewer || u.ID == 0 {
 			t.Fatalf("user %+v", u)
 		}
 		if _, err := s.PutStaffUser(ctx, "x@y.org", "owner", "h"); attendance.ErrorCode(err) != attendance.EInvalid {
@@ -40,8 +40,8 @@ func TestStaffUsersAndSignInFailures(t *testing.T) {
 			t.Fatalf("after 5 failures: %+v", got)
 		}
 		// Re-adding replaces role and password and unlocks.
-		u2, err := s.PutStaffUser(ctx, "staff@seameo.test", store.StaffAdmin, "$argon2id$h2")
-		if err != nil || u2.ID != u.ID || u2.Role != store.StaffAdmin || u2.PasswordHash != "$argon2id$h2" || !u2.LockedUntil.IsZero() {
+		u2, err := s.PutStaffUser(ctx, "staff@seameo.test", attendance.StaffAdmin, "$argon2id$h2")
+		if err != nil || u2.ID != u.ID || u2.Role != attendance.StaffAdmin || u2.PasswordHash != "$argon2id$h2" || !u2.LockedUntil.IsZero() {
 			t.Fatalf("re-add: %+v %v", u2, err)
 		}
 		if n, _ := s.StaffUserCount(ctx); n != 1 {
@@ -56,9 +56,9 @@ func TestStaffUsersAndSignInFailures(t *testing.T) {
 func TestStaffSessions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		u, _ := s.PutStaffUser(ctx, "a@seameo.test", store.StaffAdmin, "h")
+		u, _ := s.PutStaffUser(ctx, "a@seameo.test", attendance.StaffAdmin, "h")
 		t0 := time.Date(2026, 11, 28, 9, 0, 0, 1000, time.UTC)
-		ss := store.StaffSession{TokenHash: "hash1", UserID: u.ID, CSRFToken: "csrf1", CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(7 * 24 * time.Hour)}
+		ss := attendance.StaffSession{TokenHash: "hash1", UserID: u.ID, CSRFToken: "csrf1", CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(7 * 24 * time.Hour)}
 		if err := s.CreateStaffSession(ctx, ss); err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +73,7 @@ func TestStaffSessions(t *testing.T) {
 		if !got.LastSeenAt.Equal(t0.Add(time.Hour)) {
 			t.Fatalf("touched %+v", got)
 		}
-		s.CreateStaffSession(ctx, store.StaffSession{TokenHash: "hash2", UserID: u.ID, CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(time.Hour)})
+		s.CreateStaffSession(ctx, attendance.StaffSession{TokenHash: "hash2", UserID: u.ID, CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(time.Hour)})
 		n, err := s.DeleteExpiredStaffSessions(ctx, t0.Add(2*time.Hour), t0.Add(-time.Hour))
 		if err != nil || n != 1 {
 			t.Fatalf("expired %d %v", n, err)
@@ -125,7 +125,7 @@ func TestLiveFigures(t *testing.T) {
 		}
 		m0 := t0.Unix() / 60
 		pm, err := s.ChatPerMinute(ctx, e.ID, m0)
-		want := []store.MinuteCount{{m0, 3}, {m0 + 1, 2}, {m0 + 2, 2}}
+		want := []attendance.MinuteCount{{Minute: m0, N: 3}, {Minute: m0 + 1, N: 2}, {Minute: m0 + 2, N: 2}}
 		if err != nil || fmt.Sprint(pm) != fmt.Sprint(want) {
 			t.Fatalf("per minute %v, want %v (%v)", pm, want, err)
 		}
@@ -154,7 +154,7 @@ func TestLiveFigures(t *testing.T) {
 			}
 		}
 		bc, err := s.LinkedByCountry(ctx, e.ID)
-		wantC := []store.CountryFigures{{"Viet Nam", 2, 1}, {"", 1, 0}, {"Philippines", 1, 1}}
+		wantC := []attendance.CountryFigures{{Country: "Viet Nam", Registered: 2, Linked: 1}, {Country: "", Registered: 1, Linked: 0}, {Country: "Philippines", Registered: 1, Linked: 1}}
 		if err != nil || fmt.Sprint(bc) != fmt.Sprint(wantC) {
 			t.Fatalf("by country %v, want %v (%v)", bc, wantC, err)
 		}

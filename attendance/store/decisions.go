@@ -417,15 +417,6 @@ func evidence(ctx context.Context, q reader, eventID int64, regs []registrationR
 	return out, nil
 }
 
-// IssueResult is what Issue did.
-type IssueResult struct {
-	// Issued is how many certificates got their id now.
-	Issued int
-	// AlreadyIssued is how many certificates the decisions give that had
-	// their id already: they keep it.
-	AlreadyIssued int
-}
-
 // Issue gives an id to every certificate the event's current decisions give
 // and that has none yet, and stores it: from then on the id is shown by
 // Decisions, exported, printed and answered by the verification page. It is
@@ -434,8 +425,8 @@ type IssueResult struct {
 // else, so Issue is idempotent; a revoked certificate is never issued again.
 // It is judged and written in one transaction, audited there ("certificates
 // issue", in staff's name) when it issued anything. staff is required.
-func (s *Store) Issue(ctx context.Context, eventID int64, staff string) (IssueResult, error) {
-	var res IssueResult
+func (s *Store) Issue(ctx context.Context, eventID int64, staff string) (attendance.IssueResult, error) {
+	var res attendance.IssueResult
 	staff = strings.TrimSpace(staff)
 	if staff == "" {
 		return res, attendance.Errorf(attendance.EInvalid, "say who issues the certificates")
@@ -488,31 +479,18 @@ func (s *Store) Issue(ctx context.Context, eventID int64, staff string) (IssueRe
 			fmt.Sprintf("%d issued, %d already issued", res.Issued, res.AlreadyIssued), now)
 	})
 	if err != nil {
-		return IssueResult{}, fmt.Errorf("store: issue certificates of event %d: %w", eventID, err)
+		return attendance.IssueResult{}, fmt.Errorf("store: issue certificates of event %d: %w", eventID, err)
 	}
 	return res, nil
 }
 
-// Certificate is an issued certificate as the verification page shows it.
-type Certificate struct {
-	ID             string
-	EventID        int64
-	EventTitle     string
-	RegistrationID int64
-	Name           string // the certificate name
-	Type           attendance.CertificateType
-	IssuedAt       time.Time
-	RevokedAt      time.Time // zero while valid
-	RevokeReason   string
-}
-
 // CertificateByID looks a certificate up by its id as printed (dashes and
 // case do not matter), for the verification page.
-func (s *Store) CertificateByID(ctx context.Context, id string) (Certificate, error) {
+func (s *Store) CertificateByID(ctx context.Context, id string) (attendance.Certificate, error) {
 	return certificateByID(ctx, s.db, id)
 }
 
-func certificateByID(ctx context.Context, q reader, id string) (Certificate, error) {
+func certificateByID(ctx context.Context, q reader, id string) (attendance.Certificate, error) {
 	var c struct {
 		ID       string `db:"id"`
 		EventID  int64  `db:"event_id"`
@@ -533,9 +511,9 @@ func certificateByID(ctx context.Context, q reader, id string) (Certificate, err
 		if err == nil {
 			err = sql.ErrNoRows
 		}
-		return Certificate{}, fmt.Errorf("store: certificate: %w", notFound(err, "no such certificate"))
+		return attendance.Certificate{}, fmt.Errorf("store: certificate: %w", notFound(err, "no such certificate"))
 	}
-	return Certificate{ID: c.ID, EventID: c.EventID, EventTitle: c.Title, RegistrationID: c.RegID, Name: c.Name,
+	return attendance.Certificate{ID: c.ID, EventID: c.EventID, EventTitle: c.Title, RegistrationID: c.RegID, Name: c.Name,
 		Type: attendance.CertificateType(c.Type), IssuedAt: fromUS(c.Issued), RevokedAt: fromUS(c.Revoked), RevokeReason: c.RevokeBy}, nil
 }
 

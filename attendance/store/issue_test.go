@@ -83,7 +83,7 @@ func TestIssue(t *testing.T) {
 		sameRows(t, "an unnamed issue", before, tableRows(t, s))
 
 		res, err := s.Issue(ctx, f.ev.ID, "mai")
-		if err != nil || res != (store.IssueResult{Issued: 2}) {
+		if err != nil || res != (attendance.IssueResult{Issued: 2}) {
 			t.Fatalf("issue: %+v %v", res, err)
 		}
 		ds := f.decisions()
@@ -98,7 +98,7 @@ func TestIssue(t *testing.T) {
 			t.Fatalf("audit %+v", log)
 		}
 		after := tableRows(t, s)
-		if res, err := s.Issue(ctx, f.ev.ID, "mai"); err != nil || res != (store.IssueResult{AlreadyIssued: 2}) {
+		if res, err := s.Issue(ctx, f.ev.ID, "mai"); err != nil || res != (attendance.IssueResult{AlreadyIssued: 2}) {
 			t.Fatalf("issue again: %+v %v", res, err)
 		}
 		sameRows(t, "issuing again", after, tableRows(t, s))
@@ -113,7 +113,7 @@ func TestIssue(t *testing.T) {
 		if _, err := s.RevokeCertificate(ctx, f.ev.ID, ds["kim"].CertificateID, "issued in error", "mai"); err != nil {
 			t.Fatal(err)
 		}
-		if res, err := s.Issue(ctx, f.ev.ID, "mai"); err != nil || res != (store.IssueResult{AlreadyIssued: 1}) {
+		if res, err := s.Issue(ctx, f.ev.ID, "mai"); err != nil || res != (attendance.IssueResult{AlreadyIssued: 1}) {
 			t.Fatalf("issue after a revocation: %+v %v", res, err)
 		}
 	})

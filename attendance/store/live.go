@@ -6,30 +6,12 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/seameo/rollcall/attendance"
 )
 
 // The dashboard's figures. Each query reads counters, small aggregate tables
 // or an index range: none scans chat_messages or registrations per message.
-
-// LiveStream is one stream's figures as the dashboard shows them.
-type LiveStream struct {
-	ID                    int64
-	VideoID               string
-	Title                 string
-	State                 string
-	ChatState             string
-	ChatDetail            string
-	ConcurrentViewers     *int64 // nil when YouTube does not report it
-	PeakConcurrentViewers int64
-	Views                 *int64
-	Likes                 *int64
-	ChatMessages          int64
-	ChatAuthors           int64
-	ActualStart           time.Time
-	ActualEnd             time.Time
-	LastSampleAt          time.Time
-	LastCommitAt          time.Time
-}
 
 func nullablePtr(n sql.NullInt64) *int64 {
 	if !n.Valid {
@@ -40,7 +22,7 @@ func nullablePtr(n sql.NullInt64) *int64 {
 }
 
 // LiveStreams returns the figures of an event's streams from their counters.
-func (s *Store) LiveStreams(ctx context.Context, eventID int64) ([]LiveStream, error) {
+func (s *Store) LiveStreams(ctx context.Context, eventID int64) ([]attendance.LiveStream, error) {
 	var rows []struct {
 		ID           int64         `db:"id"`
 		VideoID      string        `db:"video_id"`
@@ -65,9 +47,9 @@ func (s *Store) LiveStreams(ctx context.Context, eventID int64) ([]LiveStream, e
 	if err != nil {
 		return nil, fmt.Errorf("store: live streams of event %d: %w", eventID, err)
 	}
-	out := make([]LiveStream, len(rows))
+	out := make([]attendance.LiveStream, len(rows))
 	for i, r := range rows {
-		out[i] = LiveStream{ID: r.ID, VideoID: r.VideoID, Title: r.Title, State: r.State, ChatState: r.ChatState,
+		out[i] = attendance.LiveStream{ID: r.ID, VideoID: r.VideoID, Title: r.Title, State: r.State, ChatState: r.ChatState,
 			ChatDetail: r.ChatDetail, ConcurrentViewers: nullablePtr(r.CV), PeakConcurrentViewers: r.Peak, Views: nullablePtr(r.Views),
 			Likes: nullablePtr(r.Likes), ChatMessages: r.ChatMessages, ChatAuthors: r.ChatAuthors, ActualStart: fromUS(r.ActualStart),
 			ActualEnd: fromUS(r.ActualEnd), LastSampleAt: fromUS(r.LastSample), LastCommitAt: fromUS(r.LastCommit)}
@@ -75,17 +57,10 @@ func (s *Store) LiveStreams(ctx context.Context, eventID int64) ([]LiveStream, e
 	return out, nil
 }
 
-// ViewerSample is one reading of concurrent viewers of a stream.
-type ViewerSample struct {
-	StreamID int64
-	At       time.Time
-	Viewers  int64
-}
-
 // ViewerSamples returns the concurrent-viewer readings of an event's streams
 // taken at or after since, oldest first (readings without a count are left
 // out). At most limit readings per call, the newest ones.
-func (s *Store) ViewerSamples(ctx context.Context, eventID int64, since time.Time, limit int) ([]ViewerSample, error) {
+func (s *Store) ViewerSamples(ctx context.Context, eventID int64, since time.Time, limit int) ([]attendance.ViewerSample, error) {
 	var rows []struct {
 		StreamID int64 `db:"stream_id"`
 		At       int64 `db:"at"`
@@ -98,24 +73,18 @@ func (s *Store) ViewerSamples(ctx context.Context, eventID int64, since time.Tim
 	if err != nil {
 		return nil, fmt.Errorf("store: viewer samples of event %d: %w", eventID, err)
 	}
-	out := make([]ViewerSample, len(rows))
+	out := make([]attendance.ViewerSample, len(rows))
 	for i, r := range rows {
-		out[i] = ViewerSample{StreamID: r.StreamID, At: fromUS(r.At), Viewers: r.Viewers}
+		out[i] = attendance.ViewerSample{StreamID: r.StreamID, At: fromUS(r.At), Viewers: r.Viewers}
 	}
 	return out, nil
-}
-
-// MinuteCount is a count in one minute (Unix minutes, UTC).
-type MinuteCount struct {
-	Minute int64 `db:"minute"`
-	N      int64 `db:"n"`
 }
 
 // ChatPerMinute counts an event's chat messages per minute of publishedAt,
 // from fromMinute (Unix minutes) on. It reads the (stream_id, published_at)
 // index range of the window only.
-func (s *Store) ChatPerMinute(ctx context.Context, eventID, fromMinute int64) ([]MinuteCount, error) {
-	var out []MinuteCount
+func (s *Store) ChatPerMinute(ctx context.Context, eventID, fromMinute int64) ([]attendance.MinuteCount, error) {
+	var out []attendance.MinuteCount
 	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT m.published_at / 60000000 AS minute, COUNT(*) AS n
 		FROM chat_messages m WHERE m.stream_id IN (SELECT id FROM streams WHERE event_id = ?) AND m.published_at >= ?
 		GROUP BY m.published_at / 60000000 ORDER BY minute`), eventID, fromMinute*60_000_000)
@@ -137,17 +106,9 @@ func (s *Store) DistinctChatters(ctx context.Context, eventID int64) (int64, err
 	return n, nil
 }
 
-// CountryFigures is how many people of a country registered and how many
-// of them are linked to a chat channel.
-type CountryFigures struct {
-	Country    string `db:"country"`
-	Registered int64  `db:"registered"`
-	Linked     int64  `db:"linked"`
-}
-
 // LinkedByCountry returns registered and linked people per country, most
 // registrations first. Two index-only aggregates, merged here.
-func (s *Store) LinkedByCountry(ctx context.Context, eventID int64) ([]CountryFigures, error) {
+func (s *Store) LinkedByCountry(ctx context.Context, eventID int64) ([]attendance.CountryFigures, error) {
 	var reg, linked []struct {
 		Country string `db:"country"`
 		N       int64  `db:"n"`
@@ -166,9 +127,9 @@ func (s *Store) LinkedByCountry(ctx context.Context, eventID int64) ([]CountryFi
 	for _, l := range linked {
 		byCountry[l.Country] = l.N
 	}
-	out := make([]CountryFigures, len(reg))
+	out := make([]attendance.CountryFigures, len(reg))
 	for i, r := range reg {
-		out[i] = CountryFigures{Country: r.Country, Registered: r.N, Linked: byCountry[r.Country]}
+		out[i] = attendance.CountryFigures{Country: r.Country, Registered: r.N, Linked: byCountry[r.Country]}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Registered != out[j].Registered {
@@ -190,17 +151,8 @@ func (s *Store) LinkedCount(ctx context.Context, eventID int64) (int64, error) {
 	return n, nil
 }
 
-// CheckIn is one link of a chat channel to a registered person.
-type CheckIn struct {
-	RegistrationID int64
-	FullName       string
-	Country        string
-	Method         string
-	At             time.Time
-}
-
 // RecentCheckIns returns the latest links of an event, newest first.
-func (s *Store) RecentCheckIns(ctx context.Context, eventID int64, limit int) ([]CheckIn, error) {
+func (s *Store) RecentCheckIns(ctx context.Context, eventID int64, limit int) ([]attendance.CheckIn, error) {
 	var rows []struct {
 		RegistrationID int64  `db:"registration_id"`
 		FullName       string `db:"full_name"`
@@ -214,15 +166,9 @@ func (s *Store) RecentCheckIns(ctx context.Context, eventID int64, limit int) ([
 	if err != nil {
 		return nil, fmt.Errorf("store: recent check-ins of event %d: %w", eventID, err)
 	}
-	out := make([]CheckIn, len(rows))
+	out := make([]attendance.CheckIn, len(rows))
 	for i, r := range rows {
-		out[i] = CheckIn{RegistrationID: r.RegistrationID, FullName: r.FullName, Country: r.Country, Method: r.Method, At: fromUS(r.At)}
+		out[i] = attendance.CheckIn{RegistrationID: r.RegistrationID, FullName: r.FullName, Country: r.Country, Method: r.Method, At: fromUS(r.At)}
 	}
 	return out, nil
-}
-
-// CertificateCount is how many certificates of a type an event has issued.
-type CertificateCount struct {
-	Type string `db:"type"`
-	N    int64  `db:"n"`
 }

@@ -3,32 +3,15 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/seameo/rollcall/attendance"
 )
 
-// Gauge is one value of a database-derived metric: its label values in the
-// metric's label order, and the value. Labels are bounded (event slugs,
-// roles, checkpoint numbers, video ids, certificate types): never a person.
-type Gauge struct {
-	Labels []string
-	Value  float64
-}
-
-// AttendanceGauges holds the attendance figures /metrics exposes, computed
-// in one pass over small aggregate queries.
-type AttendanceGauges struct {
-	Registrations  []Gauge // event, role
-	Linked         []Gauge // event
-	CheckpointHits []Gauge // event, checkpoint number
-	Forms          []Gauge // event
-	Certificates   []Gauge // event, type (issued and not revoked)
-	ChatAuthors    []Gauge // event, video
-}
-
 // MetricGauges computes the attendance gauges of every event.
-func (s *Store) MetricGauges(ctx context.Context) (AttendanceGauges, error) {
-	var g AttendanceGauges
+func (s *Store) MetricGauges(ctx context.Context) (attendance.AttendanceGauges, error) {
+	var g attendance.AttendanceGauges
 	queries := []struct {
-		dst  *[]Gauge
+		dst  *[]attendance.Gauge
 		n    int
 		name string
 		q    string
@@ -63,7 +46,7 @@ func (s *Store) MetricGauges(ctx context.Context) (AttendanceGauges, error) {
 				rows.Close()
 				return g, fmt.Errorf("store: metric %s: %w", q.name, err)
 			}
-			*q.dst = append(*q.dst, Gauge{Labels: labels, Value: v})
+			*q.dst = append(*q.dst, attendance.Gauge{Labels: labels, Value: v})
 		}
 		err = rows.Err()
 		rows.Close()
@@ -75,8 +58,8 @@ func (s *Store) MetricGauges(ctx context.Context) (AttendanceGauges, error) {
 }
 
 // CertificateCounts returns an event's issued, unrevoked certificates per type.
-func (s *Store) CertificateCounts(ctx context.Context, eventID int64) ([]CertificateCount, error) {
-	var out []CertificateCount
+func (s *Store) CertificateCounts(ctx context.Context, eventID int64) ([]attendance.CertificateCount, error) {
+	var out []attendance.CertificateCount
 	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT type, COUNT(*) AS n FROM certificates WHERE event_id = ? AND revoked_at = 0
 		GROUP BY type ORDER BY type`), eventID)
 	if err != nil {

@@ -47,32 +47,25 @@ func extraJSON(m map[string]string) string {
 	return string(b)
 }
 
-// ImportResult counts what an import did (or would do, on a dry run).
-type ImportResult struct {
-	Added     int
-	Updated   int
-	Unchanged int
-}
-
 // ImportRegistrations adds or updates an event's registrations, keyed by
 // email, in one transaction: a re-import of the same list changes nothing,
 // and a failure changes nothing. New people get a fresh attendance code;
 // existing people keep theirs. With dryRun nothing is written.
-func (s *Store) ImportRegistrations(ctx context.Context, eventID int64, regs []attendance.Registration, dryRun bool) (ImportResult, error) {
-	var res ImportResult
+func (s *Store) ImportRegistrations(ctx context.Context, eventID int64, regs []attendance.Registration, dryRun bool) (attendance.ImportResult, error) {
+	var res attendance.ImportResult
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		var err error
 		res, err = upsertRegistrations(ctx, tx, eventID, regs, dryRun, s.now().UTC())
 		return err
 	})
 	if err != nil {
-		return ImportResult{}, fmt.Errorf("store: import registrations: %w", err)
+		return attendance.ImportResult{}, fmt.Errorf("store: import registrations: %w", err)
 	}
 	return res, nil
 }
 
-func upsertRegistrations(ctx context.Context, tx *sqlx.Tx, eventID int64, regs []attendance.Registration, dryRun bool, now time.Time) (ImportResult, error) {
-	var res ImportResult
+func upsertRegistrations(ctx context.Context, tx *sqlx.Tx, eventID int64, regs []attendance.Registration, dryRun bool, now time.Time) (attendance.ImportResult, error) {
+	var res attendance.ImportResult
 	var existing []registrationRow
 	if err := tx.SelectContext(ctx, &existing, tx.Rebind(`SELECT `+registrationColumns+` FROM registrations WHERE event_id = ?`), eventID); err != nil {
 		return res, err

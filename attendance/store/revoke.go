@@ -5,23 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/seameo/rollcall/attendance"
 )
-
-// PublicCertificate is a certificate as the public verification page shows
-// it: the stored certificate and the day of its event.
-type PublicCertificate struct {
-	Certificate
-	// EventDate is when the event took place, in the event's time zone.
-	EventDate time.Time
-}
-
-// Revoked reports whether the certificate has been revoked.
-func (c Certificate) Revoked() bool { return !c.RevokedAt.IsZero() }
 
 // VerifyCertificate looks up a certificate for the public verification
 // page. It answers ENotFound, exactly as for an id that was never issued,
@@ -32,8 +20,8 @@ func (c Certificate) Revoked() bool { return !c.RevokedAt.IsZero() }
 // that its page can say REVOKED. It reads one snapshot and writes nothing,
 // so an anonymous GET cannot change the store; only ids that Issue issued
 // exist to be found.
-func (s *Store) VerifyCertificate(ctx context.Context, id string) (PublicCertificate, error) {
-	var out PublicCertificate
+func (s *Store) VerifyCertificate(ctx context.Context, id string) (attendance.PublicCertificate, error) {
+	var out attendance.PublicCertificate
 	err := s.readTx(ctx, func(tx *sqlx.Tx) error {
 		c, err := certificateByID(ctx, tx, id)
 		if err != nil {
@@ -57,7 +45,7 @@ func (s *Store) VerifyCertificate(ctx context.Context, id string) (PublicCertifi
 		if err != nil {
 			return fmt.Errorf("store: verify certificate: %w", err)
 		}
-		out = PublicCertificate{Certificate: c, EventDate: day}
+		out = attendance.PublicCertificate{Certificate: c, EventDate: day}
 		return nil
 	})
 	return out, err
@@ -65,7 +53,7 @@ func (s *Store) VerifyCertificate(ctx context.Context, id string) (PublicCertifi
 
 // RevokeResult is what RevokeCertificate did.
 type RevokeResult struct {
-	Certificate Certificate
+	Certificate attendance.Certificate
 	// AlreadyRevoked is true when the certificate had been revoked before;
 	// nothing was changed then.
 	AlreadyRevoked bool

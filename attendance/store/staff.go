@@ -13,25 +13,6 @@ import (
 	"github.com/seameo/rollcall/attendance"
 )
 
-// Staff roles: an admin sees people, imports, exports and overrides; a
-// viewer sees aggregates only.
-const (
-	StaffAdmin  = "admin"
-	StaffViewer = "viewer"
-)
-
-// StaffUser is a member of staff who may sign in to the dashboard.
-type StaffUser struct {
-	ID           int64
-	Email        string
-	Role         string
-	PasswordHash string // a PHC-style Argon2id string; never logged
-	Disabled     bool
-	FailedLogins int
-	LockedUntil  time.Time
-	CreatedAt    time.Time
-}
-
 type staffRow struct {
 	ID           int64  `db:"id"`
 	Email        string `db:"email"`
@@ -45,28 +26,20 @@ type staffRow struct {
 
 const staffColumns = `id, email, password_hash, role, disabled, failed_logins, locked_until, created_at`
 
-func (r staffRow) user() StaffUser {
-	return StaffUser{ID: r.ID, Email: r.Email, Role: r.Role, PasswordHash: r.PasswordHash, Disabled: r.Disabled,
+func (r staffRow) user() attendance.StaffUser {
+	return attendance.StaffUser{ID: r.ID, Email: r.Email, Role: r.Role, PasswordHash: r.PasswordHash, Disabled: r.Disabled,
 		FailedLogins: r.FailedLogins, LockedUntil: fromUS(r.LockedUntil), CreatedAt: fromUS(r.CreatedAt)}
-}
-
-// ValidateStaffRole checks a staff role name.
-func ValidateStaffRole(role string) error {
-	if role != StaffAdmin && role != StaffViewer {
-		return attendance.Errorf(attendance.EInvalid, "staff role %q: expected admin or viewer", role)
-	}
-	return nil
 }
 
 // PutStaffUser adds a staff member, or replaces the role and password of an
 // existing one (same email, compared case-insensitively), and unlocks them.
-func (s *Store) PutStaffUser(ctx context.Context, email, role, passwordHash string) (StaffUser, error) {
+func (s *Store) PutStaffUser(ctx context.Context, email, role, passwordHash string) (attendance.StaffUser, error) {
 	email = attendance.NormalizeEmail(email)
 	if err := attendance.ValidateEmail(email); err != nil {
-		return StaffUser{}, attendance.Errorf(attendance.EInvalid, "staff email: %v", err)
+		return attendance.StaffUser{}, attendance.Errorf(attendance.EInvalid, "staff email: %v", err)
 	}
-	if err := ValidateStaffRole(role); err != nil {
-		return StaffUser{}, err
+	if err := attendance.ValidateStaffRole(role); err != nil {
+		return attendance.StaffUser{}, err
 	}
 	var r staffRow
 	err := s.db.GetContext(ctx, &r, s.db.Rebind(`INSERT INTO staff_users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)
@@ -74,17 +47,17 @@ func (s *Store) PutStaffUser(ctx context.Context, email, role, passwordHash stri
 		failed_logins = 0, locked_until = 0, disabled = ?
 		RETURNING `+staffColumns), email, passwordHash, role, us(s.now()), false)
 	if err != nil {
-		return StaffUser{}, fmt.Errorf("store: put staff user: %w", err)
+		return attendance.StaffUser{}, fmt.Errorf("store: put staff user: %w", err)
 	}
 	return r.user(), nil
 }
 
 // StaffUserByEmail returns a staff member by email.
-func (s *Store) StaffUserByEmail(ctx context.Context, email string) (StaffUser, error) {
+func (s *Store) StaffUserByEmail(ctx context.Context, email string) (attendance.StaffUser, error) {
 	var r staffRow
 	err := s.db.GetContext(ctx, &r, s.db.Rebind(`SELECT `+staffColumns+` FROM staff_users WHERE email = ?`), attendance.NormalizeEmail(email))
 	if err != nil {
-		return StaffUser{}, fmt.Errorf("store: staff user: %w", notFound(err, "no staff user with that email"))
+		return attendance.StaffUser{}, fmt.Errorf("store: staff user: %w", notFound(err, "no staff user with that email"))
 	}
 	return r.user(), nil
 }
@@ -128,18 +101,8 @@ func (s *Store) RecordSignInSuccess(ctx context.Context, userID int64) error {
 	return nil
 }
 
-// StaffSession is a signed-in browser. Only a hash of its token is stored.
-type StaffSession struct {
-	TokenHash  string
-	UserID     int64
-	CSRFToken  string
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-	ExpiresAt  time.Time // absolute end
-}
-
 // CreateStaffSession stores a new session.
-func (s *Store) CreateStaffSession(ctx context.Context, ss StaffSession) error {
+func (s *Store) CreateStaffSession(ctx context.Context, ss attendance.StaffSession) error {
 	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO staff_sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?)`), ss.TokenHash, ss.UserID, ss.CSRFToken, us(ss.CreatedAt), us(ss.LastSeenAt), us(ss.ExpiresAt))
 	if err != nil {
@@ -149,7 +112,7 @@ func (s *Store) CreateStaffSession(ctx context.Context, ss StaffSession) error {
 }
 
 // StaffSessionUser returns a session by token hash with its staff member.
-func (s *Store) StaffSessionUser(ctx context.Context, tokenHash string) (StaffSession, StaffUser, error) {
+func (s *Store) StaffSessionUser(ctx context.Context, tokenHash string) (attendance.StaffSession, attendance.StaffUser, error) {
 	var r struct {
 		staffRow
 		TokenHash  string `db:"token_hash"`
@@ -163,11 +126,11 @@ func (s *Store) StaffSessionUser(ctx context.Context, tokenHash string) (StaffSe
 		s.last_seen_at, s.expires_at FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id WHERE s.token_hash = ?`), tokenHash)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return StaffSession{}, StaffUser{}, fmt.Errorf("store: staff session: %w", attendance.Errorf(attendance.ENotFound, "no such session"))
+			return attendance.StaffSession{}, attendance.StaffUser{}, fmt.Errorf("store: staff session: %w", attendance.Errorf(attendance.ENotFound, "no such session"))
 		}
-		return StaffSession{}, StaffUser{}, fmt.Errorf("store: staff session: %w", err)
+		return attendance.StaffSession{}, attendance.StaffUser{}, fmt.Errorf("store: staff session: %w", err)
 	}
-	return StaffSession{TokenHash: r.TokenHash, UserID: r.ID, CSRFToken: r.CSRFToken, CreatedAt: fromUS(r.SCreatedAt),
+	return attendance.StaffSession{TokenHash: r.TokenHash, UserID: r.ID, CSRFToken: r.CSRFToken, CreatedAt: fromUS(r.SCreatedAt),
 		LastSeenAt: fromUS(r.LastSeenAt), ExpiresAt: fromUS(r.ExpiresAt)}, r.staffRow.user(), nil
 }
 

@@ -165,17 +165,17 @@ func TestImportRegistrations(t *testing.T) {
 			{FullName: "Nguyễn Thị Ngọc Ánh", Email: "Anh@Example.VN ", Role: attendance.RoleSpeaker},
 		}
 		res, err := s.ImportRegistrations(ctx, e.ID, regs, false)
-		if err != nil || res != (store.ImportResult{Added: 2}) {
+		if err != nil || res != (attendance.ImportResult{Added: 2}) {
 			t.Fatalf("first import = %+v, %v", res, err)
 		}
 		res, err = s.ImportRegistrations(ctx, e.ID, regs, false)
-		if err != nil || res != (store.ImportResult{Unchanged: 2}) {
+		if err != nil || res != (attendance.ImportResult{Unchanged: 2}) {
 			t.Fatalf("second import = %+v, %v", res, err)
 		}
 		before, _ := s.Registration(ctx, e.ID, "anh@example.vn")
 		regs[1].Org = "SEAMEO RETRAC"
 		res, err = s.ImportRegistrations(ctx, e.ID, regs[1:], true)
-		if err != nil || res != (store.ImportResult{Updated: 1}) {
+		if err != nil || res != (attendance.ImportResult{Updated: 1}) {
 			t.Fatalf("dry run = %+v, %v", res, err)
 		}
 		if r, _ := s.Registration(ctx, e.ID, "anh@example.vn"); r.Org != "" {

@@ -80,7 +80,7 @@ the name of --staff (else $USER).`,
 }
 
 // issuedNote is the summary part that says what Issue did.
-func issuedNote(res store.IssueResult) string {
+func issuedNote(res attendance.IssueResult) string {
 	return fmt.Sprintf("issued %d, already issued %d", res.Issued, res.AlreadyIssued)
 }
 

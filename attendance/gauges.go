@@ -1,0 +1,22 @@
+package attendance
+
+// Database-derived metric values, as /metrics exposes them.
+
+// Gauge is one value of a database-derived metric: its label values in the
+// metric's label order, and the value. Labels are bounded (event slugs,
+// roles, checkpoint numbers, video ids, certificate types): never a person.
+type Gauge struct {
+	Labels []string
+	Value  float64
+}
+
+// AttendanceGauges holds the attendance figures /metrics exposes, computed
+// in one pass over small aggregate queries.
+type AttendanceGauges struct {
+	Registrations  []Gauge // event, role
+	Linked         []Gauge // event
+	CheckpointHits []Gauge // event, checkpoint number
+	Forms          []Gauge // event
+	Certificates   []Gauge // event, type (issued and not revoked)
+	ChatAuthors    []Gauge // event, video
+}
