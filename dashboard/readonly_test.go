@@ -72,7 +72,7 @@ func realHarness(t *testing.T, e storetest.Engine) (*harness, int64) {
 			return err
 		},
 	}
-	srv, err := New(cfg, st, st)
+	srv, err := New(cfg, st)
 	if err != nil {
 		t.Fatal(err)
 	}

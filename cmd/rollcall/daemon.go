@@ -134,7 +134,7 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 		CertificateTemplate:     certs.template,
 		SaveCertificateTemplate: certs.saveTemplate,
 		IssuerDocument:          certs.issuerDocument,
-	}, st, st)
+	}, st)
 	if err != nil {
 		return err
 	}
