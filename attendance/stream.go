@@ -122,6 +122,11 @@ type ChatMessage struct {
 	DisplayText string
 	PublishedAt time.Time
 	TargetID    string // deletions: the deleted message id; bans: the banned channel id
+	// IsChatOwner marks a message of the channel that owns the chat
+	// (authorDetails.isChatOwner): the secretariat's own words, rollcall's
+	// announcements among them. Never evidence: the store keeps its words
+	// as display only.
+	IsChatOwner bool
 }
 
 // ChatPage is one read of a live chat: the messages it returned and the

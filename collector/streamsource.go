@@ -450,7 +450,7 @@ func streamMessage(i int, it *ytgrpc.LiveChatMessage) (attendance.ChatMessage, *
 		if e := checkFields(a, where+".author_details", nil, "channel_id"); e != nil {
 			return m, e
 		}
-		m.AuthorChannelID, m.AuthorName = a.GetChannelId(), a.GetDisplayName()
+		m.AuthorChannelID, m.AuthorName, m.IsChatOwner = a.GetChannelId(), a.GetDisplayName(), a.GetIsChatOwner()
 	}
 	sn := it.GetSnippet()
 	if sn == nil {

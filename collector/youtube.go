@@ -223,7 +223,7 @@ func (y *YouTube) ReadChat(ctx context.Context, chatID, pageToken string) (ChatR
 func toMessage(it *youtube.LiveChatMessage) attendance.ChatMessage {
 	m := attendance.ChatMessage{ID: it.Id}
 	if a := it.AuthorDetails; a != nil {
-		m.AuthorChannelID, m.AuthorName = a.ChannelId, a.DisplayName
+		m.AuthorChannelID, m.AuthorName, m.IsChatOwner = a.ChannelId, a.DisplayName, a.IsChatOwner
 	}
 	sn := it.Snippet
 	if sn == nil {
@@ -260,46 +260,85 @@ func toMessage(it *youtube.LiveChatMessage) attendance.ChatMessage {
 
 // PostMessage posts text to a live chat as the OAuth user (20 units).
 func (y *YouTube) PostMessage(ctx context.Context, chatID, text string) error {
+	_, err := y.InsertChatMessage(ctx, chatID, text)
+	return err
+}
+
+// InsertChatMessage posts text to a live chat as the OAuth user (20
+// units) and returns the posted message's id.
+func (y *YouTube) InsertChatMessage(ctx context.Context, chatID, text string) (string, error) {
 	msg := &youtube.LiveChatMessage{Snippet: &youtube.LiveChatMessageSnippet{
 		LiveChatId: chatID, Type: attendance.MsgText,
 		TextMessageDetails: &youtube.LiveChatTextMessageDetails{MessageText: text},
 	}}
-	if _, err := y.svc.LiveChatMessages.Insert([]string{"snippet"}, msg).Context(ctx).Do(); err != nil {
-		return y.classify(ctx, MethodChatInsert, err)
+	got, err := y.svc.LiveChatMessages.Insert([]string{"snippet"}, msg).Context(ctx).Do()
+	if err != nil {
+		return "", y.classify(ctx, MethodChatInsert, err)
 	}
-	return nil
+	return got.Id, nil
 }
 
 // Broadcast is one of the OAuth user's live broadcasts.
 type Broadcast struct {
 	VideoID        string
+	ChannelID      string
 	Title          string
 	ChatID         string
 	LifeCycle      string // ready, testing, live, complete, …
 	ScheduledStart time.Time
+	ActualStart    time.Time
+	ActualEnd      time.Time
 }
 
-// MyBroadcasts lists the OAuth user's broadcasts with a status filter
-// (active, upcoming, completed, all).
-func (y *YouTube) MyBroadcasts(ctx context.Context, status string) ([]Broadcast, error) {
-	resp, err := y.svc.LiveBroadcasts.List([]string{"snippet", "status"}).BroadcastStatus(status).
-		MaxResults(50).Context(ctx).Do()
-	if err != nil {
-		return nil, y.classify(ctx, MethodBroadcastsList, err)
+// Broadcast listing statuses: liveBroadcasts.list takes exactly one filter
+// (broadcastStatus, id or mine), and broadcastStatus lists the
+// authenticated user's own broadcasts.
+const (
+	BroadcastsActive   = "active"
+	BroadcastsUpcoming = "upcoming"
+)
+
+// maxBroadcastPages bounds one listing: 10 pages of 50 broadcasts is more
+// than any channel schedules at once, and a server that hands out page
+// tokens for ever cannot make the listing spin.
+const maxBroadcastPages = 10
+
+// BroadcastPage is one liveBroadcasts.list answer.
+type BroadcastPage struct {
+	Broadcasts    []Broadcast
+	NextPageToken string
+}
+
+// MyBroadcasts reads one page (50 at most) of the OAuth user's broadcasts
+// with a broadcastStatus filter (active, upcoming, completed, all),
+// broadcastType all. The cost is not published: rollcall counts 5 units.
+func (y *YouTube) MyBroadcasts(ctx context.Context, status, pageToken string) (BroadcastPage, error) {
+	call := y.svc.LiveBroadcasts.List([]string{"snippet", "status"}).BroadcastStatus(status).BroadcastType("all").
+		MaxResults(50).Context(ctx)
+	if pageToken != "" {
+		call = call.PageToken(pageToken)
 	}
-	out := make([]Broadcast, 0, len(resp.Items))
+	resp, err := call.Do()
+	if err != nil {
+		return BroadcastPage{}, y.classify(ctx, MethodBroadcastsList, err)
+	}
+	page := BroadcastPage{NextPageToken: resp.NextPageToken, Broadcasts: make([]Broadcast, 0, len(resp.Items))}
 	for _, b := range resp.Items {
+		if b == nil {
+			continue
+		}
 		br := Broadcast{VideoID: b.Id}
-		if b.Snippet != nil {
-			br.Title, br.ChatID = b.Snippet.Title, b.Snippet.LiveChatId
-			br.ScheduledStart = parseTime(b.Snippet.ScheduledStartTime)
+		if sn := b.Snippet; sn != nil {
+			br.Title, br.ChatID, br.ChannelID = sn.Title, sn.LiveChatId, sn.ChannelId
+			br.ScheduledStart = parseTime(sn.ScheduledStartTime)
+			br.ActualStart, br.ActualEnd = parseTime(sn.ActualStartTime), parseTime(sn.ActualEndTime)
 		}
 		if b.Status != nil {
 			br.LifeCycle = b.Status.LifeCycleStatus
 		}
-		out = append(out, br)
+		page.Broadcasts = append(page.Broadcasts, br)
 	}
-	return out, nil
+	return page, nil
 }
 
 // CheckAccess makes one cheap call (1 unit) that proves the credential

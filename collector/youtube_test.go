@@ -363,7 +363,8 @@ func TestYouTubeOAuthPath(t *testing.T) {
 	if err := yt.CheckAccess(ctx, true, ""); err != nil {
 		t.Fatalf("check access: %v", err)
 	}
-	bs, err := yt.MyBroadcasts(ctx, "active")
+	page, err := yt.MyBroadcasts(ctx, BroadcastsActive, "")
+	bs := page.Broadcasts
 	if err != nil || len(bs) != 1 || bs[0].ChatID != fakeyoutube.ChatIDOf("vid00000001") || bs[0].LifeCycle != "live" {
 		t.Fatalf("broadcasts = %+v, %v", bs, err)
 	}

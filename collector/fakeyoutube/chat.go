@@ -293,6 +293,7 @@ func toResource(chatID string, m Message, want map[string]bool) *youtube.LiveCha
 			ChannelId: m.AuthorChannelID, DisplayName: m.AuthorName,
 			ChannelUrl:      "http://www.youtube.com/channel/" + m.AuthorChannelID,
 			ProfileImageUrl: "https://yt3.ggpht.example/" + m.AuthorChannelID,
+			IsChatOwner:     m.ChatOwner,
 		}
 	}
 	return item

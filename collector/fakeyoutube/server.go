@@ -207,6 +207,10 @@ type Message struct {
 	Amount string
 	// MemberMonth is a member milestone's month count (default 6).
 	MemberMonth int64
+	// ChatOwner marks a message of the channel that owns the chat
+	// (authorDetails.isChatOwner, the liveChatMessages resource), as every
+	// message posted with liveChatMessages.insert by the owner's token.
+	ChatOwner bool
 }
 
 type chat struct {
@@ -237,6 +241,8 @@ type Server struct {
 	calls     map[string]int // per method
 	faults    []*faultRule
 	nextID    int
+	posted    []Posted // liveChatMessages.insert calls that succeeded, in order
+	leaked    map[string]bool // videos every broadcast list answers with, whatever their channel (LeakBroadcast)
 	grpc      grpcState // streamList over gRPC: see ServeGRPC
 }
 
@@ -646,70 +652,17 @@ func (s *Server) chatInsert(w http.ResponseWriter, r *http.Request, f *Fault) {
 		writeError(w, http.StatusForbidden, "youtube.liveChat", "liveChatEnded", "The live chat is no longer live.")
 		return
 	}
-	m := Message{ID: s.newIDLocked(), Type: "textMessageEvent", AuthorChannelID: s.opts.OwnerChannelID, AuthorName: "Owner", Text: text, PublishedAt: now}
+	// The posted message is the channel owner's: it appears in the chat at
+	// once with authorDetails.isChatOwner (the liveChatMessages resource).
+	m := Message{ID: s.newIDLocked(), Type: "textMessageEvent", AuthorChannelID: s.opts.OwnerChannelID, AuthorName: "Owner",
+		Text: text, PublishedAt: now, ChatOwner: true}
+	s.posted = append(s.posted, Posted{ChatID: c.id, VideoID: c.videoID, MessageID: m.ID, Text: text, At: now})
 	pos := sort.Search(len(c.msgs), func(i int) bool { return c.msgs[i].PublishedAt.After(now) })
 	c.msgs = append(c.msgs, Message{})
 	copy(c.msgs[pos+1:], c.msgs[pos:])
 	c.msgs[pos] = m
 	s.mu.Unlock()
 	writeJSON(w, toResource(c.id, m, map[string]bool{"snippet": true, "authorDetails": true}), f)
-}
-
-func (s *Server) broadcastsList(w http.ResponseWriter, r *http.Request, f *Fault) {
-	if !bearer(r) {
-		writeError(w, http.StatusUnauthorized, "global", "required", "Login Required.")
-		return
-	}
-	q := r.URL.Query()
-	filters := 0
-	for _, k := range []string{"mine", "broadcastStatus", "id"} {
-		if q.Get(k) != "" {
-			filters++
-		}
-	}
-	if filters != 1 {
-		writeError(w, http.StatusBadRequest, "youtube.parameter", "incompatibleParameters", "Exactly one of mine, broadcastStatus or id must be given.")
-		return
-	}
-	ids := map[string]bool{}
-	for _, id := range strings.Split(q.Get("id"), ",") {
-		ids[id] = true
-	}
-	status := q.Get("broadcastStatus")
-	now := s.clock.Now()
-	resp := &youtube.LiveBroadcastListResponse{Kind: "youtube#liveBroadcastListResponse", Etag: "fake-etag"}
-	s.mu.Lock()
-	for _, v := range s.videos {
-		st := v.state(now)
-		life := map[videoState]string{upcoming: "ready", live: "live", ended: "complete"}[st]
-		switch {
-		case q.Get("id") != "" && !ids[v.ID]:
-			continue
-		case status == "active" && st != live, status == "upcoming" && st != upcoming, status == "completed" && st != ended:
-			continue
-		case q.Get("mine") != "" && v.ChannelID != s.opts.OwnerChannelID:
-			continue
-		}
-		b := &youtube.LiveBroadcast{
-			Kind: "youtube#liveBroadcast", Etag: "fake-etag-" + v.ID, Id: v.ID,
-			Snippet: &youtube.LiveBroadcastSnippet{
-				Title: v.Title, ChannelId: v.ChannelID, ScheduledStartTime: rfc3339(v.ScheduledStart),
-				ScheduledEndTime: rfc3339(v.ScheduledEnd), LiveChatId: v.ChatID,
-			},
-			Status: &youtube.LiveBroadcastStatus{LifeCycleStatus: life, PrivacyStatus: "public"},
-		}
-		if st != upcoming {
-			b.Snippet.ActualStartTime = rfc3339(v.ActualStart)
-		}
-		if st == ended {
-			b.Snippet.ActualEndTime = rfc3339(v.ActualEnd)
-		}
-		resp.Items = append(resp.Items, b)
-	}
-	s.mu.Unlock()
-	sort.Slice(resp.Items, func(i, j int) bool { return resp.Items[i].Id < resp.Items[j].Id })
-	resp.PageInfo = &youtube.PageInfo{TotalResults: int64(len(resp.Items)), ResultsPerPage: int64(len(resp.Items))}
-	writeJSON(w, resp, f)
 }
 
 func (s *Server) channelsList(w http.ResponseWriter, r *http.Request, f *Fault) {
