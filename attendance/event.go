@@ -16,6 +16,14 @@ type Event struct {
 	Policy    Policy
 	CreatedAt time.Time
 	VideoIDs  []string
+	// Discovery finds the event's streams among the channel owner's
+	// broadcasts (off unless asked for).
+	Discovery Discovery
+	// Announce posts each checkpoint to every live chat of the event when
+	// it opens (off unless asked for), with AnnounceTemplate (empty: the
+	// default).
+	Announce         bool
+	AnnounceTemplate string
 }
 
 // Location is the event's time zone, UTC when TimeZone names none this

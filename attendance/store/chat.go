@@ -89,6 +89,20 @@ func (s *Store) ingestChat(ctx context.Context, tx *sqlx.Tx, streamID int64, msg
 		m.Text, m.AuthorName, m.DisplayText = withoutNUL(m.Text), withoutNUL(m.AuthorName), withoutNUL(m.DisplayText)
 		uniq = append(uniq, m)
 	}
+	// The channel's own messages and rollcall's announcements are never
+	// evidence: their words are kept as display only.
+	own, err := postedIDs(ctx, tx, streamID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range uniq {
+		if m := &uniq[i]; m.IsChatOwner || own[m.ID] {
+			if m.DisplayText == "" {
+				m.DisplayText = m.Text
+			}
+			m.Text = ""
+		}
+	}
 	if source == "replay" {
 		var err error
 		if uniq, err = s.withoutAPICopies(ctx, tx, streamID, uniq); err != nil {

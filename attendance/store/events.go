@@ -23,13 +23,24 @@ type eventRow struct {
 	FormCheckpointAnswersCount bool          `db:"form_checkpoint_answers_count"`
 	MaxRegistrationsPerChannel int           `db:"max_registrations_per_channel"`
 	CreatedAt                  int64         `db:"created_at"`
+	Discover                   bool          `db:"discover"`
+	DiscoverChannel            string        `db:"discover_channel"`
+	DiscoverMatch              string        `db:"discover_match"`
+	DiscoverFrom               int64         `db:"discover_from"`
+	DiscoverTo                 int64         `db:"discover_to"`
+	Announce                   bool          `db:"announce"`
+	AnnounceTemplate           string        `db:"announce_template"`
 }
 
 const eventColumns = `id, slug, title, time_zone, min_checkpoints, min_presence_minutes, require_form,
-	form_checkpoint_answers_count, max_registrations_per_channel, created_at`
+	form_checkpoint_answers_count, max_registrations_per_channel, created_at, discover, discover_channel,
+	discover_match, discover_from, discover_to, announce, announce_template`
 
 func (r eventRow) event() attendance.Event {
 	e := attendance.Event{ID: r.ID, Slug: r.Slug, Title: r.Title, TimeZone: r.TimeZone, CreatedAt: fromUS(r.CreatedAt),
+		Discovery: attendance.Discovery{On: r.Discover, ChannelID: r.DiscoverChannel, Match: r.DiscoverMatch,
+			From: fromUS(r.DiscoverFrom), To: fromUS(r.DiscoverTo)},
+		Announce: r.Announce, AnnounceTemplate: r.AnnounceTemplate,
 		Policy: attendance.Policy{
 			MinPresenceMinutes:         r.MinPresenceMinutes,
 			RequireForm:                r.RequireForm,
@@ -61,6 +72,9 @@ func (s *Store) CreateEvent(ctx context.Context, e attendance.Event) (attendance
 	if e.TimeZone == "" {
 		e.TimeZone = "UTC"
 	}
+	if err := e.Discovery.Validate(); err != nil {
+		return e, err
+	}
 	e.CreatedAt = s.now().UTC().Truncate(1000)
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		var n int
@@ -77,6 +91,9 @@ func (s *Store) CreateEvent(ctx context.Context, e attendance.Event) (attendance
 			e.Slug, e.Title, e.TimeZone, nullInt(p.MinCheckpoints), p.MinPresenceMinutes, p.RequireForm,
 			p.FormCheckpointAnswersCount, p.MaxRegistrationsPerChannel, us(e.CreatedAt))
 		if err != nil {
+			return err
+		}
+		if err := setOwnerMode(ctx, tx, e); err != nil {
 			return err
 		}
 		return addStreams(ctx, tx, e.ID, e.VideoIDs)
