@@ -113,6 +113,10 @@ const (
 	AnnounceFailed  = "failed"
 )
 
+// MaxAnnounceAttempts is how many times one announcement is sent at most:
+// once, and once more after a transient failure or a crash mid-post.
+const MaxAnnounceAttempts = 2
+
 // Announcement is one checkpoint announcement to one live chat.
 type Announcement struct {
 	ID               int64

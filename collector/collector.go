@@ -45,6 +45,11 @@ type Config struct {
 	// MissSpacing is how far apart the three videos.list misses must be
 	// before a video is marked unavailable; default 10 min.
 	MissSpacing time.Duration
+	// Owner is the channel owner's side of YouTube (broadcast discovery,
+	// checkpoint announcements): the *YouTube built on an OAuth token; nil
+	// with an API key, and both are then refused (loudly, and as failures
+	// staff see). Owner mode runs when the Store is an OwnerStore.
+	Owner OwnerSource
 }
 
 // Collector runs the stream watcher and one chat poller per live chat for
@@ -68,6 +73,10 @@ type Collector struct {
 	running     bool
 	lastListing time.Time
 	listErrors  int
+
+	discoverer    *Discoverer // nil unless the store is an OwnerStore
+	announcer     *Announcer
+	nextDiscovery time.Time
 	finished    bool
 	done        chan struct{}
 }
@@ -115,11 +124,17 @@ func New(cfg Config, src Source, store Store, metrics *Metrics, logger *slog.Log
 	if cfg.MissSpacing > 0 {
 		w.missSpacing = cfg.MissSpacing
 	}
-	return &Collector{
+	c := &Collector{
 		cfg: cfg, src: src, store: store, quota: quota, watcher: w, metrics: metrics, log: log, base: logger,
 		pollers: map[int64]*running{}, chatOf: map[int64]string{}, stopped: map[int64]bool{}, sampleNow: map[int64]bool{},
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
-	}, nil
+	}
+	if os, ok := store.(OwnerStore); ok {
+		c.discoverer = NewDiscoverer(cfg.Owner, os, quota, cfg.Clock, logger)
+		c.discoverer.rnd = cfg.Rand
+		c.announcer = NewAnnouncer(cfg.Owner, os, quota, cfg.Clock, logger)
+	}
+	return c, nil
 }
 
 // running is a chat poller and what stops it.
@@ -204,6 +219,9 @@ func (c *Collector) Run(ctx context.Context) error {
 // round lists, samples, starts pollers and checks completion; it returns
 // when the watcher next wants to sample.
 func (c *Collector) round(ctx context.Context, wg *sync.WaitGroup, ended chan<- int64) time.Time {
+	if c.discoverer != nil && !c.cfg.Clock.Now().Before(c.nextDiscovery) {
+		c.nextDiscovery = c.discoverer.Step(ctx)
+	}
 	streams, err := c.store.TrackedStreams(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -222,6 +240,9 @@ func (c *Collector) round(ctx context.Context, wg *sync.WaitGroup, ended chan<- 
 	clear(c.sampleNow)
 	c.mu.Unlock()
 	next := c.watcher.Sample(ctx, streams)
+	if c.announcer != nil {
+		c.announcer.Step(ctx)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lastListing = c.cfg.Clock.Now()

@@ -201,10 +201,6 @@ func (r announcementRow) announcement() attendance.Announcement {
 		Attempts: r.Attempts, MessageID: r.MessageID, AttemptedAt: fromUS(r.AttemptedAt)}
 }
 
-// MaxAnnounceAttempts is how many times one announcement is sent at most:
-// once, and once more after a transient failure or a crash mid-post.
-const MaxAnnounceAttempts = 2
-
 // ClaimAnnouncement takes the oldest announcement that may be posted now
 // and marks it posting, with one more attempt: a pending one, or one a
 // crash left posting, whose chat had no post attempt within spacing (at
@@ -231,7 +227,7 @@ func (s *Store) ClaimAnnouncement(ctx context.Context, now time.Time, spacing ti
 			switch {
 			case r.ClosesAt <= t:
 				fail = "the checkpoint closed before it could be posted"
-			case r.State == attendance.AnnouncePosting && r.Attempts >= MaxAnnounceAttempts:
+			case r.State == attendance.AnnouncePosting && r.Attempts >= attendance.MaxAnnounceAttempts:
 				fail = "interrupted while posting, twice: not sent again (look in the chat)"
 			}
 			if fail != "" {

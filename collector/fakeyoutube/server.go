@@ -241,9 +241,9 @@ type Server struct {
 	calls     map[string]int // per method
 	faults    []*faultRule
 	nextID    int
-	posted    []Posted // liveChatMessages.insert calls that succeeded, in order
+	posted    []Posted        // liveChatMessages.insert calls that succeeded, in order
 	leaked    map[string]bool // videos every broadcast list answers with, whatever their channel (LeakBroadcast)
-	grpc      grpcState // streamList over gRPC: see ServeGRPC
+	grpc      grpcState       // streamList over gRPC: see ServeGRPC
 }
 
 // New returns a fake YouTube playing on clock.
