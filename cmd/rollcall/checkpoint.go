@@ -95,7 +95,15 @@ func (a *app) checkpointListCommand() *cobra.Command {
 					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\n", c.Number, terminal(c.Word), c.OpensAt.In(loc).Format(time.RFC3339),
 						c.ClosesAt.In(loc).Format(time.RFC3339), c.Hits)
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				anns, err := s.Announcements(cmd.Context(), e.ID)
+				if err != nil {
+					return err
+				}
+				printAnnouncements(a.stdout, anns, loc)
+				return nil
 			})
 		},
 	}

@@ -68,12 +68,15 @@ func (a *app) eventCreateCommand() *cobra.Command {
 		title, tz string
 		videos    []string
 		pf        policyFlags
+		of        ownerFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "create SLUG --title TITLE --video URL_OR_ID [--video …]",
+		Use:   "create SLUG --title TITLE (--video URL_OR_ID [--video …] | --discover [--match REGEX] [--day YYYY-MM-DD])",
 		Short: "Create an event with its YouTube streams and certificate policy",
 		Example: `  rollcall event create pd-2026 --title "Policy Dialogue 2026" \
-      --video https://www.youtube.com/live/dQw4w9WgXcQ --time-zone Asia/Bangkok`,
+      --video https://www.youtube.com/live/dQw4w9WgXcQ --time-zone Asia/Bangkok
+  rollcall event create pd-2026 --title "Policy Dialogue 2026" --time-zone Asia/Bangkok \
+      --discover --day 2026-11-20 --match "Policy Dialogue" --announce`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if strings.TrimSpace(title) == "" {
@@ -84,6 +87,9 @@ func (a *app) eventCreateCommand() *cobra.Command {
 			}
 			e := attendance.Event{Slug: args[0], Title: strings.TrimSpace(title), TimeZone: tz, Policy: attendance.DefaultPolicy()}
 			pf.apply(cmd.Flags(), &e.Policy)
+			if err := of.apply(cmd.Flags(), &e, time.Now()); err != nil {
+				return err
+			}
 			for _, v := range videos {
 				id, err := attendance.ParseVideoRef(v)
 				if err != nil {
@@ -97,6 +103,7 @@ func (a *app) eventCreateCommand() *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(a.stderr, "event %s created with %d stream(s)\n", created.Slug, len(created.VideoIDs))
+				printOwnerMode(a.stderr, created)
 				return nil
 			})
 		},
@@ -106,20 +113,36 @@ func (a *app) eventCreateCommand() *cobra.Command {
 	f.StringSliceVar(&videos, "video", nil, "a YouTube video id or URL (watch?v=, youtu.be/, /live/, /shorts/); repeat for several streams")
 	f.StringVar(&tz, "time-zone", "UTC", "the event's IANA time zone, for dates on certificates")
 	pf.bind(f)
+	of.bind(f)
 	return cmd
 }
 
 func (a *app) eventSetCommand() *cobra.Command {
 	var (
 		pf     policyFlags
+		of     ownerFlags
 		videos []string
+		staff  string
 	)
 	cmd := &cobra.Command{
-		Use:   "set SLUG [--min-checkpoints N] [--require-form=BOOL] [--video URL_OR_ID] …",
-		Short: "Change an event's certificate policy or add streams",
+		Use:   "set SLUG [--min-checkpoints N] [--require-form=BOOL] [--video URL_OR_ID] [--discover] [--announce] …",
+		Short: "Change an event's certificate policy, add streams, or turn discovery and announcements on or off",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withEvent(cmd.Context(), args[0], func(s *store.Store, e attendance.Event) error {
+				if of.changed(cmd.Flags()) {
+					who, err := a.staffName(staff) // owner mode is audited
+					if err != nil {
+						return err
+					}
+					if err := of.apply(cmd.Flags(), &e, time.Now()); err != nil {
+						return err
+					}
+					if err := s.SetOwnerMode(cmd.Context(), e, who); err != nil {
+						return err
+					}
+					printOwnerMode(a.stderr, e)
+				}
 				pf.apply(cmd.Flags(), &e.Policy)
 				if err := s.SetPolicy(cmd.Context(), e.ID, e.Policy); err != nil {
 					return err
@@ -141,7 +164,9 @@ func (a *app) eventSetCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringSliceVar(&videos, "video", nil, "add a YouTube video id or URL; repeat for several")
+	cmd.Flags().StringVar(&staff, "staff", "", "who changes it, for the audit log (default $USER)")
 	pf.bind(cmd.Flags())
+	of.bind(cmd.Flags())
 	return cmd
 }
 
@@ -206,6 +231,12 @@ func (a *app) eventShowCommand() *cobra.Command {
 					return err
 				}
 				printChatNotices(a.stdout, sum)
+				printOwnerMode(a.stdout, e)
+				anns, err := s.Announcements(cmd.Context(), e.ID)
+				if err != nil {
+					return err
+				}
+				printAnnouncements(a.stdout, anns, e.Location())
 				return nil
 			})
 		},

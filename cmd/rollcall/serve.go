@@ -11,8 +11,12 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/oauth2"
 
+	"github.com/seameo/rollcall/attendance/store"
 	"github.com/seameo/rollcall/collector"
 )
+
+// The store is what owner mode needs.
+var _ collector.OwnerStore = (*store.Store)(nil)
 
 // youtubeFlags are the flags that reach YouTube, shared by serve and auth.
 type youtubeFlags struct {
@@ -238,8 +242,12 @@ once every tracked stream has ended and its chat is drained.`,
 				defer streamer.Close()
 				chats = streamer
 			}
+			var owner collector.OwnerSource // discovery and announcements need the owner's token
+			if yf.oauthTokenFile != "" {
+				owner = yt
+			}
 			d.collector, err = collector.New(collector.Config{QuotaProject: label, QuotaDaily: yf.quotaDaily, MissSpacing: yf.missInterval, Streamer: chats,
-				EventDuration: yf.eventDuration}, yt, st, metrics, a.log)
+				EventDuration: yf.eventDuration, Owner: owner}, yt, st, metrics, a.log)
 			if err != nil {
 				return err
 			}

@@ -11,7 +11,7 @@ import (
 
 // streamCommand groups what staff do to one stream of an event by hand.
 func (a *app) streamCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "stream", Short: "Act on one stream of an event by hand: re-arm its chat, or finish following it"}
+	cmd := &cobra.Command{Use: "stream", Short: "Act on one stream of an event by hand: re-arm its chat, finish following it, or drop a discovered one"}
 	var event, video, staff string
 	rearm := &cobra.Command{
 		Use:   "rearm --event SLUG --video ID",
@@ -73,6 +73,37 @@ was stored stays. rollcall stream rearm follows it again.`,
 	finish.Flags().StringVar(&staff, "staff", "", "who decides (default $USER)")
 	finish.Flags().StringVar(&why, "why", "", "why (kept in the audit log)")
 	_ = finish.MarkFlagRequired("video")
-	cmd.AddCommand(rearm, finish)
+	var dropWhy string
+	drop := &cobra.Command{
+		Use:   "drop --event SLUG --video ID --why TEXT",
+		Short: "Stop following a stream rollcall discovered (or any stream) and never discover it again (audited)",
+		Long: `drop ends the following of one stream, as finish does, and keeps it out of
+broadcast discovery for good: a broadcast of the channel that is not part of
+the event (a rehearsal, another programme in the window). Announcements still
+queued for it are not posted. What was stored stays.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			id, err := attendance.ParseVideoRef(video)
+			if err != nil {
+				return usagef("--video %q: %v", video, err)
+			}
+			if dropWhy == "" {
+				return usagef("--why: say why the stream is dropped (it is kept in the audit log)")
+			}
+			return a.asStaff(cmd.Context(), staff, event, func(s *store.Store, e attendance.Event, who string) error {
+				if err := s.DropStream(cmd.Context(), e.ID, id, who, dropWhy); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "stream %s dropped\n", id)
+				return nil
+			})
+		},
+	}
+	eventFlag(drop, &event)
+	drop.Flags().StringVar(&video, "video", "", "the video id or URL (required)")
+	drop.Flags().StringVar(&staff, "staff", "", "who decides (default $USER)")
+	drop.Flags().StringVar(&dropWhy, "why", "", "why (kept in the audit log)")
+	_ = drop.MarkFlagRequired("video")
+	cmd.AddCommand(rearm, finish, drop)
 	return cmd
 }
