@@ -48,6 +48,7 @@ type Store struct {
 	now    func() time.Time
 	// noMigrate leaves the schema as it is (WithoutMigration).
 	noMigrate bool
+	maxConns  int // WithMaxConns; 0: the engine's default
 }
 
 // Option configures Open.
@@ -55,6 +56,13 @@ type Option func(*Store)
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+// WithMaxConns bounds the connections open at once (default 8 for SQLite,
+// 16 for PostgreSQL). Tests that run the collector in a synctest bubble use
+// 1: SQLite's busy handler sleeps while a lock is held, and the bubble's
+// clock cannot move while another goroutine waits on a mutex the sleeper
+// holds.
+func WithMaxConns(n int) Option { return func(s *Store) { s.maxConns = n } }
 
 // WithClock sets the clock used for created/updated times (default time.Now).
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
@@ -147,6 +155,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		db.SetMaxOpenConns(16)
 		db.SetMaxIdleConns(8)
 		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	if s.maxConns > 0 {
+		db.SetMaxOpenConns(s.maxConns)
 	}
 	s.db = db
 	if err := db.PingContext(ctx); err != nil {
