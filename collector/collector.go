@@ -77,8 +77,8 @@ type Collector struct {
 	discoverer    *Discoverer // nil unless the store is an OwnerStore
 	announcer     *Announcer
 	nextDiscovery time.Time
-	finished    bool
-	done        chan struct{}
+	finished      bool
+	done          chan struct{}
 }
 
 // New returns a collector. metrics may be nil; logger may be nil.

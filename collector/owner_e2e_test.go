@@ -255,4 +255,3 @@ func mustZone(t *testing.T, name string) *time.Location {
 	}
 	return loc
 }
-
