@@ -73,7 +73,7 @@ const DefaultAnnouncementTemplate = "Checkpoint: type the word {{word}} in the c
 var placeholder = regexp.MustCompile(`\{\{\s*([a-z]*)\s*\}\}`)
 
 // ExpandAnnouncement fills a template with a checkpoint: {{word}}, {{minutes}}
-// (the window's length, rounded up) and {{number}}. The text must hold 1 to
+// (the window's length in whole minutes, at least 1) and {{number}}. The text must hold 1 to
 // 200 characters after expansion.
 func ExpandAnnouncement(tmpl string, cp Checkpoint) (string, error) {
 	if strings.TrimSpace(tmpl) == "" {
@@ -85,7 +85,7 @@ func ExpandAnnouncement(tmpl string, cp Checkpoint) (string, error) {
 		case "word":
 			return cp.Word
 		case "minutes":
-			return strconv.Itoa(int(math.Ceil(cp.ClosesAt.Sub(cp.OpensAt).Minutes())))
+			return strconv.Itoa(max(int(math.Round(cp.ClosesAt.Sub(cp.OpensAt).Minutes())), 1))
 		case "number":
 			return strconv.Itoa(cp.Number)
 		}

@@ -8,7 +8,7 @@ import (
 
 func TestExpandAnnouncement(t *testing.T) {
 	t0 := time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC)
-	cp := Checkpoint{Number: 2, Word: "MANGO", OpensAt: t0, ClosesAt: t0.Add(9*time.Minute + time.Second)}
+	cp := Checkpoint{Number: 2, Word: "MANGO", OpensAt: t0, ClosesAt: t0.Add(10*time.Minute + time.Second)}
 	tests := []struct {
 		name, tmpl, want, err string
 	}{
