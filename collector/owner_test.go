@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -381,6 +382,31 @@ func TestAnnounceAfterACrashMidPost(t *testing.T) {
 		anns := e.announcements(t)
 		if n := e.fake.Calls(fakeyoutube.MethodChatInsert); n != 1 || anns[0].State != attendance.AnnouncePosted || anns[0].Attempts != 2 {
 			t.Errorf("insert calls = %d, announcements = %+v", n, anns)
+		}
+	})
+}
+
+// TestDiscoverRefusedWithoutOAuth: serve with an API key lists nothing for
+// a discovering event and says why, once, naming no person.
+func TestDiscoverRefusedWithoutOAuth(t *testing.T) {
+	inBubble(t, t0, func(t *testing.T) {
+		env := newOwnerEnv(t, storetest.Engine{Name: "sqlite", DSN: storetest.SQLiteDSN})
+		from, to := attendance.DayWindow(t0, time.UTC)
+		if _, err := env.store.CreateEvent(context.Background(), attendance.Event{Slug: "disc", Title: "Disc", Policy: attendance.DefaultPolicy(),
+			Discovery: attendance.Discovery{On: true, From: from, To: to}}); err != nil {
+			t.Fatal(err)
+		}
+		var buf strings.Builder
+		q, _ := NewQuota(env.store, "key", 10000, 1000, SystemClock{}, nil)
+		d := NewDiscoverer(nil, env.store, q, SystemClock{}, slog.New(slog.NewTextHandler(&lockedWriter{w: &buf}, nil)))
+		for range 3 {
+			time.Sleep(d.Step(context.Background()).Sub(time.Now()))
+		}
+		if n := strings.Count(buf.String(), "broadcast discovery needs the channel owner's oauth token"); n != 1 {
+			t.Errorf("refusal logged %d times:\n%s", n, buf.String())
+		}
+		if n := env.fake.Calls(fakeyoutube.MethodBroadcastsList); n != 0 {
+			t.Errorf("liveBroadcasts.list calls = %d", n)
 		}
 	})
 }
