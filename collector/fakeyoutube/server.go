@@ -61,6 +61,10 @@
 //     Audience.Moderation scripts them.
 //   - Fault injects Google's error bodies, dropped connections, cut and
 //     invalid bodies, huge bodies and odd polling intervals on demand.
+//   - The channel owner's calls (liveBroadcasts.list, liveChatMessages.insert,
+//     channels.list mine=true), a broadcast that restarts under a new video
+//     id and a leaked foreign broadcast: owner.go lists each behaviour and
+//     its source.
 package fakeyoutube
 
 import (
