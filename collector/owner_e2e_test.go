@@ -80,8 +80,10 @@ func discoverAndAnnounce(t *testing.T, e storetest.Engine, t0 time.Time) {
 		env.fake.AddVideo(fakeyoutube.Video{ID: id, Title: title, ChannelID: channel, ScheduledStart: at(start),
 			ScheduledEnd: at(end), ActualStart: at(start), ActualEnd: at(end)})
 	}
-	add(vidA, "Policy Dialogue 2026 — opening", "UCowner", 10*time.Minute, 2*time.Hour)
-	add(vidB, "Policy Dialogue 2026 — panels", "UCowner", 90*time.Minute, 150*time.Minute)
+	// A 4-hour event: A from 0:10 (restarting as A2 at 0:50) to 3:00, B
+	// from 1:30 to 4:10; the daemon runs until 4:40.
+	add(vidA, "Policy Dialogue 2026 — opening", "UCowner", 10*time.Minute, 3*time.Hour)
+	add(vidB, "Policy Dialogue 2026 — panels", "UCowner", 90*time.Minute, 250*time.Minute)
 	add(vidRehearsal, "Rehearsal", "UCowner", 20*time.Minute, 40*time.Minute)
 	add(vidForeign, "Policy Dialogue 2026 (mirror)", "UCother", 30*time.Minute, 2*time.Hour)
 	env.fake.LeakBroadcast(vidForeign)
@@ -141,7 +143,8 @@ func discoverAndAnnounce(t *testing.T, e storetest.Engine, t0 time.Time) {
 		t.Fatal(err)
 	}
 	stop := runCollector(t, c)
-	time.Sleep(at(160 * time.Minute).Sub(time.Now()))
+	end := 280 * time.Minute
+	time.Sleep(at(end).Sub(time.Now()))
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +245,7 @@ func discoverAndAnnounce(t *testing.T, e storetest.Engine, t0 time.Time) {
 		t.Errorf("ledger %d units, fake %d", ledger, fake)
 	}
 	t.Logf("units over %v: liveBroadcasts.list %d calls × 5 = %d, liveChatMessages.insert %d × 20 = %d, channels.list %d × 1, all calls %d units",
-		160*time.Minute, env.fake.Calls(fakeyoutube.MethodBroadcastsList), 5*env.fake.Calls(fakeyoutube.MethodBroadcastsList),
+		end, env.fake.Calls(fakeyoutube.MethodBroadcastsList), 5*env.fake.Calls(fakeyoutube.MethodBroadcastsList),
 		env.fake.Calls(fakeyoutube.MethodChatInsert), 20*env.fake.Calls(fakeyoutube.MethodChatInsert),
 		env.fake.Calls(fakeyoutube.MethodChannelsList), env.fake.QuotaUsed())
 }
