@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/oauth2"
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/store"
@@ -23,6 +24,13 @@ import (
 // demoVideoID is the fake stream's video id (11 characters, like YouTube's).
 const demoVideoID = "demoVideo01"
 
+// demoOwnerToken and demoOwnerChannel are the fake channel owner's OAuth
+// access token and channel: the demo runs in owner mode.
+const (
+	demoOwnerToken   = "ya29.demo-owner"
+	demoOwnerChannel = "UCrollcallDemoChannel0001"
+)
+
 // demoAdmin is the staff account demo creates, with a random password.
 const demoAdmin = "admin@demo.invalid"
 
@@ -32,6 +40,7 @@ func (a *app) demoCommand() *cobra.Command {
 		speed      float64
 		people     int
 		chatSource string
+		owner      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "demo [--listen :8080] [--speed N]",
@@ -43,6 +52,12 @@ typing their attendance codes in every form people do, checkpoint answers,
 greetings in Thai, Khmer, Lao, Burmese and Vietnamese, lurkers and floods.
 The daemon records it all in a SQLite file in a temporary folder (or --db),
 serves /metrics, /healthz and /readyz on --listen, and prints live figures.
+
+It runs in owner mode, with the fake channel owner's OAuth token: the event
+finds its stream among the channel's broadcasts (liveBroadcasts.list)
+instead of a pasted video id, and each checkpoint is announced in the chat
+(liveChatMessages.insert) when it opens. --owner=false reads with an API key
+and the video id given, as an event without the owner's token does.
 
 When the event is over it keeps serving until Ctrl-C, or exits with
 --until-ended.`,
@@ -70,11 +85,16 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			}
 			defer closeStore()
 
-			script, ev, err := seedDemo(ctx, st, clock.Now(), people)
+			script, ev, err := seedDemo(ctx, st, clock.Now(), people, owner)
 			if err != nil {
 				return err
 			}
-			fake := fakeyoutube.New(clock, fakeyoutube.Options{})
+			fopts := fakeyoutube.Options{}
+			if owner {
+				fopts = fakeyoutube.Options{AccessToken: demoOwnerToken, OwnerChannelID: demoOwnerChannel}
+				script.ChannelID = demoOwnerChannel
+			}
+			fake := fakeyoutube.New(clock, fopts)
 			scripted, err := fake.AddEvent(script)
 			if err != nil {
 				return err
@@ -102,14 +122,25 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			if err != nil {
 				return err
 			}
-			yt, err := collector.NewYouTube(ctx, collector.YouTubeConfig{APIKey: "demo", Endpoint: "http://" + fln.Addr().String() + "/", Metrics: metrics})
+			ycfg := collector.YouTubeConfig{APIKey: "demo", Endpoint: "http://" + fln.Addr().String() + "/", Metrics: metrics}
+			scfg := collector.StreamConfig{Endpoint: gln.Addr().String(), Insecure: true, APIKey: "demo", Metrics: metrics}
+			if owner {
+				tokens := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: demoOwnerToken})
+				ycfg.APIKey, ycfg.TokenSource = "", tokens
+				scfg.APIKey, scfg.TokenSource = "", tokens
+			}
+			yt, err := collector.NewYouTube(ctx, ycfg)
 			if err != nil {
 				return err
+			}
+			var ownerSide collector.OwnerSource
+			if owner {
+				ownerSide = yt
 			}
 			var streamer collector.ChatStreamer
 			switch chatSource {
 			case "stream":
-				s, err := collector.NewStreamSource(ctx, collector.StreamConfig{Endpoint: gln.Addr().String(), Insecure: true, APIKey: "demo", Metrics: metrics})
+				s, err := collector.NewStreamSource(ctx, scfg)
 				if err != nil {
 					return err
 				}
@@ -120,7 +151,7 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 				return usagef("--chat-source %q: expected stream or poll", chatSource)
 			}
 			d.collector, err = collector.New(collector.Config{QuotaProject: "demo", QuotaDaily: 10000, EventDuration: script.Length, Clock: clock,
-				Streamer: streamer}, yt, st, metrics, a.log)
+				Streamer: streamer, Owner: ownerSide}, yt, st, metrics, a.log)
 			if err != nil {
 				return err
 			}
@@ -144,6 +175,7 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 	d.bindFlags(f)
 	f.Float64Var(&speed, "speed", 40, "how many times faster than real time the event plays (40: two hours in three minutes)")
 	f.IntVar(&people, "registrations", 400, "how many people register for the sample event")
+	f.BoolVar(&owner, "owner", true, "owner mode: the fake channel owner's OAuth token, the stream discovered and checkpoints announced in the chat; false: an API key and the video id given")
 	f.StringVar(&chatSource, "chat-source", "stream", "how the demo reads chat from the fake: stream (streamList over gRPC, as against YouTube) or poll (liveChatMessages.list)")
 	return cmd
 }
@@ -191,12 +223,21 @@ var demoCountries = []string{"Thailand", "Cambodia", "Lao PDR", "Myanmar", "Viet
 
 // seedDemo creates the sample event and its registrations, and returns the
 // fake YouTube's script in which most registrants type their codes.
-func seedDemo(ctx context.Context, st *store.Store, now time.Time, people int) (fakeyoutube.EventScript, attendance.Event, error) {
+func seedDemo(ctx context.Context, st *store.Store, now time.Time, people int, owner bool) (fakeyoutube.EventScript, attendance.Event, error) {
 	rng := rand.New(rand.NewPCG(2026, 11))
-	ev, err := st.CreateEvent(ctx, attendance.Event{
+	e := attendance.Event{
 		Slug: "demo-" + now.Format("20060102-150405"), Title: "SEAMEO Policy Dialogue: Futures of Higher Education and Open Learning",
 		TimeZone: "Asia/Bangkok", Policy: attendance.DefaultPolicy(), VideoIDs: []string{demoVideoID},
-	})
+	}
+	if owner {
+		// The stream is found among the owner's broadcasts, scheduled
+		// today in Bangkok, and the checkpoints are announced in its chat.
+		e.VideoIDs = nil
+		from, to := attendance.DayWindow(now.Add(2*time.Minute), e.Location())
+		e.Discovery = attendance.Discovery{On: true, Match: "^SEAMEO Policy Dialogue", From: from, To: to}
+		e.Announce = true
+	}
+	ev, err := st.CreateEvent(ctx, e)
 	if err != nil {
 		return fakeyoutube.EventScript{}, ev, err
 	}

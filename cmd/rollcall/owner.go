@@ -126,7 +126,7 @@ func printAnnouncements(w io.Writer, anns []attendance.Announcement, loc *time.L
 	if len(anns) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "announcements:")
+	fmt.Fprintln(w, "checkpoint announcements:")
 	for _, a := range anns {
 		line := fmt.Sprintf("  checkpoint %d  %s  %s", a.CheckpointNumber, a.VideoID, a.State)
 		if !a.AttemptedAt.IsZero() {
