@@ -190,7 +190,11 @@ type announcementRow struct {
 	ClosesAt     int64  `db:"closes_at"`
 }
 
-const announcementColumns = `a.id, a.event_id, a.checkpoint_id, c.number, a.stream_id, s.video_id, a.chat_id, a.text, a.state,
+// announcementColumns name the stream's current chat: a broadcast whose
+// activeLiveChatId changed after the announcement was queued gets it in
+// its new chat.
+const announcementColumns = `a.id, a.event_id, a.checkpoint_id, c.number, a.stream_id, s.video_id,
+	CASE WHEN s.chat_id <> '' THEN s.chat_id ELSE a.chat_id END AS chat_id, a.text, a.state,
 	a.reply, a.attempts, a.message_id, a.attempted_at, c.closes_at`
 
 const announcementJoins = ` FROM announcements a JOIN checkpoints c ON c.id = a.checkpoint_id JOIN streams s ON s.id = a.stream_id`
