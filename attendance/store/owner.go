@@ -214,6 +214,15 @@ func (r announcementRow) announcement() attendance.Announcement {
 // nothing may be posted now.
 func (s *Store) ClaimAnnouncement(ctx context.Context, now time.Time, spacing time.Duration) (a attendance.Announcement, ok bool, err error) {
 	t := us(now)
+	// Most rounds have nothing to post: a read, not a write transaction.
+	var waiting int
+	if err := s.db.GetContext(ctx, &waiting, s.db.Rebind(`SELECT COUNT(*) FROM announcements WHERE state IN (?, ?)`),
+		attendance.AnnouncePending, attendance.AnnouncePosting); err != nil {
+		return attendance.Announcement{}, false, fmt.Errorf("store: claim announcement: %w", err)
+	}
+	if waiting == 0 {
+		return attendance.Announcement{}, false, nil
+	}
 	err = s.tx(ctx, func(tx *sqlx.Tx) error {
 		for {
 			var r announcementRow
