@@ -51,6 +51,15 @@ type GapFigures struct {
 	Reason  string    `json:"reason"`
 }
 
+// AnnouncementFigures is a checkpoint announcement that failed: staff
+// announce that checkpoint by hand. Reply is YouTube's answer (no person
+// in it; the text, which holds the word, is not shown).
+type AnnouncementFigures struct {
+	Checkpoint int    `json:"checkpoint"`
+	VideoID    string `json:"video_id"`
+	Reply      string `json:"reply"`
+}
+
 // MembersOnlyFigures says a stream's chat was members-only during a
 // checkpoint: non-members could not answer. To is zero while it is on.
 type MembersOnlyFigures struct {
@@ -111,6 +120,9 @@ type Snapshot struct {
 	Checkpoints  []CheckpointFigures  `json:"checkpoints"`
 	Gaps         []GapFigures         `json:"gaps"`
 	MembersOnly  []MembersOnlyFigures `json:"members_only"`
+	// FailedAnnouncements are the checkpoint announcements rollcall could
+	// not post (owner mode).
+	FailedAnnouncements []AnnouncementFigures `json:"failed_announcements"`
 	CheckIns     []CheckInFigures     `json:"check_ins,omitempty"`
 	Quota        QuotaFigures         `json:"quota"`
 	Health       HealthFigures        `json:"health"`
@@ -192,6 +204,7 @@ type liveEntry struct {
 	chatters    int64
 	gaps        []GapFigures
 	membersOnly []MembersOnlyFigures
+	failed      []AnnouncementFigures
 }
 
 // slowFigures is how long the costly, slowly changing figures are reused.
@@ -273,7 +286,7 @@ func (s *Server) computeAndStore(ctx context.Context, ev attendance.Event, e *li
 func (s *Server) computeSnapshot(ctx context.Context, ev attendance.Event, e *liveEntry, now time.Time) (*Snapshot, error) {
 	sn := &Snapshot{At: now.UTC(), Countries: []CountryRow{}, ViewerSeries: []Point{}, ChatSeries: []Point{},
 		Streams: []StreamFigures{}, Checkpoints: []CheckpointFigures{}, CheckIns: []CheckInFigures{},
-		Gaps: []GapFigures{}, MembersOnly: []MembersOnlyFigures{}}
+		Gaps: []GapFigures{}, MembersOnly: []MembersOnlyFigures{}, FailedAnnouncements: []AnnouncementFigures{}}
 	streams, err := s.st.LiveStreams(ctx, ev.ID)
 	if err != nil {
 		return nil, err
@@ -341,6 +354,16 @@ func (s *Server) computeSnapshot(ctx context.Context, ev attendance.Event, e *li
 		if err != nil {
 			return nil, err
 		}
+		anns, err := s.st.Announcements(ctx, ev.ID)
+		if err != nil {
+			return nil, err
+		}
+		af := []AnnouncementFigures{}
+		for _, a := range anns {
+			if a.State == attendance.AnnounceFailed {
+				af = append(af, AnnouncementFigures{Checkpoint: a.CheckpointNumber, VideoID: a.VideoID, Reply: a.Reply})
+			}
+		}
 		gf := make([]GapFigures, len(gaps))
 		for i, g := range gaps {
 			gf[i] = GapFigures{VideoID: g.VideoID, From: g.From.UTC(), To: g.To.UTC(), Reason: g.Reason}
@@ -350,10 +373,10 @@ func (s *Server) computeSnapshot(ctx context.Context, ev attendance.Event, e *li
 			mf[i] = MembersOnlyFigures{Checkpoint: n.Checkpoint, VideoID: n.VideoID, From: n.From.UTC(), To: n.To.UTC()}
 		}
 		e.countries, e.chatters, e.slowAt, e.slowGen = rows, chatters, now, gen
-		e.gaps, e.membersOnly = gf, mf
+		e.gaps, e.membersOnly, e.failed = gf, mf, af
 	}
 	sn.Countries = e.countries
-	sn.Gaps, sn.MembersOnly = e.gaps, e.membersOnly
+	sn.Gaps, sn.MembersOnly, sn.FailedAnnouncements = e.gaps, e.membersOnly, e.failed
 	if len(streams) > 1 {
 		sn.Chatters = e.chatters
 	} else {

@@ -55,3 +55,46 @@ func TestLivePageChatNotices(t *testing.T) {
 		t.Fatalf("live.json notices %+v", sn)
 	}
 }
+
+// TestLivePageShowsFailedAnnouncements: a checkpoint announcement rollcall
+// could not post (owner mode) is shown on the live page and in its JSON,
+// with YouTube's answer and never the text (it holds the word).
+func TestLivePageShowsFailedAnnouncements(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	now := h.clock.Now()
+	streams, _ := h.st.Streams(ctx, h.ev.ID)
+	if err := h.st.RecordStreamSample(ctx, streams[0].ID, attendance.StreamSample{At: now, State: attendance.StreamLive, ChatID: "chat1"}); err != nil {
+		t.Fatal(err)
+	}
+	ev := h.ev
+	ev.Announce = true
+	if err := h.st.SetOwnerMode(ctx, ev, "tester"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.st.AddCheckpoint(ctx, h.ev.ID, "durian", now.Add(-time.Minute), now.Add(9*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.st.QueueAnnouncements(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	a, ok, err := h.st.ClaimAnnouncement(ctx, now, time.Minute)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if err := h.st.FinishAnnouncement(ctx, a, attendance.AnnounceFailed, "youtube: liveChatMessages.insert: 403 forbidden", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, body := h.get(h.signIn(viewerEmail), "/events/dialogue")
+	want := "The announcement of checkpoint 1 in the chat of " + streams[0].VideoID + " failed (youtube: liveChatMessages.insert: 403 forbidden)"
+	if !strings.Contains(body, want) || strings.Contains(body, "durian") {
+		t.Errorf("live page lacks the failed announcement (or shows the word to a viewer):\n%s", body)
+	}
+	_, js := h.get(h.signIn(viewerEmail), "/events/dialogue/live.json")
+	var sn struct {
+		Failed []AnnouncementFigures `json:"failed_announcements"`
+	}
+	if err := json.Unmarshal([]byte(js), &sn); err != nil || len(sn.Failed) != 1 || sn.Failed[0].Checkpoint != 1 {
+		t.Errorf("live.json failed announcements %+v %v", sn, err)
+	}
+}

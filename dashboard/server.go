@@ -51,6 +51,9 @@ type LiveStore interface {
 	// chat was members-only.
 	Gaps(ctx context.Context, eventID int64) ([]attendance.Gap, error)
 	MembersOnlyNotices(ctx context.Context, eventID int64) ([]attendance.MembersOnlyNotice, error)
+	// Announcements are the event's checkpoint announcements (owner mode):
+	// the failed ones are shown.
+	Announcements(ctx context.Context, eventID int64) ([]attendance.Announcement, error)
 }
 
 // CheckpointStore opens and closes checkpoints (the live page's admin
