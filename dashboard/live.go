@@ -123,9 +123,9 @@ type Snapshot struct {
 	// FailedAnnouncements are the checkpoint announcements rollcall could
 	// not post (owner mode).
 	FailedAnnouncements []AnnouncementFigures `json:"failed_announcements"`
-	CheckIns     []CheckInFigures     `json:"check_ins,omitempty"`
-	Quota        QuotaFigures         `json:"quota"`
-	Health       HealthFigures        `json:"health"`
+	CheckIns            []CheckInFigures      `json:"check_ins,omitempty"`
+	Quota               QuotaFigures          `json:"quota"`
+	Health              HealthFigures         `json:"health"`
 
 	// Prepared once per computation and shared by every viewer.
 	viewer                *Snapshot
