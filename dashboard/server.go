@@ -160,8 +160,10 @@ type Config struct {
 	SignInPerMinute int
 	TrustedProxies  []netip.Prefix
 	// MaxConcurrentSignIns bounds the password checks that run at once,
-	// each Argon2id over 19 MiB (default GOMAXPROCS); a sign-in that finds
-	// them all taken for half a second is answered 429.
+	// each Argon2id over 19 MiB (default GOMAXPROCS, at most 4: a large
+	// machine needs no more to sign staff in, and 4 checks stay under
+	// 100 MiB); a sign-in that finds them all taken for half a second is
+	// answered 429.
 	MaxConcurrentSignIns int
 	// Registerer takes the dashboard's own metrics (the sign-in throttle's
 	// counter); nil registers nothing.
@@ -173,6 +175,9 @@ type Config struct {
 	// MaxUpload is the largest upload accepted (default 32 MiB).
 	MaxUpload int64
 }
+
+// maxDefaultSignIns caps the default of MaxConcurrentSignIns.
+const maxDefaultSignIns = 4
 
 func (c *Config) defaults() {
 	if c.Logger == nil {
@@ -200,7 +205,7 @@ func (c *Config) defaults() {
 		c.SignInPerMinute = 20
 	}
 	if c.MaxConcurrentSignIns <= 0 {
-		c.MaxConcurrentSignIns = runtime.GOMAXPROCS(0)
+		c.MaxConcurrentSignIns = min(runtime.GOMAXPROCS(0), maxDefaultSignIns)
 	}
 	if c.MaxStreamLife <= 0 {
 		c.MaxStreamLife = time.Hour

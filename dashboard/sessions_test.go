@@ -71,11 +71,20 @@ func TestLiveStreamEndsWithItsSession(t *testing.T) {
 		signedOut bool
 	}{
 		{name: "signed out elsewhere", within: 10 * time.Second, signedOut: true,
-			act: func(ctx context.Context, st *store.Store) error { _, err := st.EndStaffSessions(ctx, email, "ops"); return err }},
+			act: func(ctx context.Context, st *store.Store) error {
+				_, err := st.EndStaffSessions(ctx, email, "ops")
+				return err
+			}},
 		{name: "disabled", within: 10 * time.Second, signedOut: true,
-			act: func(ctx context.Context, st *store.Store) error { _, _, err := st.DisableStaffUser(ctx, email, "ops"); return err }},
+			act: func(ctx context.Context, st *store.Store) error {
+				_, _, err := st.DisableStaffUser(ctx, email, "ops")
+				return err
+			}},
 		{name: "removed", within: 10 * time.Second, signedOut: true,
-			act: func(ctx context.Context, st *store.Store) error { _, err := st.RemoveStaffUser(ctx, email, "ops"); return err }},
+			act: func(ctx context.Context, st *store.Store) error {
+				_, err := st.RemoveStaffUser(ctx, email, "ops")
+				return err
+			}},
 		{name: "password reset", within: 10 * time.Second, signedOut: true,
 			act: func(ctx context.Context, st *store.Store) error {
 				_, err := CreateStaffUser(ctx, st, email, attendance.StaffAdmin, "a brand new password")
