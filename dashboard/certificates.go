@@ -81,7 +81,7 @@ func (s *Server) issueCertificates(w http.ResponseWriter, r *http.Request, ss *s
 	}
 	s.forget(ev.ID)
 	msg := fmt.Sprintf("issued %d, already issued %d", res.Issued, res.AlreadyIssued)
-	http.Redirect(w, r, "/events/"+ev.Slug+"/certificates?msg="+urlQuery(msg), http.StatusSeeOther)
+	s.redirectWithFlash(w, r, "/events/"+ev.Slug+"/certificates", msg)
 }
 
 // previewCertificate answers a PNG of a certificate type's template, drawn

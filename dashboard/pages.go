@@ -206,7 +206,7 @@ func (s *Server) livePage(w http.ResponseWriter, r *http.Request, ss *session) {
 	if !ss.admin() {
 		sn = sn.forViewer()
 	}
-	s.render(w, r, http.StatusOK, "live", ss, liveData{eventPage: eventPage{ev}, Snap: sn, Admin: ss.admin(), Msg: r.URL.Query().Get("msg")})
+	s.render(w, r, http.StatusOK, "live", ss, liveData{eventPage: eventPage{ev}, Snap: sn, Admin: ss.admin(), Msg: s.flash(w, r)})
 }
 
 // forget drops an event's cached snapshot after a change staff made.
@@ -240,7 +240,7 @@ func (s *Server) openCheckpoint(w http.ResponseWriter, r *http.Request, ss *sess
 		return
 	}
 	s.forget(ev.ID)
-	http.Redirect(w, r, fmt.Sprintf("/events/%s?msg=checkpoint+%d+open", ev.Slug, cp.Number), http.StatusSeeOther)
+	s.redirectWithFlash(w, r, "/events/"+ev.Slug, fmt.Sprintf("checkpoint %d open", cp.Number))
 }
 
 func (s *Server) closeCheckpoint(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -263,7 +263,7 @@ func (s *Server) closeCheckpoint(w http.ResponseWriter, r *http.Request, ss *ses
 		return
 	}
 	s.forget(ev.ID)
-	http.Redirect(w, r, fmt.Sprintf("/events/%s?msg=checkpoint+%d+closed", ev.Slug, n), http.StatusSeeOther)
+	s.redirectWithFlash(w, r, "/events/"+ev.Slug, fmt.Sprintf("checkpoint %d closed", n))
 }
 
 // --- registrations ---
@@ -283,7 +283,7 @@ func (s *Server) registrationsPage(w http.ResponseWriter, r *http.Request, ss *s
 		s.fail(w, r, err)
 		return
 	}
-	d := registrationsData{eventPage: eventPage{ev}, Query: strings.TrimSpace(r.URL.Query().Get("q")), Summary: r.URL.Query().Get("msg")}
+	d := registrationsData{eventPage: eventPage{ev}, Query: strings.TrimSpace(r.URL.Query().Get("q")), Summary: s.flash(w, r)}
 	s.renderRegistrations(w, r, ss, http.StatusOK, d)
 }
 
@@ -338,7 +338,7 @@ func (s *Server) importRegistrations(w http.ResponseWriter, r *http.Request, ss 
 		return
 	}
 	s.forget(ev.ID)
-	http.Redirect(w, r, "/events/"+ev.Slug+"/registrations?msg="+urlQuery(summary), http.StatusSeeOther)
+	s.redirectWithFlash(w, r, "/events/"+ev.Slug+"/registrations", summary)
 }
 
 type personData struct {
@@ -366,7 +366,7 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request, ss *session)
 		s.fail(w, r, err)
 		return
 	}
-	d := personData{eventPage: eventPage{ev}, Msg: r.URL.Query().Get("msg")}
+	d := personData{eventPage: eventPage{ev}, Msg: s.flash(w, r)}
 	if d.Decision, err = s.st.Decision(r.Context(), ev.ID, id); err != nil {
 		s.fail(w, r, err)
 		return
@@ -396,7 +396,7 @@ func (s *Server) linkPerson(w http.ResponseWriter, r *http.Request, ss *session)
 	}
 	// LinkManually writes the audit log itself (the contract), with ss.email.
 	s.forget(ev.ID)
-	http.Redirect(w, r, fmt.Sprintf("/events/%s/registrations/%d?msg=linked", ev.Slug, id), http.StatusSeeOther)
+	s.redirectWithFlash(w, r, fmt.Sprintf("/events/%s/registrations/%d", ev.Slug, id), "linked")
 }
 
 func (s *Server) overridePerson(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -420,7 +420,7 @@ func (s *Server) overridePerson(w http.ResponseWriter, r *http.Request, ss *sess
 		return
 	}
 	// AddOverride writes the audit log itself (the contract), with ss.email.
-	http.Redirect(w, r, fmt.Sprintf("/events/%s/registrations/%d?msg=override+saved", ev.Slug, id), http.StatusSeeOther)
+	s.redirectWithFlash(w, r, fmt.Sprintf("/events/%s/registrations/%d", ev.Slug, id), "override saved")
 }
 
 // --- forms ---
@@ -439,7 +439,7 @@ func (s *Server) formsPage(w http.ResponseWriter, r *http.Request, ss *session) 
 		s.fail(w, r, err)
 		return
 	}
-	s.renderForms(w, r, ss, http.StatusOK, formsData{eventPage: eventPage{ev}, Summary: r.URL.Query().Get("msg")})
+	s.renderForms(w, r, ss, http.StatusOK, formsData{eventPage: eventPage{ev}, Summary: s.flash(w, r)})
 }
 
 func (s *Server) renderForms(w http.ResponseWriter, r *http.Request, ss *session, status int, d formsData) {
@@ -484,7 +484,7 @@ func (s *Server) importForms(w http.ResponseWriter, r *http.Request, ss *session
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/events/"+ev.Slug+"/forms?msg="+urlQuery(summary), http.StatusSeeOther)
+	s.redirectWithFlash(w, r, "/events/"+ev.Slug+"/forms", summary)
 }
 
 // --- certificates and exports ---
@@ -574,7 +574,7 @@ func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *se
 		return
 	}
 	s.render(w, r, http.StatusOK, "certificates", ss, certificatesData{eventPage: eventPage{ev}, Figures: f, Admin: ss.admin(),
-		PDFs: s.cfg.RenderCertificates != nil, Previews: s.cfg.PreviewCertificate != nil, Msg: r.URL.Query().Get("msg")})
+		PDFs: s.cfg.RenderCertificates != nil, Previews: s.cfg.PreviewCertificate != nil, Msg: s.flash(w, r)})
 }
 
 func (s *Server) exportAttendance(w http.ResponseWriter, r *http.Request, ss *session) {

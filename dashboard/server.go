@@ -11,6 +11,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -89,7 +92,6 @@ type CertificateStore interface {
 // SessionStore signs staff in and keeps their sessions.
 type SessionStore interface {
 	StaffUserByEmail(ctx context.Context, email string) (attendance.StaffUser, error)
-	RecordSignInFailure(ctx context.Context, userID int64, maxFailures int, lockUntil time.Time) error
 	RecordSignInSuccess(ctx context.Context, userID int64) error
 	CreateStaffSession(ctx context.Context, ss attendance.StaffSession) error
 	StaffSessionUser(ctx context.Context, tokenHash string) (attendance.StaffSession, attendance.StaffUser, error)
@@ -190,12 +192,32 @@ type Config struct {
 	SnapshotTTL time.Duration
 	// IdleTimeout and AbsoluteTimeout bound sessions (default 12 h, 7 days).
 	IdleTimeout, AbsoluteTimeout time.Duration
-	// MaxSignInFailures failures lock an account for LockDuration (5, 15 min).
-	MaxSignInFailures int
-	LockDuration      time.Duration
+	// SignInPerMinute is how many sign-ins one client address may try a
+	// minute, in bursts of as many (default 20); TrustedProxies are the
+	// reverse proxies whose X-Forwarded-For names the client (as for
+	// /verify). Repeated failures of one address on one account back off
+	// on top of that; no account is ever locked for everyone.
+	SignInPerMinute int
+	TrustedProxies  []netip.Prefix
+	// MaxConcurrentSignIns bounds the password checks that run at once,
+	// each Argon2id over 19 MiB (default GOMAXPROCS, at most 4: a large
+	// machine needs no more to sign staff in, and 4 checks stay under
+	// 100 MiB); a sign-in that finds them all taken for half a second is
+	// answered 429.
+	MaxConcurrentSignIns int
+	// Registerer takes the dashboard's own metrics (the sign-in throttle's
+	// counter); nil registers nothing.
+	Registerer prometheus.Registerer
+	// MaxStreamLife ends a live page's event stream after this long
+	// (default 1 h); the browser's EventSource reconnects at once, through
+	// the session check.
+	MaxStreamLife time.Duration
 	// MaxUpload is the largest upload accepted (default 32 MiB).
 	MaxUpload int64
 }
+
+// maxDefaultSignIns caps the default of MaxConcurrentSignIns.
+const maxDefaultSignIns = 4
 
 func (c *Config) defaults() {
 	if c.Logger == nil {
@@ -219,11 +241,14 @@ func (c *Config) defaults() {
 	if c.AbsoluteTimeout == 0 {
 		c.AbsoluteTimeout = 7 * 24 * time.Hour
 	}
-	if c.MaxSignInFailures == 0 {
-		c.MaxSignInFailures = 5
+	if c.SignInPerMinute <= 0 {
+		c.SignInPerMinute = 20
 	}
-	if c.LockDuration == 0 {
-		c.LockDuration = 15 * time.Minute
+	if c.MaxConcurrentSignIns <= 0 {
+		c.MaxConcurrentSignIns = min(runtime.GOMAXPROCS(0), maxDefaultSignIns)
+	}
+	if c.MaxStreamLife <= 0 {
+		c.MaxStreamLife = time.Hour
 	}
 	if c.MaxUpload == 0 {
 		c.MaxUpload = 32 << 20
@@ -244,6 +269,7 @@ type Server struct {
 	events map[string]cachedEvent
 
 	sessions sessionCache
+	signIns  *signInGuard
 
 	done     chan struct{} // closed when Serve begins shutting down: SSE streams end
 	doneOnce sync.Once
@@ -253,6 +279,11 @@ type Server struct {
 func New(cfg Config, st Store) (*Server, error) {
 	cfg.defaults()
 	s := &Server{cfg: cfg, st: st, log: cfg.Logger, live: map[int64]*liveEntry{}, events: map[string]cachedEvent{}, done: make(chan struct{})}
+	guard, err := newSignInGuard(&s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.signIns = guard
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
@@ -272,9 +303,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.h,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// A whole request, body included, within readTimeout: a body
+		// trickled a byte at a time cannot hold a connection. Signed-in
+		// uploads get longer (staff), the live stream has no limit (it
+		// reads nothing); no WriteTimeout, since a download of an event's
+		// certificates may take minutes.
+		ReadTimeout: readTimeout,
+		IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -295,6 +332,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	return nil
 }
+
+// readTimeout bounds reading a request, body included; uploadReadTimeout
+// a signed-in staff member's upload (up to MaxUpload over a slow link).
+const (
+	readTimeout       = 30 * time.Second
+	uploadReadTimeout = 10 * time.Minute
+)
 
 // Run is Serve under the name the other components use.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error { return s.Serve(ctx, ln) }
@@ -347,7 +391,7 @@ func (s *Server) routes() {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-origin request refused", http.StatusForbidden)
 	}))
-	s.h = securityHeaders(cop.Handler(m))
+	s.h = securityHeaders(s.cfg.SecureCookies, cop.Handler(m))
 }
 
 // sameSite refuses a download that another site started: a link or an
@@ -374,10 +418,17 @@ func sameSite(h staffHandler) staffHandler {
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// securityHeaders sets the headers every response carries.
-func securityHeaders(next http.Handler) http.Handler {
+// hsts keeps browsers on https for a year once they have seen it.
+const hsts = "max-age=31536000"
+
+// securityHeaders sets the headers every response carries; served over TLS
+// (secure cookies), Strict-Transport-Security too.
+func securityHeaders(tls bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if tls {
+			h.Set("Strict-Transport-Security", hsts)
+		}
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
@@ -388,9 +439,20 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// staticHandler serves the embedded files, and 404 for a folder: nothing
+// lists what is there.
 func staticHandler(fsys fs.FS) http.Handler {
 	fh := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		if name == "" || strings.HasSuffix(name, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		if fi, err := fs.Stat(fsys, name); err != nil || fi.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		fh.ServeHTTP(w, r)
 	})

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,7 +51,7 @@ type daemon struct {
 	// issuer of certificates (--issuer-name).
 	issuerName string
 	// trustedProxies (--trusted-proxies) are the reverse proxies whose
-	// X-Forwarded-For the verification page's rate limit believes;
+	// X-Forwarded-For the rate limits of /verify and /signin believe;
 	// checkFlags parses them into proxies.
 	trustedProxies string
 	proxies        []netip.Prefix
@@ -60,6 +61,16 @@ type daemon struct {
 	// issuerKeyFile and issuerURL publish the Open Badges issuer profile
 	// with its public key at GET /issuer (needs --public-url).
 	issuerKeyFile, issuerURL string
+}
+
+// cookieWarning is the start-up warning of a dashboard served over https
+// (by its --public-url) whose session cookies would also travel over plain
+// http: without --secure-cookies there is no Secure flag and no HSTS.
+func (d *daemon) cookieWarning() string {
+	if d.secureCookies || !strings.HasPrefix(strings.ToLower(strings.TrimSpace(d.publicURL)), "https://") {
+		return ""
+	}
+	return "--public-url is https but --secure-cookies is off: session cookies are not marked Secure and no Strict-Transport-Security is sent; set --secure-cookies (ROLLCALL_SECURE_COOKIES=true)"
 }
 
 // retentionSweep is how often chat text past --retain-chat-text is blanked.
@@ -76,7 +87,7 @@ func (d *daemon) bindFlags(cmd interface {
 	cmd.StringVar(&d.metricsToken, "metrics-token", "", "require this bearer token on /metrics (secret: prefer ROLLCALL_METRICS_TOKEN_FILE)")
 	cmd.BoolVar(&d.secureCookies, "secure-cookies", false, "mark cookies Secure and use the __Host- session cookie: set it when served over TLS (directly or behind a proxy)")
 	cmd.DurationVar(&d.retainChatText, "retain-chat-text", 720*time.Hour, "blank chat text and display names older than this (links and checkpoint hits stay)")
-	cmd.StringVar(&d.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of the reverse proxies in front of the dashboard, whose X-Forwarded-For names the client for the /verify rate limit (e.g. 10.0.0.0/8)")
+	cmd.StringVar(&d.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of the reverse proxies in front of the dashboard, whose X-Forwarded-For names the client for the /verify and /signin rate limits (e.g. 10.0.0.0/8)")
 	cmd.StringVar(&d.issuerName, "issuer-name", "", "the organisation that issues the certificates, named on the public /verify/{id} page")
 	cmd.StringVar(&d.publicURL, "public-url", "", "public base URL of the dashboard, which certificate QR codes point to (URL/verify/ID); turns on the dashboard's certificate PDFs")
 	cmd.StringVar(&d.fontDir, "font-dir", "", "folder with the Noto fonts for certificates (default: Debian's fonts-noto-core)")
@@ -99,15 +110,20 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 	if err := dashboard.RegisterMetrics(d.registry, st, version(), a.log.With("component", "metrics")); err != nil {
 		return err
 	}
+	if warning := d.cookieWarning(); warning != "" {
+		a.log.Warn(warning, "component", "dashboard")
+	}
 	certs, err := d.certificateHooks(st, a)
 	if err != nil {
 		return err
 	}
 	srv, err := dashboard.New(dashboard.Config{
-		Logger:        a.log.With("component", "dashboard"),
-		Gatherer:      d.registry,
-		MetricsToken:  d.metricsToken,
-		SecureCookies: d.secureCookies,
+		Logger:         a.log.With("component", "dashboard"),
+		Gatherer:       d.registry,
+		MetricsToken:   d.metricsToken,
+		SecureCookies:  d.secureCookies,
+		TrustedProxies: d.proxies,
+		Registerer:     d.registry,
 		Ready: func() error {
 			if !c.Ready() {
 				return errors.New("collector not running")
