@@ -16,7 +16,7 @@ type dashboardContract interface {
 	AddCheckpoint(ctx context.Context, eventID int64, word string, opensAt, closesAt time.Time) (attendance.Checkpoint, error)
 	Checkpoints(ctx context.Context, eventID int64) ([]attendance.Checkpoint, error)
 	CloseCheckpoint(ctx context.Context, eventID int64, number int, at time.Time) error
-	ImportFormResponses(ctx context.Context, eventID int64, rs []attendance.FormResponse, dryRun bool) (store.FormImportResult, error)
+	ImportFormResponses(ctx context.Context, eventID int64, rs []attendance.FormResponse, dryRun bool) (attendance.FormImportResult, error)
 	UnmatchedForms(ctx context.Context, eventID int64) ([]attendance.FormResponse, error)
 	LinkManually(ctx context.Context, eventID, registrationID int64, channelID, staff, note string) error
 	AddOverride(ctx context.Context, eventID, registrationID int64, cert attendance.CertificateType, why, staff string) error

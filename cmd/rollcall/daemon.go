@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seameo/rollcall/attendance/export"
+	"github.com/seameo/rollcall/attendance/forms"
 	"github.com/seameo/rollcall/attendance/store"
 	"github.com/seameo/rollcall/collector"
 	"github.com/seameo/rollcall/dashboard"
@@ -125,7 +126,11 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 			if err != nil {
 				return "", err
 			}
-			return importForms(ctx, st, e, r, name, nil, false)
+			im, err := forms.Import(ctx, st, e, r, name, nil, false)
+			if err != nil {
+				return "", err
+			}
+			return im.String(), nil
 		},
 		Now:                     d.now,
 		Verify:                  certs.verify,
