@@ -23,9 +23,6 @@ import (
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/badges"
-	"github.com/seameo/rollcall/attendance/certpdf"
-	"github.com/seameo/rollcall/attendance/store"
-	"github.com/seameo/rollcall/dashboard"
 )
 
 // certEvent sets up an event with a speaker and a participant with a Thai
@@ -310,39 +307,6 @@ func TestExportCertificatesOB3(t *testing.T) {
 	}
 }
 
-// TestDashboardCertificateRendering covers what serve hands the dashboard
-// with --public-url: the ZIP of the event's PDFs and the template previews.
-func TestDashboardCertificateRendering(t *testing.T) {
-	c, _, ids := certEvent(t)
-	ctx := t.Context()
-	st, err := store.Open(ctx, c.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	e, err := st.Event(ctx, "pd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr := &certificateRendering{st: st, publicURL: "https://certs.example.org"}
-	var zipBuf bytes.Buffer
-	if err := cr.zip(ctx, e.ID, &zipBuf); err != nil {
-		t.Fatal(err)
-	}
-	if got := zipPDFs(t, zipBuf.Bytes()); strings.Join(got, ",") != strings.Join(ids, ",") {
-		t.Fatalf("zip ids %v, export ids %v", got, ids)
-	}
-	for _, typ := range []string{"appreciation", "participation"} {
-		var png bytes.Buffer
-		if err := cr.preview(ctx, e.ID, typ, &png); err != nil || !bytes.HasPrefix(png.Bytes(), []byte("\x89PNG\r\n")) {
-			t.Errorf("preview %s: %v", typ, err)
-		}
-	}
-	if err := cr.preview(ctx, e.ID, "gold", io.Discard); attendance.ErrorCode(err) != attendance.ENotFound {
-		t.Errorf("preview of an unknown type: %v", err)
-	}
-}
-
 func TestIssuerDocumentForServe(t *testing.T) {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	der, _ := x509.MarshalPKCS8PrivateKey(priv)
@@ -429,50 +393,5 @@ func TestCertificateTemplatePerEvent(t *testing.T) {
 	os.WriteFile(tplFile, []byte(`{"type":"participation","title":"x","body":"{{nickname}}"}`), 0o600)
 	if _, errs, code := c.run("certificates", "template", "set", "--event", "pd", tplFile); code != 2 || !strings.Contains(errs, "nickname") {
 		t.Errorf("bad template: %d %s", code, errs)
-	}
-}
-
-// TestTemplateEditorHooks saves the dashboard editor's fields over a
-// template set from a file: the logo stays, the fields change.
-func TestTemplateEditorHooks(t *testing.T) {
-	c, dir, _ := certEvent(t)
-	var logo bytes.Buffer
-	png.Encode(&logo, image.NewRGBA(image.Rect(0, 0, 4, 4)))
-	os.WriteFile(filepath.Join(dir, "logo.png"), logo.Bytes(), 0o600)
-	tplFile := filepath.Join(dir, "appreciation.json")
-	os.WriteFile(tplFile, []byte(`{"type":"appreciation","title":"Thanks","body":"{{name}}","logo":"logo.png","colors":{"text":"#222"}}`), 0o600)
-	c.ok("certificates", "template", "set", "--event", "pd", tplFile)
-
-	ctx := t.Context()
-	st, err := store.Open(ctx, c.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	e, _ := st.Event(ctx, "pd")
-	cr := &certificateRendering{st: st, publicURL: "https://certs.example.org"}
-	f, err := cr.template(ctx, e.ID, "appreciation")
-	if err != nil || f.Title != "Thanks" || f.Text != "#222222" || f.Primary != certpdf.DefaultColors().Primary {
-		t.Fatalf("editor fields %+v %v", f, err)
-	}
-	f.Title = "Certificate of Appreciation"
-	f.Signatories[1] = dashboard.SignatoryFields{Name: "Dr. Somsak", Title: "Director"}
-	if err := cr.saveTemplate(ctx, e.ID, "appreciation", f, "mai"); err != nil {
-		t.Fatal(err)
-	}
-	tpls, err := eventTemplates(ctx, st, e.ID, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := tpls[certpdf.TypeAppreciation]
-	if got.Title != "Certificate of Appreciation" || !bytes.Equal(got.Logo, logo.Bytes()) || len(got.Signatories) != 1 || got.Signatories[0].Name != "Dr. Somsak" {
-		t.Fatalf("saved template %+v", got)
-	}
-	f.Body = "{{nickname}}"
-	if err := cr.saveTemplate(ctx, e.ID, "appreciation", f, "mai"); attendance.ErrorCode(err) != attendance.EInvalid {
-		t.Fatalf("bad body: %v", err)
-	}
-	if err := cr.preview(ctx, e.ID, "appreciation", io.Discard); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -132,13 +132,10 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 			}
 			return im.String(), nil
 		},
-		Now:                     d.now,
-		Verify:                  certs.verify,
-		RenderCertificates:      certs.render,
-		PreviewCertificate:      certs.preview,
-		CertificateTemplate:     certs.template,
-		SaveCertificateTemplate: certs.saveTemplate,
-		IssuerDocument:          certs.issuerDocument,
+		Now:            d.now,
+		Verify:         certs.verify,
+		Certificates:   certs.certificates,
+		IssuerDocument: certs.issuerDocument,
 	}, st, st)
 	if err != nil {
 		return err
