@@ -86,6 +86,22 @@ func (ce certEvent) issuedIDs(t *testing.T) []string {
 	return ids
 }
 
+// idOf is the issued certificate id of a registration, as stored.
+func (ce certEvent) idOf(t *testing.T, email string) string {
+	t.Helper()
+	var id string
+	err := ce.st.Decisions(t.Context(), ce.event.ID, func(d attendance.Decision) error {
+		if d.Registration.Email == email {
+			id = d.CertificateID
+		}
+		return nil
+	})
+	if err != nil || id == "" {
+		t.Fatalf("no certificate id for %s: %v", email, err)
+	}
+	return id
+}
+
 // fakeStore is a Store in memory for the rules that need no SQL: the
 // event's own templates and a fixed list of decisions.
 type fakeStore struct {
