@@ -14,6 +14,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/badges"
+	"github.com/seameo/rollcall/attendance/store"
 )
 
 // certEvent sets up an event with a speaker and a participant with a Thai
@@ -393,5 +395,48 @@ func TestCertificateTemplatePerEvent(t *testing.T) {
 	os.WriteFile(tplFile, []byte(`{"type":"participation","title":"x","body":"{{nickname}}"}`), 0o600)
 	if _, errs, code := c.run("certificates", "template", "set", "--event", "pd", tplFile); code != 2 || !strings.Contains(errs, "nickname") {
 		t.Errorf("bad template: %d %s", code, errs)
+	}
+}
+
+// TestServeCertificateHooks covers what serve hands the dashboard: with
+// --public-url the certificates service (its ZIP holds the PDFs of the
+// ids the export issued), without it nothing, so the dashboard hides the
+// PDFs, previews and editor.
+func TestServeCertificateHooks(t *testing.T) {
+	c, _, ids := certEvent(t)
+	ctx := t.Context()
+	st, err := store.Open(ctx, c.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e, err := st.Event(ctx, "pd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newApp(strings.NewReader(""), io.Discard, io.Discard, func(string) string { return "" })
+	a.log = slog.New(slog.DiscardHandler)
+
+	h, err := (&daemon{}).certificateHooks(st, a)
+	if err != nil || h.certificates != nil || h.verify == nil || h.issuerDocument != nil {
+		t.Fatalf("without --public-url: %+v %v", h, err)
+	}
+	if _, err := (&daemon{publicURL: "certs.example.org"}).certificateHooks(st, a); exitCode(err) != exitUsage {
+		t.Errorf("a bad --public-url: %v", err)
+	}
+	h, err = (&daemon{publicURL: "https://certs.example.org/"}).certificateHooks(st, a)
+	if err != nil || h.certificates == nil {
+		t.Fatalf("with --public-url: %+v %v", h, err)
+	}
+	var zipBuf bytes.Buffer
+	if err := h.certificates.Render(ctx, e.ID, &zipBuf); err != nil {
+		t.Fatal(err)
+	}
+	if got := zipPDFs(t, zipBuf.Bytes()); strings.Join(got, ",") != strings.Join(ids, ",") {
+		t.Fatalf("zip ids %v, export ids %v", got, ids)
+	}
+	f, err := h.certificates.Template(ctx, e.ID, "participation")
+	if err != nil || f.Title == "" {
+		t.Errorf("editor fields %+v %v", f, err)
 	}
 }
