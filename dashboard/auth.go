@@ -368,7 +368,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request, ss *session) {
 
 // audit records an admin's act; a failure to record fails the act's answer.
 func (s *Server) audit(ctx context.Context, ss *session, action string, eventID int64, subject, detail string) error {
-	if err := s.att.Audit(ctx, ss.email, action, eventID, subject, detail); err != nil {
+	if err := s.st.Audit(ctx, ss.email, action, eventID, subject, detail); err != nil {
 		return fmt.Errorf("dashboard: audit %s: %w", action, err)
 	}
 	return nil

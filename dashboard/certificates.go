@@ -46,7 +46,7 @@ func (s *Server) exportCertificatePDFs(w http.ResponseWriter, r *http.Request, s
 		http.Error(w, "Certificate PDFs are not available: start rollcall serve with --public-url (the address the QR codes point to).", http.StatusNotFound)
 		return
 	}
-	res, err := s.att.Issue(r.Context(), ev.ID, ss.email)
+	res, err := s.st.Issue(r.Context(), ev.ID, ss.email)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -94,7 +94,7 @@ func (s *Server) issueCertificates(w http.ResponseWriter, r *http.Request, ss *s
 		s.fail(w, r, err)
 		return
 	}
-	res, err := s.att.Issue(r.Context(), ev.ID, ss.email)
+	res, err := s.st.Issue(r.Context(), ev.ID, ss.email)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -1,6 +1,8 @@
 // Package dashboard is rollcall's HTTP server: the staff web UI, the JSON API,
 // CSV downloads, staff sign-in and sessions, /metrics, /healthz and /readyz.
-// It holds no business rules; it asks package attendance and its store.
+// It holds no business rules and imports no store: it declares the small
+// interfaces it reads and writes through, one per page (Store is all of
+// them), and cmd hands it the store.
 //
 // # Pages
 //

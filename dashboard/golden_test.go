@@ -32,8 +32,10 @@ func TestPagesGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.seedPeople("Nguyễn Thị Lan", xss, "Somchai Jaidee")
-	h.att.AddCheckpoint(ctx, h.ev.ID, "durian", start, start.Add(time.Hour))
-	h.att.setHits(h.ev.ID, 1, 2)
+	if _, err := h.st.AddCheckpoint(ctx, h.ev.ID, "durian", start, start.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	seedHits(t, h.st, h.ev.ID, 1, 2)
 	viewer, admin := h.signIn(viewerEmail), h.signIn(adminEmail)
 	for _, tc := range []struct {
 		name, path string

@@ -361,7 +361,7 @@ func (s *Server) computeSnapshot(ctx context.Context, ev attendance.Event, e *li
 			sn.Chatters = st.ChatAuthors // the stream's own counter, kept at ingest
 		}
 	}
-	cps, err := s.att.Checkpoints(ctx, ev.ID)
+	cps, err := s.st.Checkpoints(ctx, ev.ID)
 	if err != nil {
 		return nil, err
 	}

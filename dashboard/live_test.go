@@ -34,7 +34,7 @@ func (c *countingStore) LiveStreams(ctx context.Context, eventID int64) ([]atten
 func TestSnapshotIsShared(t *testing.T) {
 	h := newHarness(t)
 	cs := &countingStore{Store: h.st, entered: make(chan struct{}, 1), gate: make(chan struct{})}
-	srv, err := New(Config{Now: h.clock.Now, SnapshotTTL: time.Second}, cs, h.att)
+	srv, err := New(Config{Now: h.clock.Now, SnapshotTTL: time.Second}, cs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func TestMetricsExposition(t *testing.T) {
 		if err := RegisterMetrics(reg, st, "v1.2.3", nil); err != nil {
 			t.Fatal(err)
 		}
-		srv, err := New(Config{Gatherer: reg, MetricsToken: "s3cret"}, st, newFakeAttendance())
+		srv, err := New(Config{Gatherer: reg, MetricsToken: "s3cret"}, st)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -230,7 +230,7 @@ func (s *Server) openCheckpoint(w http.ResponseWriter, r *http.Request, ss *sess
 		return
 	}
 	now := s.cfg.Now()
-	cp, err := s.att.AddCheckpoint(r.Context(), ev.ID, word, now, now.Add(time.Duration(minutes)*time.Minute))
+	cp, err := s.st.AddCheckpoint(r.Context(), ev.ID, word, now, now.Add(time.Duration(minutes)*time.Minute))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -254,7 +254,7 @@ func (s *Server) closeCheckpoint(w http.ResponseWriter, r *http.Request, ss *ses
 		http.Error(w, "bad checkpoint number", http.StatusBadRequest)
 		return
 	}
-	if err := s.att.CloseCheckpoint(r.Context(), ev.ID, n, s.cfg.Now()); err != nil {
+	if err := s.st.CloseCheckpoint(r.Context(), ev.ID, n, s.cfg.Now()); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -294,7 +294,7 @@ func (s *Server) renderRegistrations(w http.ResponseWriter, r *http.Request, ss 
 		return
 	}
 	if d.Query != "" {
-		if d.Results, err = s.att.SearchRegistrations(r.Context(), d.Ev.ID, d.Query, 50); err != nil {
+		if d.Results, err = s.st.SearchRegistrations(r.Context(), d.Ev.ID, d.Query, 50); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -367,11 +367,11 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request, ss *session)
 		return
 	}
 	d := personData{eventPage: eventPage{ev}, Msg: r.URL.Query().Get("msg")}
-	if d.Decision, err = s.att.Decision(r.Context(), ev.ID, id); err != nil {
+	if d.Decision, err = s.st.Decision(r.Context(), ev.ID, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if d.Timeline, err = s.att.Timeline(r.Context(), ev.ID, id); err != nil {
+	if d.Timeline, err = s.st.Timeline(r.Context(), ev.ID, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -390,7 +390,7 @@ func (s *Server) linkPerson(w http.ResponseWriter, r *http.Request, ss *session)
 		http.Error(w, "give the chat channel id and why you link it", http.StatusBadRequest)
 		return
 	}
-	if err := s.att.LinkManually(r.Context(), ev.ID, id, channel, ss.email, note); err != nil {
+	if err := s.st.LinkManually(r.Context(), ev.ID, id, channel, ss.email, note); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -415,7 +415,7 @@ func (s *Server) overridePerson(w http.ResponseWriter, r *http.Request, ss *sess
 		http.Error(w, "an override needs a reason", http.StatusBadRequest)
 		return
 	}
-	if err := s.att.AddOverride(r.Context(), ev.ID, id, cert, why, ss.email); err != nil {
+	if err := s.st.AddOverride(r.Context(), ev.ID, id, cert, why, ss.email); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -444,7 +444,7 @@ func (s *Server) formsPage(w http.ResponseWriter, r *http.Request, ss *session) 
 
 func (s *Server) renderForms(w http.ResponseWriter, r *http.Request, ss *session, status int, d formsData) {
 	var err error
-	if d.Unmatched, err = s.att.UnmatchedForms(r.Context(), d.Ev.ID); err != nil {
+	if d.Unmatched, err = s.st.UnmatchedForms(r.Context(), d.Ev.ID); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -508,7 +508,7 @@ func (s *Server) certificateFigures(ctx context.Context, eventID int64) (certifi
 	var f certificateFigures
 	types := map[string]int64{}
 	reasons := map[string]int64{}
-	err := s.att.Decisions(ctx, eventID, func(d attendance.Decision) error {
+	err := s.st.Decisions(ctx, eventID, func(d attendance.Decision) error {
 		f.Total++
 		t := string(d.Certificate)
 		if t == "" {

@@ -42,7 +42,7 @@ func TestCheckpointOpenAndClose(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("open: %d", res.StatusCode)
 	}
-	cps, _ := h.att.Checkpoints(context.Background(), h.ev.ID)
+	cps, _ := h.st.Checkpoints(context.Background(), h.ev.ID)
 	if len(cps) != 1 || !cps[0].OpensAt.Equal(h.clock.Now()) || !cps[0].ClosesAt.Equal(h.clock.Now().Add(10*time.Minute)) {
 		t.Fatalf("checkpoint %+v", cps)
 	}
@@ -61,73 +61,86 @@ func TestCheckpointOpenAndClose(t *testing.T) {
 	if strings.Contains(body, `<span class="pill open">open</span>`) {
 		t.Fatal("closed checkpoint still open on the page")
 	}
-	if got := strings.Join(h.att.auditLog(), "|"); got != "admin@seameo.test checkpoint.close checkpoint 1|admin@seameo.test checkpoint.open checkpoint 1" {
+	if got := strings.Join(auditLog(t, h.st, h.ev.ID), "|"); got != "admin@seameo.test checkpoint.close checkpoint 1|admin@seameo.test checkpoint.open checkpoint 1" {
 		t.Fatalf("audit %s", got)
 	}
 }
 
 func TestPersonPageAndManualLink(t *testing.T) {
 	h := newHarness(t)
-	var linked []string
-	h.att.DecisionFn = func(ctx context.Context, eventID, regID int64) (attendance.Decision, error) {
-		if regID != 7 {
-			return attendance.Decision{}, attendance.Errorf(attendance.ENotFound, "no registration %d", regID)
+	ctx := context.Background()
+	// Bình typed his code in chat and the word of one checkpoint in three;
+	// Hoa is registered and not linked.
+	h.seedPeople("Trần Văn Bình")
+	binh := h.registration("p0@example.org")
+	if _, err := h.st.ImportRegistrations(ctx, h.ev.ID, []attendance.Registration{{FullName: "Lê Thị Hoa", Email: "hoa@example.org",
+		Country: "Viet Nam", Role: attendance.RoleParticipant}}, false); err != nil {
+		t.Fatal(err)
+	}
+	hoa := h.registration("hoa@example.org")
+	for _, w := range []string{"durian", "rambutan", "mangosteen"} {
+		if _, err := h.st.AddCheckpoint(ctx, h.ev.ID, w, h.clock.Now().Add(-time.Hour), h.clock.Now().Add(-50*time.Minute)); err != nil {
+			t.Fatal(err)
 		}
-		return attendance.Decision{Registration: attendance.Registration{ID: 7, FullName: "Trần Văn Bình", Email: "binh@example.org", Country: "Viet Nam"},
-			Evidence: attendance.Evidence{CheckpointsHit: 1, CheckpointsTotal: 3, PresenceMinutes: 42}, Reasons: []attendance.Reason{{Kind: attendance.ReasonCheckpoints, Detail: "1/3"}, {Kind: attendance.ReasonNoForm}}}, nil
 	}
-	h.att.TimelineFn = func(ctx context.Context, eventID, regID int64) ([]attendance.TimelineEntry, error) {
-		return []attendance.TimelineEntry{{At: h.clock.Now(), Kind: "message", VideoID: "dQw4w9WgXcQ", Text: "K7QM-4X2P"}}, nil
-	}
-	h.att.LinkFn = func(ctx context.Context, eventID, regID int64, channel, staff, note string) error {
-		linked = append(linked, fmt.Sprintf("%d %s %s %s", regID, channel, staff, note))
-		return nil
-	}
+	seedHits(t, h.st, h.ev.ID, 1, 1)
+	h.seedChat(attendance.ChatMessage{ID: "m1", AuthorChannelID: fmt.Sprintf("UC%022d", 0), AuthorName: "Bình", Text: "K7QM-4X2P"})
 	admin := h.signIn(adminEmail)
-	res, body := h.get(admin, "/events/dialogue/registrations/7")
+	res, body := h.get(admin, fmt.Sprintf("/events/dialogue/registrations/%d", binh.ID))
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("person: %d", res.StatusCode)
 	}
-	for _, want := range []string{"Trần Văn Bình", "checkpoints 1/3, no_form", "1 / 3", "42", "K7QM-4X2P"} {
+	for _, want := range []string{"Trần Văn Bình", "checkpoints 1/3, no_form", "1 / 3", "K7QM-4X2P"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("person page lacks %q", want)
 		}
 	}
-	if res, _ := h.get(admin, "/events/dialogue/registrations/8"); res.StatusCode != http.StatusNotFound {
+	if res, _ := h.get(admin, fmt.Sprintf("/events/dialogue/registrations/%d", hoa.ID+100)); res.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown person: %d", res.StatusCode)
 	}
 	if res, _ := h.get(admin, "/events/dialogue/registrations/x"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("bad id: %d", res.StatusCode)
 	}
 	tok := h.csrf(admin)
-	if res := h.post(admin, "/events/dialogue/registrations/7/link", url.Values{"csrf": {tok}, "channel": {"UCabc"}}); res.StatusCode != http.StatusBadRequest {
+	link := fmt.Sprintf("/events/dialogue/registrations/%d/link", hoa.ID)
+	if res := h.post(admin, link, url.Values{"csrf": {tok}, "channel": {"UCabcdefghijklmnopqrstuv"}}); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("link without a note: %d", res.StatusCode)
 	}
-	if res := h.post(admin, "/events/dialogue/registrations/7/link", url.Values{"csrf": {tok}, "channel": {"UCabc"}, "note": {"asked by email"}}); res.StatusCode != http.StatusSeeOther {
+	if res := h.post(admin, link, url.Values{"csrf": {tok}, "channel": {"UCabcdefghijklmnopqrstuv"}, "note": {"asked by email"}}); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("link: %d", res.StatusCode)
 	}
-	if len(linked) != 1 || linked[0] != "7 UCabc admin@seameo.test asked by email" {
-		t.Fatalf("linked %v", linked)
+	if d, err := h.st.Decision(ctx, h.ev.ID, hoa.ID); err != nil || !d.Evidence.Linked {
+		t.Fatalf("Hoa not linked by the manual link: %+v %v", d.Evidence, err)
+	}
+	if got, want := strings.Join(auditLog(t, h.st, h.ev.ID), "|"), fmt.Sprintf("admin@seameo.test link registration %d", hoa.ID); got != want {
+		t.Fatalf("audit %q, want %q", got, want)
 	}
 }
 
 func TestCertificatesPage(t *testing.T) {
 	h := newHarness(t)
-	h.att.DecisionsFn = func(ctx context.Context, eventID int64, fn func(attendance.Decision) error) error {
-		ds := []attendance.Decision{
-			{Certificate: attendance.CertParticipation},
-			{Certificate: attendance.CertParticipation},
-			{Certificate: attendance.CertAppreciation},
-			{Reasons: []attendance.Reason{{Kind: attendance.ReasonNotLinked}, {Kind: attendance.ReasonNoForm}}},
-			{Reasons: []attendance.Reason{{Kind: attendance.ReasonCheckpoints, Detail: "1/3"}}},
-			{Certificate: attendance.CertParticipation, Reasons: []attendance.Reason{{Kind: attendance.ReasonOverride, Detail: "was in the venue"}}},
+	ctx := context.Background()
+	// Ana and Bui hit all three checkpoints and sent the form; Chai did
+	// not but an override gives him participation; Dewi hit one checkpoint
+	// in three; Eka never linked; Somchai spoke.
+	h.seedPeople("Ana", "Bui", "Dewi", "Chai")
+	if _, err := h.st.ImportRegistrations(ctx, h.ev.ID, []attendance.Registration{
+		{FullName: "Eka", Email: "eka@example.org", Role: attendance.RoleParticipant},
+		{FullName: "Somchai", Email: "somchai@example.org", Role: attendance.RoleSpeaker}}, false); err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range []string{"durian", "rambutan", "mangosteen"} {
+		if _, err := h.st.AddCheckpoint(ctx, h.ev.ID, w, h.clock.Now().Add(-time.Hour), h.clock.Now().Add(-50*time.Minute)); err != nil {
+			t.Fatal(err)
 		}
-		for _, d := range ds {
-			if err := fn(d); err != nil {
-				return err
-			}
-		}
-		return nil
+		seedHits(t, h.st, h.ev.ID, i+1, map[int]int{0: 3, 1: 2, 2: 2}[i])
+	}
+	if _, err := h.st.ImportFormResponses(ctx, h.ev.ID, []attendance.FormResponse{{Email: "p0@example.org", SubmittedAt: h.clock.Now()},
+		{Email: "p1@example.org", SubmittedAt: h.clock.Now()}, {Email: "p2@example.org", SubmittedAt: h.clock.Now()}}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.st.AddOverride(ctx, h.ev.ID, h.registration("p3@example.org").ID, attendance.CertParticipation, "was in the venue", "mai"); err != nil {
+		t.Fatal(err)
 	}
 	for _, who := range []string{adminEmail, viewerEmail} {
 		c := h.signIn(who)
@@ -162,8 +175,9 @@ func TestForms(t *testing.T) {
 			return "3 responses: 2 matched, 1 new", nil
 		}
 	})
-	h.att.UnmatchedFn = func(ctx context.Context, eventID int64) ([]attendance.FormResponse, error) {
-		return []attendance.FormResponse{{Email: "walkin@example.org", CertificateName: xss, SubmittedAt: h.clock.Now()}}, nil
+	if _, err := h.st.ImportFormResponses(context.Background(), h.ev.ID, []attendance.FormResponse{{Email: "walkin@example.org",
+		CertificateName: xss, SubmittedAt: h.clock.Now()}}, false); err != nil {
+		t.Fatal(err)
 	}
 	admin := h.signIn(adminEmail)
 	_, body := h.get(admin, "/events/dialogue/forms")

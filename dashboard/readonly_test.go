@@ -83,7 +83,7 @@ func realHarness(t *testing.T, e storetest.Engine) (*harness, int64) {
 			},
 		},
 	}
-	srv, err := New(cfg, st, st)
+	srv, err := New(cfg, st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,31 +22,72 @@ import (
 //go:embed templates static
 var assets embed.FS
 
-// Store is what the dashboard reads and writes in the store beyond the
-// attendance rules: events, registrations import, live figures, staff and
-// sessions. *store.Store satisfies it.
-type Store interface {
-	Ping(ctx context.Context) error
+// The dashboard reads and writes through the small interfaces below, one
+// per page; it imports no store. cmd hands over the store, which satisfies
+// them all (Store), and the dashboard's tests use the real store too.
+
+// EventStore lists, reads and creates events: the events page and every
+// event page.
+type EventStore interface {
 	Events(ctx context.Context) ([]attendance.Event, error)
 	Event(ctx context.Context, slug string) (attendance.Event, error)
 	CreateEvent(ctx context.Context, e attendance.Event) (attendance.Event, error)
-	ImportRegistrations(ctx context.Context, eventID int64, regs []attendance.Registration, dryRun bool) (attendance.ImportResult, error)
+}
+
+// LiveStore reads the live page's figures (the page, its event stream and
+// live.json): counters and small aggregates, never a scan of the chat.
+type LiveStore interface {
 	RegistrationCount(ctx context.Context, eventID int64) (int64, error)
 	LinkedCount(ctx context.Context, eventID int64) (int64, error)
-
 	LiveStreams(ctx context.Context, eventID int64) ([]attendance.LiveStream, error)
 	ViewerSamples(ctx context.Context, eventID int64, since time.Time, limit int) ([]attendance.ViewerSample, error)
 	ChatPerMinute(ctx context.Context, eventID, fromMinute int64) ([]attendance.MinuteCount, error)
 	DistinctChatters(ctx context.Context, eventID int64) (int64, error)
 	LinkedByCountry(ctx context.Context, eventID int64) ([]attendance.CountryFigures, error)
 	RecentCheckIns(ctx context.Context, eventID int64, limit int) ([]attendance.CheckIn, error)
-	CertificateCounts(ctx context.Context, eventID int64) ([]attendance.CertificateCount, error)
+	Checkpoints(ctx context.Context, eventID int64) ([]attendance.Checkpoint, error)
 	// Gaps are the spans of chat the API no longer served (import a replay
 	// file for them); MembersOnlyNotices the checkpoints during which a
 	// chat was members-only.
 	Gaps(ctx context.Context, eventID int64) ([]attendance.Gap, error)
 	MembersOnlyNotices(ctx context.Context, eventID int64) ([]attendance.MembersOnlyNotice, error)
+}
 
+// CheckpointStore opens and closes checkpoints (the live page's admin
+// form); both audit in the staff member's name.
+type CheckpointStore interface {
+	AddCheckpoint(ctx context.Context, eventID int64, word string, opensAt, closesAt time.Time) (attendance.Checkpoint, error)
+	CloseCheckpoint(ctx context.Context, eventID int64, number int, at time.Time) error
+}
+
+// PeopleStore serves the registrations and person pages: the import, the
+// search, one person's decision and timeline, a manual link and an
+// override (both audited by the store in the staff member's name).
+type PeopleStore interface {
+	ImportRegistrations(ctx context.Context, eventID int64, regs []attendance.Registration, dryRun bool) (attendance.ImportResult, error)
+	SearchRegistrations(ctx context.Context, eventID int64, query string, limit int) ([]attendance.Registration, error)
+	Decision(ctx context.Context, eventID, registrationID int64) (attendance.Decision, error)
+	Timeline(ctx context.Context, eventID, registrationID int64) ([]attendance.TimelineEntry, error)
+	LinkManually(ctx context.Context, eventID, registrationID int64, channelID, staff, note string) error
+	AddOverride(ctx context.Context, eventID, registrationID int64, cert attendance.CertificateType, why, staff string) error
+}
+
+// FormStore lists the form submissions that match no registration (the
+// forms page).
+type FormStore interface {
+	UnmatchedForms(ctx context.Context, eventID int64) ([]attendance.FormResponse, error)
+}
+
+// CertificateStore serves the certificates page: Decisions only reads;
+// Issue gives ids to the certificates decided and not issued yet,
+// auditing it in the staff member's name.
+type CertificateStore interface {
+	Decisions(ctx context.Context, eventID int64, fn func(attendance.Decision) error) error
+	Issue(ctx context.Context, eventID int64, staff string) (attendance.IssueResult, error)
+}
+
+// SessionStore signs staff in and keeps their sessions.
+type SessionStore interface {
 	StaffUserByEmail(ctx context.Context, email string) (attendance.StaffUser, error)
 	RecordSignInFailure(ctx context.Context, userID int64, maxFailures int, lockUntil time.Time) error
 	RecordSignInSuccess(ctx context.Context, userID int64) error
@@ -57,25 +98,24 @@ type Store interface {
 	DeleteExpiredStaffSessions(ctx context.Context, now, idleBefore time.Time) (int64, error)
 }
 
-// Attendance is the part of the attendance store the dashboard asks for
-// checkpoints, decisions, evidence, links, overrides and the audit log
-// (the contract in notes/contract.md). *store.Store satisfies it once the
-// attendance branch is merged.
-type Attendance interface {
-	AddCheckpoint(ctx context.Context, eventID int64, word string, opensAt, closesAt time.Time) (attendance.Checkpoint, error)
-	Checkpoints(ctx context.Context, eventID int64) ([]attendance.Checkpoint, error)
-	CloseCheckpoint(ctx context.Context, eventID int64, number int, at time.Time) error
-	UnmatchedForms(ctx context.Context, eventID int64) ([]attendance.FormResponse, error)
-	LinkManually(ctx context.Context, eventID, registrationID int64, channelID, staff, note string) error
-	AddOverride(ctx context.Context, eventID, registrationID int64, cert attendance.CertificateType, why, staff string) error
-	Decisions(ctx context.Context, eventID int64, fn func(attendance.Decision) error) error
-	Decision(ctx context.Context, eventID, registrationID int64) (attendance.Decision, error)
-	// Issue gives ids to the certificates decided and not issued yet,
-	// auditing it in staff's name; Decisions and Decision only read.
-	Issue(ctx context.Context, eventID int64, staff string) (attendance.IssueResult, error)
-	Timeline(ctx context.Context, eventID, registrationID int64) ([]attendance.TimelineEntry, error)
-	SearchRegistrations(ctx context.Context, eventID int64, query string, limit int) ([]attendance.Registration, error)
+// Auditor writes an audit row for what the dashboard itself does (sign-in,
+// downloads); actor is the staff member, never empty.
+type Auditor interface {
 	Audit(ctx context.Context, actor, action string, eventID int64, subject, detail string) error
+}
+
+// Store is everything the dashboard asks of the store, plus Ping for
+// /readyz: one value, as the daemon wires it.
+type Store interface {
+	Ping(ctx context.Context) error
+	EventStore
+	LiveStore
+	CheckpointStore
+	PeopleStore
+	FormStore
+	CertificateStore
+	SessionStore
+	Auditor
 }
 
 // CollectorHealth is what the collector reports about itself.
@@ -97,7 +137,7 @@ type QuotaStatus struct {
 }
 
 // Config configures a Server. Zero values are sensible defaults; only the
-// store and attendance parts passed to New are required.
+// store passed to New is required.
 type Config struct {
 	Logger *slog.Logger
 	// Gatherer is served at /metrics (a registry built in cmd, never the
@@ -188,7 +228,6 @@ func (c *Config) defaults() {
 type Server struct {
 	cfg   Config
 	st    Store
-	att   Attendance
 	log   *slog.Logger
 	pages map[string]*template.Template
 	mux   *http.ServeMux
@@ -204,10 +243,10 @@ type Server struct {
 	doneOnce sync.Once
 }
 
-// New returns a dashboard over st and att.
-func New(cfg Config, st Store, att Attendance) (*Server, error) {
+// New returns a dashboard over st.
+func New(cfg Config, st Store) (*Server, error) {
 	cfg.defaults()
-	s := &Server{cfg: cfg, st: st, att: att, log: cfg.Logger, live: map[int64]*liveEntry{}, events: map[string]cachedEvent{}, done: make(chan struct{})}
+	s := &Server{cfg: cfg, st: st, log: cfg.Logger, live: map[int64]*liveEntry{}, events: map[string]cachedEvent{}, done: make(chan struct{})}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err

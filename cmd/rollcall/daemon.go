@@ -33,6 +33,9 @@ type daemon struct {
 	store     *store.Store
 	registry  *prometheus.Registry
 	collector *collector.Collector
+	// grant checks the channel owner's OAuth grant hourly; nil with an
+	// API key.
+	grant *collector.GrantMonitor
 	// onListen is told the address once the server listens.
 	onListen func(addr string)
 	// whileRunning runs beside the collector until ctx ends (the demo's
@@ -136,7 +139,7 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 		Verify:         certs.verify,
 		Certificates:   certs.certificates,
 		IssuerDocument: certs.issuerDocument,
-	}, st, st)
+	}, st)
 	if err != nil {
 		return err
 	}
@@ -161,6 +164,9 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 	})
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	g.Go(func() error { d.sweepChatText(gctx, a); return nil })
+	if d.grant != nil {
+		g.Go(func() error { return d.grant.Run(gctx) })
+	}
 	if d.whileRunning != nil {
 		g.Go(func() error { d.whileRunning(gctx); return nil })
 	}

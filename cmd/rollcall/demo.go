@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/oauth2"
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/store"
@@ -102,7 +103,23 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			if err != nil {
 				return err
 			}
-			yt, err := collector.NewYouTube(ctx, collector.YouTubeConfig{APIKey: "demo", Endpoint: "http://" + fln.Addr().String() + "/", Metrics: metrics})
+			// The channel owner's OAuth grant, from a fake OAuth server: the
+			// demo reads as the owner, with the API key as the fallback, and
+			// checks the grant as serve does (rollcall_oauth_grant_valid).
+			tokens, closeOAuth, err := demoOwnerGrant(ctx)
+			if err != nil {
+				return err
+			}
+			defer closeOAuth()
+			if d.grant, err = collector.NewGrantMonitor(d.registry, collector.GrantMonitor{Source: tokens, Need: collector.NeededScopes(false, false),
+				FallbackKey: true, Log: a.log}); err != nil {
+				return err
+			}
+			if err := d.grant.Check(ctx); err != nil {
+				return err
+			}
+			yt, err := collector.NewYouTube(ctx, collector.YouTubeConfig{TokenSource: tokens, FallbackAPIKey: "demo",
+				Endpoint: "http://" + fln.Addr().String() + "/", Metrics: metrics})
 			if err != nil {
 				return err
 			}
@@ -250,4 +267,21 @@ func seedDemo(ctx context.Context, st *store.Store, now time.Time, people int) (
 		return script, ev, errors.New("demo: no attendees")
 	}
 	return script, ev, nil
+}
+
+// demoOwnerGrant serves a fake Google OAuth server on loopback and returns a
+// token source over a grant it made (reading scopes), as 'rollcall auth
+// login' leaves in a token file.
+func demoOwnerGrant(ctx context.Context) (*collector.RefreshingTokenSource, func(), error) {
+	o := fakeyoutube.NewOAuth(fakeyoutube.OAuthOptions{ClientID: "demo-client", ClientSecret: "demo-secret", AccessToken: "demo-owner-token"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	srv := &http.Server{Handler: o, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	cfg := collector.GoogleOAuthConfig("demo-client", "demo-secret", collector.ScopeReadOnly)
+	collector.SetOAuthEndpoint(cfg, "http://"+ln.Addr().String())
+	tok := &oauth2.Token{RefreshToken: o.IssueRefreshToken(collector.ScopeReadOnly)}
+	return collector.NewRefreshingTokenSource(ctx, cfg, tok, nil), func() { srv.Close() }, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/oauth2"
@@ -35,6 +36,49 @@ type youtubeFlags struct {
 	grpcEndpoint string
 	// built is the credential source() built, for the streamList source.
 	built collector.YouTubeConfig
+	// oauthEndpoint is the OAuth server's base URL (hidden: the fake's in
+	// tests); empty is Google's.
+	oauthEndpoint string
+	// oauthScopes are the scopes the grant must hold (--oauth-scopes).
+	oauthScopes []string
+	// grant is the grant monitor source() built with an OAuth token; nil
+	// with an API key. registry, when set, gets its metric.
+	grant    *collector.GrantMonitor
+	registry prometheus.Registerer
+}
+
+// oauthConfig is the OAuth client of the flags, asking for scopes.
+func (y *youtubeFlags) oauthConfig(scopes ...string) *oauth2.Config {
+	cfg := collector.GoogleOAuthConfig(y.oauthClientID, y.oauthClientSecret, scopes...)
+	if y.oauthEndpoint != "" {
+		collector.SetOAuthEndpoint(cfg, y.oauthEndpoint)
+	}
+	return cfg
+}
+
+// neededScopes parses --oauth-scopes.
+func (y *youtubeFlags) neededScopes() ([]string, error) {
+	need, err := collector.ParseScopes(y.oauthScopes)
+	if err != nil {
+		return nil, usagef("--oauth-scopes: %v", err)
+	}
+	if len(need) == 0 {
+		need = collector.NeededScopes(false, false)
+	}
+	return need, nil
+}
+
+// apiKeyValue is the API key of --youtube-api-key or its file; empty when
+// none is given.
+func (y *youtubeFlags) apiKeyValue() (string, error) {
+	if y.apiKeyFile != "" {
+		k, err := collector.ReadSecretFile(y.apiKeyFile)
+		if err != nil {
+			return "", usagef("%v", err)
+		}
+		return k, nil
+	}
+	return y.apiKey, nil
 }
 
 // checkChatSource refuses an unknown --chat-source.
@@ -89,6 +133,9 @@ func (y *youtubeFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&y.grpcEndpoint, "youtube-grpc-endpoint", "", "host:port of the streamList gRPC server (the fake, a proxy); empty is youtube.googleapis.com:443")
 	f.DurationVar(&y.missInterval, "video-miss-interval", 10*time.Minute, "how far apart videos.list must miss a video three times before it is marked unavailable")
 	_ = f.MarkHidden("video-miss-interval")
+	f.StringVar(&y.oauthEndpoint, "oauth-endpoint", "", "OAuth server base URL (the fake's in tests); empty is Google's")
+	_ = f.MarkHidden("oauth-endpoint")
+	f.StringSliceVar(&y.oauthScopes, "oauth-scopes", []string{"readonly"}, "scopes the channel owner's grant must hold, checked at start-up and hourly (rollcall_oauth_grant_valid): readonly; youtube to post checkpoint announcements; analytics for YouTube Analytics reach")
 	f.DurationVar(&y.eventDuration, "event-duration", 4*time.Hour, "how long a stream is expected to run when YouTube gives no scheduled end, for the quota planner (Go duration)")
 }
 
@@ -127,30 +174,44 @@ func (y *youtubeFlags) source(ctx context.Context, a *app, metrics *collector.Me
 		if y.oauthClientID == "" || y.oauthClientSecret == "" {
 			return nil, "", usagef("--oauth-token-file needs --oauth-client-id and --oauth-client-secret")
 		}
+		need, err := y.neededScopes()
+		if err != nil {
+			return nil, "", err
+		}
 		tok, err := collector.LoadToken(y.oauthTokenFile)
 		if err != nil {
 			return nil, "", usagef("%v", err)
 		}
-		ocfg := collector.GoogleOAuthConfig(y.oauthClientID, y.oauthClientSecret)
-		fresh, err := collector.CheckGrant(ctx, ocfg, tok)
+		key, err := y.apiKeyValue()
 		if err != nil {
-			return nil, "", fmt.Errorf("the channel owner's OAuth grant does not work; run 'rollcall auth login' again: %w", err)
+			return nil, "", err
 		}
+		ocfg := y.oauthConfig(need...)
 		save := func(t *oauth2.Token) {
 			if err := collector.SaveToken(y.oauthTokenFile, t); err != nil {
 				a.log.Error("save refreshed oauth token", "err", err)
 			}
 		}
-		save(fresh)
-		cfg.TokenSource = collector.NewRefreshingTokenSource(ctx, ocfg, fresh, save)
-	default:
-		key := y.apiKey
-		if y.apiKeyFile != "" {
-			k, err := collector.ReadSecretFile(y.apiKeyFile)
-			if err != nil {
-				return nil, "", usagef("%v", err)
+		src := collector.NewRefreshingTokenSource(ctx, ocfg, tok, save)
+		y.grant, err = collector.NewGrantMonitor(y.registry, collector.GrantMonitor{Source: src, Need: need, FallbackKey: key != "", Log: a.log,
+			Reload: func() (*oauth2.Token, error) { return collector.LoadToken(y.oauthTokenFile) }})
+		if err != nil {
+			return nil, "", err
+		}
+		// The start-up check: a dead grant stops the daemon before the
+		// event, unless an API key can take over reading.
+		if err := y.grant.Check(ctx); err != nil {
+			if key == "" || !errors.Is(err, collector.ErrGrantInvalid) {
+				return nil, "", fmt.Errorf("the channel owner's OAuth grant does not do; run 'rollcall auth login' again: %w", err)
 			}
-			key = k
+			a.log.Error("reading with the API key until the grant works again: members-only chats, broadcasts and posting stop", "err", err)
+		}
+		cfg.TokenSource = src
+		cfg.FallbackAPIKey = key
+	default:
+		key, err := y.apiKeyValue()
+		if err != nil {
+			return nil, "", err
 		}
 		if key == "" {
 			return nil, "", usagef("no YouTube credential: set --youtube-api-key (or ROLLCALL_YOUTUBE_API_KEY_FILE) or --oauth-token-file; 'rollcall demo' needs none")
@@ -225,6 +286,7 @@ once every tracked stream has ended and its chat is drained.`,
 			if err := yf.checkChatSource(); err != nil {
 				return err
 			}
+			yf.registry = d.registry
 			yt, label, err := yf.source(ctx, a, metrics, probe)
 			if err != nil {
 				return err
@@ -248,6 +310,7 @@ once every tracked stream has ended and its chat is drained.`,
 			if err := d.collector.Quota().Spend(context.WithoutCancel(ctx), yf.checkMethod(), 1); err != nil {
 				a.log.Warn("quota ledger write failed", "err", err)
 			}
+			d.grant = yf.grant
 			return d.run(ctx, a)
 		},
 	}
