@@ -556,10 +556,10 @@ type certificatesData struct {
 	eventPage
 	Figures certificateFigures
 	Admin   bool
-	// PDFs and Previews say whether the certificate ZIP download and the
-	// template previews are configured.
-	PDFs, Previews bool
-	Msg            string
+	// Rendering says whether the certificates service is configured: the
+	// ZIP download of the PDFs, the template previews and the editor.
+	Rendering bool
+	Msg       string
 }
 
 func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -574,7 +574,7 @@ func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *se
 		return
 	}
 	s.render(w, r, http.StatusOK, "certificates", ss, certificatesData{eventPage: eventPage{ev}, Figures: f, Admin: ss.admin(),
-		PDFs: s.cfg.RenderCertificates != nil, Previews: s.cfg.PreviewCertificate != nil, Msg: s.flash(w, r)})
+		Rendering: s.cfg.Certificates != nil, Msg: s.flash(w, r)})
 }
 
 func (s *Server) exportAttendance(w http.ResponseWriter, r *http.Request, ss *session) {

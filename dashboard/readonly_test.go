@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/certpdf"
 	"github.com/seameo/rollcall/attendance/export"
 	"github.com/seameo/rollcall/attendance/store"
 	"github.com/seameo/rollcall/attendance/store/storetest"
@@ -67,9 +68,19 @@ func realHarness(t *testing.T, e storetest.Engine) (*harness, int64) {
 		ExportCertificates: func(ctx context.Context, eventID int64, w io.Writer, format string) error {
 			return export.Certificates(ctx, st, eventID, w, format)
 		},
-		RenderCertificates: func(ctx context.Context, eventID int64, w io.Writer) error {
-			_, err := io.WriteString(w, "PK\x03\x04 a zip")
-			return err
+		Certificates: &fakeCertificates{
+			render: func(ctx context.Context, eventID int64, w io.Writer) error {
+				_, err := io.WriteString(w, "PK\x03\x04 a zip")
+				return err
+			},
+			preview: func(ctx context.Context, eventID int64, typ string, w io.Writer) error {
+				_, err := io.WriteString(w, "\x89PNG")
+				return err
+			},
+			template: func(ctx context.Context, eventID int64, typ string) (certpdf.TemplateFields, error) {
+				t, _ := certpdf.DefaultTemplate(certpdf.Type(typ))
+				return t.Fields(), nil
+			},
 		},
 	}
 	srv, err := New(cfg, st)

@@ -170,16 +170,10 @@ type Config struct {
 	// Verify serves GET /verify/{id} to anyone (the certificate check page);
 	// nil answers 404.
 	Verify http.Handler
-	// RenderCertificates writes a ZIP of the event's certificate PDFs (the
-	// admin download); PreviewCertificate writes a PNG of a certificate
-	// type's template with a sample name. Optional: nil answers 404.
-	RenderCertificates func(ctx context.Context, eventID int64, w io.Writer) error
-	PreviewCertificate func(ctx context.Context, eventID int64, certType string, w io.Writer) error
-	// CertificateTemplate and SaveCertificateTemplate read and keep an
-	// event's template of a certificate type for the dashboard's editor;
-	// optional (both nil hides the editor).
-	CertificateTemplate     func(ctx context.Context, eventID int64, certType string) (TemplateFields, error)
-	SaveCertificateTemplate func(ctx context.Context, eventID int64, certType string, f TemplateFields, staff string) error
+	// Certificates renders certificates, previews templates and edits them
+	// for the admin pages; nil answers 404 for the PDF download, the
+	// previews and the template editor, and hides them.
+	Certificates Certificates
 	// IssuerDocument is served to anyone at GET /issuer: the Open Badges
 	// issuer profile with its public key (badges.IssuerKeyDocument), which
 	// the "kid" of signed credentials points to; nil answers 404.

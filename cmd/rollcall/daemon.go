@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seameo/rollcall/attendance/export"
+	"github.com/seameo/rollcall/attendance/forms"
 	"github.com/seameo/rollcall/attendance/store"
 	"github.com/seameo/rollcall/collector"
 	"github.com/seameo/rollcall/dashboard"
@@ -144,15 +145,16 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 			if err != nil {
 				return "", err
 			}
-			return importForms(ctx, st, e, r, name, nil, false)
+			im, err := forms.Import(ctx, st, e, r, name, nil, false)
+			if err != nil {
+				return "", err
+			}
+			return im.String(), nil
 		},
-		Now:                     d.now,
-		Verify:                  certs.verify,
-		RenderCertificates:      certs.render,
-		PreviewCertificate:      certs.preview,
-		CertificateTemplate:     certs.template,
-		SaveCertificateTemplate: certs.saveTemplate,
-		IssuerDocument:          certs.issuerDocument,
+		Now:            d.now,
+		Verify:         certs.verify,
+		Certificates:   certs.certificates,
+		IssuerDocument: certs.issuerDocument,
 	}, st)
 	if err != nil {
 		return err
