@@ -22,6 +22,9 @@ type AttendanceGauges struct {
 	Forms          []Gauge // event
 	Certificates   []Gauge // event, type (issued and not revoked)
 	ChatAuthors    []Gauge // event, video
+	// EventChatAuthors counts each channel once per event, however many
+	// of the event's streams it wrote in.
+	EventChatAuthors []Gauge // event
 }
 
 // MetricGauges computes the attendance gauges of every event.
@@ -45,6 +48,8 @@ func (s *Store) MetricGauges(ctx context.Context) (AttendanceGauges, error) {
 			LEFT JOIN certificates c ON c.event_id = e.id AND c.type = t.type AND c.revoked_at = 0
 			GROUP BY e.slug, t.type ORDER BY e.slug, t.type`},
 		{&g.ChatAuthors, 2, "chat authors", `SELECT e.slug, s.video_id, s.chat_authors FROM streams s JOIN events e ON e.id = s.event_id ORDER BY e.slug, s.video_id`},
+		{&g.EventChatAuthors, 1, "event chat authors", `SELECT e.slug, COUNT(DISTINCT a.channel_id) FROM events e
+			LEFT JOIN streams s ON s.event_id = e.id LEFT JOIN chat_authors a ON a.stream_id = s.id GROUP BY e.slug ORDER BY e.slug`},
 	}
 	for _, q := range queries {
 		rows, err := s.db.QueryContext(ctx, q.q)
