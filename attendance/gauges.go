@@ -19,4 +19,7 @@ type AttendanceGauges struct {
 	Forms          []Gauge // event
 	Certificates   []Gauge // event, type (issued and not revoked)
 	ChatAuthors    []Gauge // event, video
+	// EventChatAuthors counts each channel once per event, however many
+	// of the event's streams it wrote in.
+	EventChatAuthors []Gauge // event
 }

@@ -459,7 +459,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), storePingTimeout)
 	defer cancel()
 	if err := s.st.Ping(ctx); err != nil {
 		s.log.Warn("readiness: database unreachable", "err", err)

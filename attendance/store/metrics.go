@@ -28,6 +28,8 @@ func (s *Store) MetricGauges(ctx context.Context) (attendance.AttendanceGauges, 
 			LEFT JOIN certificates c ON c.event_id = e.id AND c.type = t.type AND c.revoked_at = 0
 			GROUP BY e.slug, t.type ORDER BY e.slug, t.type`},
 		{&g.ChatAuthors, 2, "chat authors", `SELECT e.slug, s.video_id, s.chat_authors FROM streams s JOIN events e ON e.id = s.event_id ORDER BY e.slug, s.video_id`},
+		{&g.EventChatAuthors, 1, "event chat authors", `SELECT e.slug, COUNT(DISTINCT a.channel_id) FROM events e
+			LEFT JOIN streams s ON s.event_id = e.id LEFT JOIN chat_authors a ON a.stream_id = s.id GROUP BY e.slug ORDER BY e.slug`},
 	}
 	for _, q := range queries {
 		rows, err := s.db.QueryContext(ctx, q.q)

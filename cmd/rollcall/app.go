@@ -270,8 +270,22 @@ func interactive(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// version returns the module version the binary was built from.
+// stampedVersion is set at link time by release builds (the Dockerfile's
+// VERSION build argument):
+//
+//	go build -ldflags "-X main.stampedVersion=v1.4.0" ./cmd/rollcall
+//
+// A link-time constant, never written at run time: -X can only set a
+// package-level string, so this one variable is the exception to "no
+// globals".
+var stampedVersion string
+
+// version returns the version stamped at link time, else the module version
+// the binary was built from, else "dev".
 func version() string {
+	if stampedVersion != "" {
+		return stampedVersion
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
