@@ -22,4 +22,8 @@ type AttendanceGauges struct {
 	// EventChatAuthors counts each channel once per event, however many
 	// of the event's streams it wrote in.
 	EventChatAuthors []Gauge // event
+	// YouTube Analytics figures of ended streams, as last fetched.
+	ReachViews        []Gauge // event, video, live_or_on_demand (live, on_demand)
+	ReachMinutes      []Gauge // event, video, live_or_on_demand
+	ReachCountryViews []Gauge // event, video, country (ISO 3166-1 alpha-2)
 }

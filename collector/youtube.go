@@ -327,6 +327,12 @@ func (y *YouTube) CheckAccess(ctx context.Context, oauth bool, probeVideo string
 // classify turns a client error into an *APIError that unwraps to a
 // sentinel, redacting secrets. A cancelled context stays what it is.
 func (y *YouTube) classify(ctx context.Context, method string, err error) error {
+	return classify(ctx, method, err, y.secrets, y.metrics)
+}
+
+// classify turns a Google API error into an *APIError wrapping a sentinel,
+// with secrets redacted from its message, and counts it.
+func classify(ctx context.Context, method string, err error, secrets []string, metrics *Metrics) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("youtube: %s: %w", method, ctx.Err())
 	}
@@ -337,13 +343,13 @@ func (y *YouTube) classify(ctx context.Context, method string, err error) error 
 	case errors.Is(err, ErrGrantInvalid):
 		e.sentinel = ErrGrantInvalid
 		e.Reason = "invalid_grant"
-		e.Message = redact(err.Error(), y.secrets...)
+		e.Message = redact(err.Error(), secrets...)
 	case errors.As(err, &rerr):
 		if rerr.Response != nil {
 			e.Status = rerr.Response.StatusCode
 		}
 		e.Reason = rerr.ErrorCode
-		e.Message = redact(rerr.ErrorDescription, y.secrets...)
+		e.Message = redact(rerr.ErrorDescription, secrets...)
 		switch {
 		case rerr.ErrorCode == "invalid_grant":
 			e.sentinel = ErrGrantInvalid
@@ -352,7 +358,7 @@ func (y *YouTube) classify(ctx context.Context, method string, err error) error 
 		}
 	case errors.As(err, &gerr):
 		e.Status = gerr.Code
-		e.Message = redact(gerr.Message, y.secrets...)
+		e.Message = redact(gerr.Message, secrets...)
 		for _, it := range gerr.Errors {
 			if it.Reason != "" {
 				e.Reason = it.Reason
@@ -364,9 +370,9 @@ func (y *YouTube) classify(ctx context.Context, method string, err error) error 
 			e.RetryAfter = time.Duration(secs) * time.Second
 		}
 	default:
-		e.Message = redact(err.Error(), y.secrets...)
+		e.Message = redact(err.Error(), secrets...)
 	}
-	y.metrics.countError(method, e.sentinel)
+	metrics.countError(method, e.sentinel)
 	return e
 }
 

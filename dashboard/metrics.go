@@ -38,6 +38,7 @@ type AttendanceCollector struct {
 	log     *slog.Logger
 
 	registrations, linked, checkpointHits, forms, certificates, chatAuthors, eventChatAuthors, up *prometheus.Desc
+	reachViews, reachMinutes, reachCountryViews                                                   *prometheus.Desc
 	// scrapeErrors counts the scrapes whose gauge queries failed, by
 	// reason: timeout (past the scrape's database time) or error.
 	scrapeErrors *prometheus.CounterVec
@@ -67,13 +68,20 @@ func NewAttendanceCollector(src GaugeSource, timeout time.Duration, log *slog.Lo
 		chatAuthors:    prometheus.NewDesc("rollcall_chat_authors", "Distinct chat channels that wrote in a stream.", []string{"event", "video"}, nil),
 		eventChatAuthors: prometheus.NewDesc("rollcall_event_chat_authors",
 			"Distinct chat channels that wrote in any stream of an event (a channel in two streams counts once).", []string{"event"}, nil),
+		reachViews: prometheus.NewDesc("rollcall_reach_views", "Views of an ended stream's video as YouTube Analytics last reported them, live or on demand (fetched after the end, then daily for a week).",
+			[]string{"event", "video", "live_or_on_demand"}, prometheus.Labels{"source": "analytics"}),
+		reachMinutes: prometheus.NewDesc("rollcall_reach_minutes_watched", "Estimated minutes watched of an ended stream's video as YouTube Analytics last reported them, live or on demand.",
+			[]string{"event", "video", "live_or_on_demand"}, prometheus.Labels{"source": "analytics"}),
+		reachCountryViews: prometheus.NewDesc("rollcall_reach_country_views", "Views of an ended stream's video by viewer country (ISO 3166-1 alpha-2, top 50) as YouTube Analytics last reported them.",
+			[]string{"event", "video", "country"}, prometheus.Labels{"source": "analytics"}),
 		up: prometheus.NewDesc("rollcall_store_up", "Whether the database answered a ping at the last scrape (1) or not (0), as /readyz checks it.", nil, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *AttendanceCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.registrations, c.linked, c.checkpointHits, c.forms, c.certificates, c.chatAuthors, c.eventChatAuthors, c.up} {
+	for _, d := range []*prometheus.Desc{c.registrations, c.linked, c.checkpointHits, c.forms, c.certificates, c.chatAuthors, c.eventChatAuthors, c.up,
+		c.reachViews, c.reachMinutes, c.reachCountryViews} {
 		ch <- d
 	}
 	c.scrapeErrors.Describe(ch)
@@ -107,7 +115,8 @@ func (c *AttendanceCollector) Collect(ch chan<- prometheus.Metric) {
 		d  *prometheus.Desc
 		gs []attendance.Gauge
 	}{{c.registrations, g.Registrations}, {c.linked, g.Linked}, {c.checkpointHits, g.CheckpointHits}, {c.forms, g.Forms},
-		{c.certificates, g.Certificates}, {c.chatAuthors, g.ChatAuthors}, {c.eventChatAuthors, g.EventChatAuthors}} {
+		{c.certificates, g.Certificates}, {c.chatAuthors, g.ChatAuthors}, {c.eventChatAuthors, g.EventChatAuthors},
+		{c.reachViews, g.ReachViews}, {c.reachMinutes, g.ReachMinutes}, {c.reachCountryViews, g.ReachCountryViews}} {
 		for _, v := range set.gs {
 			ch <- prometheus.MustNewConstMetric(set.d, prometheus.GaugeValue, v.Value, v.Labels...)
 		}

@@ -634,6 +634,52 @@ type reportData struct {
 	Countries   []CountryRow
 	Certs       certificateFigures
 	GeneratedAt time.Time
+	// Analytics are YouTube Analytics' figures of the event's videos, as
+	// fetched after the stream (empty until then).
+	Analytics []analyticsView
+}
+
+// analyticsView is one video's YouTube Analytics figures for the report.
+type analyticsView struct {
+	VideoID   string
+	FetchedAt time.Time
+	Playback  []analyticsRow
+	Days      []analyticsRow
+	Countries []analyticsRow
+}
+
+// analyticsRow is one row of it; AverageView is m:ss.
+type analyticsRow struct {
+	Label                             string
+	Views, Minutes, SubscribersGained int64
+	AverageView                       string
+}
+
+func analyticsViews(rs []attendance.VideoReach) []analyticsView {
+	playback := map[string]string{"LIVE": "Live", "ON_DEMAND": "Replay (on demand)"}
+	var out []analyticsView
+	for _, v := range rs {
+		av := analyticsView{VideoID: v.VideoID, FetchedAt: v.FetchedAt}
+		for _, f := range v.Rows {
+			row := analyticsRow{Label: f.Key, Views: f.Views, Minutes: f.MinutesWatched, SubscribersGained: f.SubscribersGained}
+			switch f.Dimension {
+			case attendance.ReachByPlayback:
+				if l, ok := playback[f.Key]; ok {
+					row.Label = l
+				}
+				row.AverageView = fmt.Sprintf("%d:%02d", f.AverageViewDuration/60, f.AverageViewDuration%60)
+				av.Playback = append(av.Playback, row)
+			case attendance.ReachByDay:
+				av.Days = append(av.Days, row)
+			case attendance.ReachByCountry:
+				if len(av.Countries) < 10 {
+					av.Countries = append(av.Countries, row)
+				}
+			}
+		}
+		out = append(out, av)
+	}
+	return out
 }
 
 func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -642,7 +688,13 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, ss *session)
 		return
 	}
 	sn = sn.forViewer()
-	d := reportData{eventPage: eventPage{ev}, Snap: sn, Countries: sortedCountries(sn.Countries), GeneratedAt: s.cfg.Now()}
+	reach, err := s.st.EventReach(r.Context(), ev.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := reportData{eventPage: eventPage{ev}, Snap: sn, Countries: sortedCountries(sn.Countries), GeneratedAt: s.cfg.Now(),
+		Analytics: analyticsViews(reach)}
 	if n := len(sn.ViewerSeries); n > 0 {
 		var sum int64
 		for _, p := range sn.ViewerSeries {

@@ -100,6 +100,12 @@ type SessionStore interface {
 	DeleteExpiredStaffSessions(ctx context.Context, now, idleBefore time.Time) (int64, error)
 }
 
+// ReportStore reads what the reach report shows beyond the live figures:
+// YouTube Analytics' figures of the event's videos.
+type ReportStore interface {
+	EventReach(ctx context.Context, eventID int64) ([]attendance.VideoReach, error)
+}
+
 // Auditor writes an audit row for what the dashboard itself does (sign-in,
 // downloads); actor is the staff member, never empty.
 type Auditor interface {
@@ -116,6 +122,7 @@ type Store interface {
 	PeopleStore
 	FormStore
 	CertificateStore
+	ReportStore
 	SessionStore
 	Auditor
 }

@@ -37,6 +37,8 @@ type daemon struct {
 	// grant checks the channel owner's OAuth grant hourly; nil with an
 	// API key.
 	grant *collector.GrantMonitor
+	// reach fetches YouTube Analytics figures of ended streams (--analytics).
+	reach *collector.Reach
 	// onListen is told the address once the server listens.
 	onListen func(addr string)
 	// whileRunning runs beside the collector until ctx ends (the demo's
@@ -182,6 +184,9 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 	g.Go(func() error { d.sweepChatText(gctx, a); return nil })
 	if d.grant != nil {
 		g.Go(func() error { return d.grant.Run(gctx) })
+	}
+	if d.reach != nil {
+		g.Go(func() error { return d.reach.Run(gctx) })
 	}
 	if d.whileRunning != nil {
 		g.Go(func() error { d.whileRunning(gctx); return nil })

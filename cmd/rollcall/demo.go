@@ -111,7 +111,7 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 				return err
 			}
 			defer closeOAuth()
-			if d.grant, err = collector.NewGrantMonitor(d.registry, collector.GrantMonitor{Source: tokens, Need: collector.NeededScopes(false, false),
+			if d.grant, err = collector.NewGrantMonitor(d.registry, collector.GrantMonitor{Source: tokens, Need: collector.NeededScopes(false, true),
 				FallbackKey: true, Log: a.log}); err != nil {
 				return err
 			}
@@ -123,6 +123,14 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			if err != nil {
 				return err
 			}
+			// YouTube Analytics, from a fake that publishes at once (YouTube
+			// lags 24–72 h): the reach report gets its Analytics section a
+			// minute after the stream ends.
+			closeAnalytics, err := d.demoReach(ctx, a, st, tokens, clock, script, metrics)
+			if err != nil {
+				return err
+			}
+			defer closeAnalytics()
 			var streamer collector.ChatStreamer
 			switch chatSource {
 			case "stream":
@@ -270,7 +278,7 @@ func seedDemo(ctx context.Context, st *store.Store, now time.Time, people int) (
 }
 
 // demoOwnerGrant serves a fake Google OAuth server on loopback and returns a
-// token source over a grant it made (reading scopes), as 'rollcall auth
+// token source over a grant it made (reading and Analytics), as 'rollcall auth
 // login' leaves in a token file.
 func demoOwnerGrant(ctx context.Context) (*collector.RefreshingTokenSource, func(), error) {
 	o := fakeyoutube.NewOAuth(fakeyoutube.OAuthOptions{ClientID: "demo-client", ClientSecret: "demo-secret", AccessToken: "demo-owner-token"})
@@ -282,6 +290,39 @@ func demoOwnerGrant(ctx context.Context) (*collector.RefreshingTokenSource, func
 	go func() { _ = srv.Serve(ln) }()
 	cfg := collector.GoogleOAuthConfig("demo-client", "demo-secret", collector.ScopeReadOnly)
 	collector.SetOAuthEndpoint(cfg, "http://"+ln.Addr().String())
-	tok := &oauth2.Token{RefreshToken: o.IssueRefreshToken(collector.ScopeReadOnly)}
+	tok := &oauth2.Token{RefreshToken: o.IssueRefreshToken(collector.ScopeReadOnly, collector.ScopeAnalytics)}
 	return collector.NewRefreshingTokenSource(ctx, cfg, tok, nil), func() { srv.Close() }, nil
+}
+
+// demoReach serves a fake YouTube Analytics API with figures in keeping with
+// the script (viewers from across the region, live and a first replay) and
+// sets the daemon's reach fetcher on it, checking every fake minute.
+func (d *daemon) demoReach(ctx context.Context, a *app, st *store.Store, tokens oauth2.TokenSource, clock collector.Clock,
+	script fakeyoutube.EventScript, metrics *collector.Metrics) (func(), error) {
+	pacific, err := collector.LoadPacific()
+	if err != nil {
+		return nil, err
+	}
+	fake := fakeyoutube.NewAnalytics("demo-owner-token", 0, clock.Now)
+	live := int64(script.PeakViewers) * 13 / 10
+	fake.SetVideo(script.VideoID, []fakeyoutube.AnalyticsDay{{
+		Date: script.Start.In(pacific).Format(time.DateOnly), LiveViews: live, LiveMinutes: live * 41, LiveSubscribers: live / 90,
+		OnDemandViews: live / 6, OnDemandMinutes: live / 6 * 17, OnDemandSubscrs: live / 400,
+		Countries: map[string]int64{"TH": live * 22 / 100, "VN": live * 19 / 100, "PH": live * 17 / 100, "ID": live * 15 / 100,
+			"MY": live * 9 / 100, "KH": live * 6 / 100, "LA": live * 4 / 100, "MM": live * 4 / 100, "SG": live * 2 / 100,
+			"BN": live / 100, "TL": live / 100},
+	}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	an, err := collector.NewAnalytics(ctx, collector.AnalyticsConfig{TokenSource: tokens, Endpoint: "http://" + ln.Addr().String() + "/", Metrics: metrics})
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	d.reach = &collector.Reach{Analytics: an, Store: st, Clock: clock, Every: time.Minute, Project: "demo", Log: a.log}
+	return func() { srv.Close() }, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,10 @@ type youtubeFlags struct {
 	oauthEndpoint string
 	// oauthScopes are the scopes the grant must hold (--oauth-scopes).
 	oauthScopes []string
+	// analytics (--analytics) fetches YouTube Analytics reach of ended
+	// streams; analyticsEndpoint is its base URL (hidden: the fake's).
+	analytics         bool
+	analyticsEndpoint string
 	// grant is the grant monitor source() built with an OAuth token; nil
 	// with an API key. registry, when set, gets its metric.
 	grant    *collector.GrantMonitor
@@ -65,7 +70,27 @@ func (y *youtubeFlags) neededScopes() ([]string, error) {
 	if len(need) == 0 {
 		need = collector.NeededScopes(false, false)
 	}
+	if y.analytics && !slices.Contains(need, collector.ScopeAnalytics) {
+		need = append(need, collector.ScopeAnalytics)
+		slices.Sort(need)
+	}
 	return need, nil
+}
+
+// reach builds the YouTube Analytics fetcher when --analytics is on: it
+// needs the owner's token source() built.
+func (y *youtubeFlags) reach(ctx context.Context, a *app, st collector.ReachStore, project string, metrics *collector.Metrics) (*collector.Reach, error) {
+	if !y.analytics {
+		return nil, nil
+	}
+	if y.built.TokenSource == nil {
+		return nil, usagef("--analytics needs the channel owner's OAuth token (--oauth-token-file, with the analytics scope): an API key cannot read YouTube Analytics")
+	}
+	an, err := collector.NewAnalytics(ctx, collector.AnalyticsConfig{TokenSource: y.built.TokenSource, Endpoint: y.analyticsEndpoint, Metrics: metrics})
+	if err != nil {
+		return nil, err
+	}
+	return &collector.Reach{Analytics: an, Store: st, Project: project, Log: a.log}, nil
 }
 
 // apiKeyValue is the API key of --youtube-api-key or its file; empty when
@@ -136,6 +161,9 @@ func (y *youtubeFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&y.oauthEndpoint, "oauth-endpoint", "", "OAuth server base URL (the fake's in tests); empty is Google's")
 	_ = f.MarkHidden("oauth-endpoint")
 	f.StringSliceVar(&y.oauthScopes, "oauth-scopes", []string{"readonly"}, "scopes the channel owner's grant must hold, checked at start-up and hourly (rollcall_oauth_grant_valid): readonly; youtube to post checkpoint announcements; analytics for YouTube Analytics reach")
+	f.BoolVar(&y.analytics, "analytics", false, "fetch YouTube Analytics reach (views live and on demand, minutes watched, by day and country) of each ended stream, then daily for a week; needs the owner's token with the analytics scope")
+	f.StringVar(&y.analyticsEndpoint, "youtube-analytics-endpoint", "", "YouTube Analytics API base URL (a proxy or the fake); empty is YouTube's")
+	_ = f.MarkHidden("youtube-analytics-endpoint")
 	f.DurationVar(&y.eventDuration, "event-duration", 4*time.Hour, "how long a stream is expected to run when YouTube gives no scheduled end, for the quota planner (Go duration)")
 }
 
@@ -311,6 +339,9 @@ once every tracked stream has ended and its chat is drained.`,
 				a.log.Warn("quota ledger write failed", "err", err)
 			}
 			d.grant = yf.grant
+			if d.reach, err = yf.reach(ctx, a, st, label, metrics); err != nil {
+				return err
+			}
 			return d.run(ctx, a)
 		},
 	}
