@@ -91,7 +91,7 @@ func (a *Analytics) VideoReach(ctx context.Context, videoID, from, to string) ([
 	var out []attendance.ReachFigures
 	calls := 0
 	for _, q := range reachQueries {
-		call := a.svc.Reports.Query().Ids("channel==MINE").Filters("video=="+videoID).StartDate(from).EndDate(to).
+		call := a.svc.Reports.Query().Ids("channel==MINE").Filters("video==" + videoID).StartDate(from).EndDate(to).
 			Dimensions(q.apiDimension).Metrics(q.metrics).Context(ctx)
 		if q.sort != "" {
 			call = call.Sort(q.sort)
