@@ -53,7 +53,14 @@ func NewGrantMonitor(reg prometheus.Registerer, m GrantMonitor) (*GrantMonitor, 
 	if cur := m.Source.Current(); cur != nil {
 		m.last = cur.RefreshToken
 	}
-	return &m, nil
+	mon := &m
+	// A refresh made for an API call that finds the grant dead says so at
+	// once: the metric drops and the log says what reads go on.
+	m.Source.OnDead(func(err error) {
+		mon.valid.Set(0)
+		mon.Log.Error("the channel owner's OAuth grant died", "err", err, "api_key_fallback", mon.FallbackKey)
+	})
+	return mon, nil
 }
 
 // Check checks the grant once: a forced refresh, then the scopes Google

@@ -123,8 +123,13 @@ func TestGrantMonitor(t *testing.T) {
 		if err := m.Check(ctx); err != nil || valid() != 1 || saved != 1 {
 			t.Fatalf("live grant: %v, valid %v, saved %d", err, valid(), saved)
 		}
-		// Revoked (or seven days of a project in Testing): invalid_grant.
+		// Revoked (or seven days of a project in Testing): the next refresh
+		// an API call needs says so at once, before the hourly check.
 		o.Revoke()
+		src.Invalidate()
+		if _, err := src.Token(); !errors.Is(err, ErrGrantInvalid) || valid() != 0 {
+			t.Fatalf("refresh of a revoked grant: %v, valid %v", err, valid())
+		}
 		err = m.Check(ctx)
 		if !errors.Is(err, ErrGrantInvalid) || !strings.Contains(err.Error(), "7 days") || valid() != 0 {
 			t.Fatalf("dead grant: %v, valid %v", err, valid())
@@ -248,5 +253,40 @@ func TestRefreshHoldsNoLock(t *testing.T) {
 	// first: never two at once.
 	if most.Load() != 1 {
 		t.Errorf("%d refreshes at once, want 1", most.Load())
+	}
+}
+
+// TestDeadGrantFallsBackToTheKey: with an API key configured too, a grant
+// revoked mid-event stops nothing a key can do: videos.list goes on with
+// the key, and the grant metric says the grant is dead.
+func TestDeadGrantFallsBackToTheKey(t *testing.T) {
+	o, cfg, ctx := fakeOAuth(t, fakeyoutube.OAuthOptions{}, ScopeReadOnly)
+	tok := &oauth2.Token{RefreshToken: o.IssueRefreshToken(ScopeReadOnly)}
+	src := NewRefreshingTokenSource(ctx, cfg, tok, nil)
+	m, err := NewGrantMonitor(prometheus.NewRegistry(), GrantMonitor{Source: src, Need: NeededScopes(false, false), FallbackKey: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := fakeyoutube.New(fakeyoutube.NewManualClock(time.Now()), fakeyoutube.Options{APIKey: "the-key", AccessToken: fakeAccess})
+	fake.AddVideo(fakeyoutube.Video{ID: "vidFALLBACK", Title: "Policy dialogue", ActualStart: time.Now().Add(-time.Minute)})
+	yt, err := NewYouTube(ctx, YouTubeConfig{TokenSource: src, FallbackAPIKey: "the-key", Endpoint: "http://yt.fake/", Transport: handlerTransport{fake}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vs, err := yt.Videos(ctx, []string{"vidFALLBACK"}); err != nil || len(vs) != 1 {
+		t.Fatalf("with the grant: %v %v", vs, err)
+	}
+	o.Revoke()
+	src.Invalidate()
+	if vs, err := yt.Videos(ctx, []string{"vidFALLBACK"}); err != nil || len(vs) != 1 {
+		t.Fatalf("with the key after the grant died: %v %v", vs, err)
+	}
+	if v := testutil.ToFloat64(m.valid); v != 0 {
+		t.Errorf("grant metric %v after it died", v)
+	}
+	// Without a key, the same call fails with the grant's error.
+	yt2, _ := NewYouTube(ctx, YouTubeConfig{TokenSource: src, Endpoint: "http://yt.fake/", Transport: handlerTransport{fake}})
+	if _, err := yt2.Videos(ctx, []string{"vidFALLBACK"}); !errors.Is(err, ErrGrantInvalid) {
+		t.Errorf("without a key: %v", err)
 	}
 }

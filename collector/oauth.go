@@ -465,6 +465,16 @@ type RefreshingTokenSource struct {
 	refreshing chan struct{} // closed when the refresh in flight ends; nil when none
 	lastErr    error         // the last refresh's error, for waiters
 	dead       bool          // the grant answered invalid_grant: no refresh until Recheck or Replace
+	onDead     func(error)   // told once when the grant is found dead
+}
+
+// OnDead sets fn to be told, once each time, when a refresh finds the grant
+// dead (invalid_grant), so the grant monitor need not wait for its hourly
+// check to say so.
+func (s *RefreshingTokenSource) OnDead(fn func(error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onDead = fn
 }
 
 // NewRefreshingTokenSource returns a token source over cfg starting from
@@ -510,10 +520,14 @@ func (s *RefreshingTokenSource) Token() (*oauth2.Token, error) {
 		fresh, err := s.cfg.TokenSource(s.ctx, stale).Token()
 		s.mu.Lock()
 		s.refreshing = nil
+		var died func(error)
 		if err != nil {
 			s.lastErr = fmt.Errorf("oauth: refresh token: %w", oauthError(err))
 			s.dead = errors.Is(s.lastErr, ErrGrantInvalid)
 			err = s.lastErr
+			if s.dead {
+				died = s.onDead
+			}
 		} else {
 			s.lastErr = nil
 			s.dead = false
@@ -525,6 +539,9 @@ func (s *RefreshingTokenSource) Token() (*oauth2.Token, error) {
 		close(done)
 		s.mu.Unlock()
 		if err != nil {
+			if died != nil {
+				died(err)
+			}
 			return nil, err
 		}
 		if s.onRefresh != nil {
