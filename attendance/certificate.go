@@ -48,3 +48,14 @@ func NormalizeCertificateID(s string) string {
 	}
 	return s
 }
+
+// VerifyPath is the route of the public verification page of a
+// certificate (DESIGN.md: GET /verify/{id}); its QR code encodes the
+// public URL + VerifyPath + its id.
+const VerifyPath = "/verify/"
+
+// VerifyURL returns the verification URL of a certificate id under the
+// public base URL, as the PDF's QR code and the Open Badges evidence carry it.
+func VerifyURL(publicURL, id string) string {
+	return strings.TrimRight(publicURL, "/") + VerifyPath + id
+}

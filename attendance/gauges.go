@@ -19,4 +19,11 @@ type AttendanceGauges struct {
 	Forms          []Gauge // event
 	Certificates   []Gauge // event, type (issued and not revoked)
 	ChatAuthors    []Gauge // event, video
+	// EventChatAuthors counts each channel once per event, however many
+	// of the event's streams it wrote in.
+	EventChatAuthors []Gauge // event
+	// YouTube Analytics figures of ended streams, as last fetched.
+	ReachViews        []Gauge // event, video, live_or_on_demand (live, on_demand)
+	ReachMinutes      []Gauge // event, video, live_or_on_demand
+	ReachCountryViews []Gauge // event, video, country (ISO 3166-1 alpha-2)
 }

@@ -12,6 +12,17 @@ type ImportResult struct {
 	Unchanged int
 }
 
+// FormImportResult counts what a form import did (or would do, on a dry run).
+type FormImportResult struct {
+	Read              int // responses given
+	Matched           int // matched to a registration by email
+	MatchedByCode     int // matched by attendance code
+	NewRegistrations  int // unknown people, registered with source form
+	Replaced          int // replaced an earlier submission of the same person
+	Older             int // skipped: an equal or later submission is already stored
+	CheckpointAnswers int // checkpoint words answered right on the form
+}
+
 // IssueResult is what Issue did.
 type IssueResult struct {
 	// Issued is how many certificates got their id now.

@@ -60,7 +60,7 @@ func (o *oauthServer) handler(t *testing.T) http.Handler {
 }
 
 func testOAuthConfig(srvURL string) *oauth2.Config {
-	cfg := GoogleOAuthConfig("client-id.apps.googleusercontent.com", "GOCSPX-client-secret")
+	cfg := GoogleOAuthConfig("client-id.apps.googleusercontent.com", "GOCSPX-client-secret", YouTubeScope)
 	cfg.Endpoint.AuthURL = srvURL + "/auth"
 	cfg.Endpoint.TokenURL = srvURL + "/token"
 	return cfg

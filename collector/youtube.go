@@ -40,14 +40,18 @@ const (
 // YouTubeConfig configures the YouTube adapter. Give exactly one of APIKey
 // and TokenSource.
 type YouTubeConfig struct {
-	APIKey       string             // Data API key (secret)
-	TokenSource  oauth2.TokenSource // the channel owner's OAuth token; a *RefreshingTokenSource is refreshed and retried once on 401
-	Endpoint     string             // API base URL; empty is YouTube. The fake: srv.URL + "/"
-	Transport    http.RoundTripper  // base transport; default a clone of http.DefaultTransport
-	Timeout      time.Duration      // per request; default 30 s
-	MaxBodyBytes int64              // response bodies above this fail as transient; default 16 MiB
-	ChatPageSize int64              // maxResults of chat reads, 200–2000; default 2000
-	Metrics      *Metrics           // may be nil
+	APIKey      string             // Data API key (secret)
+	TokenSource oauth2.TokenSource // the channel owner's OAuth token; a *RefreshingTokenSource is refreshed and retried once on 401
+	// FallbackAPIKey, with TokenSource, is used instead of the token once
+	// the grant is dead (invalid_grant): what a key can read goes on being
+	// read; members-only chats, broadcasts and posting stop. Secret.
+	FallbackAPIKey string
+	Endpoint       string            // API base URL; empty is YouTube. The fake: srv.URL + "/"
+	Transport      http.RoundTripper // base transport; default a clone of http.DefaultTransport
+	Timeout        time.Duration     // per request; default 30 s
+	MaxBodyBytes   int64             // response bodies above this fail as transient; default 16 MiB
+	ChatPageSize   int64             // maxResults of chat reads, 200–2000; default 2000
+	Metrics        *Metrics          // may be nil
 }
 
 // YouTube reads YouTube through the real google.golang.org/api client and
@@ -85,7 +89,7 @@ func NewYouTube(ctx context.Context, cfg YouTubeConfig) (*YouTube, error) {
 		// option.WithHTTPClient would silently drop option.WithAPIKey.
 		rt = &transport.APIKey{Key: cfg.APIKey, Transport: rt}
 	} else {
-		rt = &bearerTransport{source: cfg.TokenSource, base: rt}
+		rt = &bearerTransport{source: cfg.TokenSource, base: rt, fallbackKey: cfg.FallbackAPIKey}
 	}
 	opts := []option.ClientOption{option.WithHTTPClient(&http.Client{Transport: rt, Timeout: cfg.Timeout})}
 	if cfg.Endpoint != "" {
@@ -99,7 +103,7 @@ func NewYouTube(ctx context.Context, cfg YouTubeConfig) (*YouTube, error) {
 	if err != nil {
 		return nil, fmt.Errorf("youtube: new service: %w", err)
 	}
-	return &YouTube{svc: svc, pageSize: cfg.ChatPageSize, secrets: []string{cfg.APIKey}, metrics: cfg.Metrics}, nil
+	return &YouTube{svc: svc, pageSize: cfg.ChatPageSize, secrets: []string{cfg.APIKey, cfg.FallbackAPIKey}, metrics: cfg.Metrics}, nil
 }
 
 // VideoSample is one video's reading from videos.list. Sample.At is left
@@ -362,6 +366,12 @@ func (y *YouTube) CheckAccess(ctx context.Context, oauth bool, probeVideo string
 // classify turns a client error into an *APIError that unwraps to a
 // sentinel, redacting secrets. A cancelled context stays what it is.
 func (y *YouTube) classify(ctx context.Context, method string, err error) error {
+	return classify(ctx, method, err, y.secrets, y.metrics)
+}
+
+// classify turns a Google API error into an *APIError wrapping a sentinel,
+// with secrets redacted from its message, and counts it.
+func classify(ctx context.Context, method string, err error, secrets []string, metrics *Metrics) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("youtube: %s: %w", method, ctx.Err())
 	}
@@ -372,13 +382,13 @@ func (y *YouTube) classify(ctx context.Context, method string, err error) error 
 	case errors.Is(err, ErrGrantInvalid):
 		e.sentinel = ErrGrantInvalid
 		e.Reason = "invalid_grant"
-		e.Message = redact(err.Error(), y.secrets...)
+		e.Message = redact(err.Error(), secrets...)
 	case errors.As(err, &rerr):
 		if rerr.Response != nil {
 			e.Status = rerr.Response.StatusCode
 		}
 		e.Reason = rerr.ErrorCode
-		e.Message = redact(rerr.ErrorDescription, y.secrets...)
+		e.Message = redact(rerr.ErrorDescription, secrets...)
 		switch {
 		case rerr.ErrorCode == "invalid_grant":
 			e.sentinel = ErrGrantInvalid
@@ -387,7 +397,7 @@ func (y *YouTube) classify(ctx context.Context, method string, err error) error 
 		}
 	case errors.As(err, &gerr):
 		e.Status = gerr.Code
-		e.Message = redact(gerr.Message, y.secrets...)
+		e.Message = redact(gerr.Message, secrets...)
 		for _, it := range gerr.Errors {
 			if it.Reason != "" {
 				e.Reason = it.Reason
@@ -399,9 +409,9 @@ func (y *YouTube) classify(ctx context.Context, method string, err error) error 
 			e.RetryAfter = time.Duration(secs) * time.Second
 		}
 	default:
-		e.Message = redact(err.Error(), y.secrets...)
+		e.Message = redact(err.Error(), secrets...)
 	}
-	y.metrics.countError(method, e.sentinel)
+	metrics.countError(method, e.sentinel)
 	return e
 }
 

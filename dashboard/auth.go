@@ -204,13 +204,22 @@ func (s *Server) currentSession(r *http.Request) *session {
 	if err != nil || c.Value == "" || len(c.Value) > 100 {
 		return nil
 	}
-	h := tokenHash(c.Value)
+	return s.sessionByHash(r.Context(), tokenHash(c.Value), true)
+}
+
+// sessionByHash returns the valid session of a token hash, or nil, reading
+// the store at most every sessionCacheTTL: a session ended elsewhere (a
+// sign-out on another replica, `rollcall user signout|disable|remove`, a
+// password reset) is seen within that time. touch records the use for the
+// idle timeout; a live page's stream re-checking its session does not, so
+// that a screen left open still idles out.
+func (s *Server) sessionByHash(ctx context.Context, h string, touch bool) *session {
 	now := s.cfg.Now()
 	cs, ok := s.sessions.get(h, now)
 	if !ok {
-		ss, u, err := s.st.StaffSessionUser(r.Context(), h)
+		ss, u, err := s.st.StaffSessionUser(ctx, h)
 		if err != nil {
-			if attendance.ErrorCode(err) != attendance.ENotFound {
+			if attendance.ErrorCode(err) != attendance.ENotFound && ctx.Err() == nil {
 				s.log.Error("read session", "err", err)
 			}
 			return nil
@@ -219,12 +228,12 @@ func (s *Server) currentSession(r *http.Request) *session {
 			disabled: u.Disabled, lastSeen: ss.LastSeenAt, expires: ss.ExpiresAt, readAt: now}
 	}
 	if cs.disabled || !now.Before(cs.expires) || now.Sub(cs.lastSeen) > s.cfg.IdleTimeout {
-		_ = s.endSession(r.Context(), h)
+		_ = s.endSession(ctx, h)
 		return nil
 	}
 	// Touch at most once a minute: the idle clock needs no finer grain.
-	if now.Sub(cs.lastSeen) > time.Minute {
-		if err := s.st.TouchStaffSession(r.Context(), h, now); err != nil {
+	if touch && now.Sub(cs.lastSeen) > time.Minute {
+		if err := s.st.TouchStaffSession(ctx, h, now); err != nil {
 			s.log.Warn("touch session", "err", err)
 		} else {
 			cs.lastSeen = now
@@ -252,6 +261,9 @@ func (s *Server) staff(h staffHandler) http.HandlerFunc {
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// Only now, with a session, may the body take longer than
+			// the server's ReadTimeout.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadReadTimeout))
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
 			if !s.checkCSRF(r, ss) {
 				http.Error(w, "invalid or missing CSRF token: reload the page and try again", http.StatusForbidden)
@@ -295,38 +307,69 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // errSignIn is the one message every failed sign-in gets, so that it does
-// not tell which accounts exist or are locked.
-const errSignIn = "Email or password is wrong, or the account is locked for a while after too many attempts."
+// not tell which accounts exist or are disabled.
+const errSignIn = "Email or password is wrong."
 
+// signIn checks a staff member's password. Before any hashing, the client
+// address's token bucket and the (address, account) back-off may refuse it
+// (429 with Retry-After); the password check itself waits for one of
+// MaxConcurrentSignIns slots. A wrong password slows down only the address
+// that gave it, never the account for others.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	addr := clientAddr(r, s.cfg.TrustedProxies)
+	if ok, wait := s.signIns.perAddr.allow(addr); !ok {
+		s.log.Debug("sign-in throttled", "reason", throttleAddress)
+		s.tooMany(w, r, throttleAddress, wait, "")
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		// A body too large, malformed or cut off by the read timeout.
+		http.Error(w, "bad sign-in form", http.StatusBadRequest)
+		return
+	}
 	email := attendance.NormalizeEmail(r.PostFormValue("email"))
 	password := r.PostFormValue("password")
 	ctx := r.Context()
-	now := s.cfg.Now()
+	key := backoffKey{addr: addr, email: email}
+	if wait := s.signIns.backoff.wait(key, s.cfg.Now()); wait > 0 {
+		s.log.Debug("sign-in throttled", "reason", throttleBackoff)
+		s.tooMany(w, r, throttleBackoff, wait, email)
+		return
+	}
 	u, err := s.st.StaffUserByEmail(ctx, email)
-	if err != nil {
-		if attendance.ErrorCode(err) != attendance.ENotFound {
-			s.fail(w, r, err)
-			return
+	if err != nil && attendance.ErrorCode(err) != attendance.ENotFound {
+		s.fail(w, r, err)
+		return
+	}
+	known := err == nil
+	if !s.signIns.acquireHashing(ctx) {
+		s.log.Debug("sign-in throttled", "reason", throttleBusy)
+		s.tooMany(w, r, throttleBusy, time.Second, email)
+		return
+	}
+	var ok bool
+	if known {
+		ok = CheckPassword(u.PasswordHash, password)
+	} else {
+		CheckPassword(dummyHash, password) // as long as a real check
+	}
+	s.signIns.releaseHashing()
+	if !ok || u.Disabled {
+		n, wait := s.signIns.backoff.fail(key, s.cfg.Now())
+		if wait > 0 {
+			// No email, no address: the staff id when the account exists.
+			args := []any{"failures", n, "backoff_seconds", wait.Seconds()}
+			if known {
+				args = append(args, "staff_id", u.ID)
+			}
+			s.log.Warn("sign-in back-off", args...)
 		}
-		CheckPassword(dummyHash, password)
 		s.signInFailed(w, r, email)
 		return
 	}
-	ok := CheckPassword(u.PasswordHash, password)
-	switch {
-	case u.Disabled || now.Before(u.LockedUntil):
-		s.signInFailed(w, r, email)
-		return
-	case !ok:
-		if err := s.st.RecordSignInFailure(ctx, u.ID, s.cfg.MaxSignInFailures, now.Add(s.cfg.LockDuration)); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.signInFailed(w, r, email)
-		return
-	}
+	s.signIns.backoff.succeed(key)
+	now := s.cfg.Now()
 	if err := s.st.RecordSignInSuccess(ctx, u.ID); err != nil {
 		s.fail(w, r, err)
 		return

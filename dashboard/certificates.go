@@ -2,12 +2,32 @@ package dashboard
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strings"
+
+	"github.com/seameo/rollcall/attendance/certpdf"
 )
+
+// Certificates is what the admin pages ask of the certificates service:
+// the ZIP of an event's certificate PDFs, a PNG preview of a certificate
+// type's template drawn with a sample name, and the template editor's
+// fields. *certificates.Service satisfies it; cmd hands it over when
+// serve has a --public-url (the address the QR codes point to).
+type Certificates interface {
+	// Render writes the ZIP of the event's issued, unrevoked certificates;
+	// it only reads (the dashboard issues the missing ids first).
+	Render(ctx context.Context, eventID int64, w io.Writer) error
+	Preview(ctx context.Context, eventID int64, certType string, w io.Writer) error
+	// Template and SaveTemplate read and keep the event's template of a
+	// type; SaveTemplate keeps its images and answers attendance.EInvalid
+	// for fields that make no valid template.
+	Template(ctx context.Context, eventID int64, certType string) (certpdf.TemplateFields, error)
+	SaveTemplate(ctx context.Context, eventID int64, certType string, f certpdf.TemplateFields, staff string) error
+}
 
 // exportCertificatePDFs answers the admin download of every certificate
 // as PDF in one ZIP (a POST from the certificates page). A PDF needs its
@@ -22,7 +42,7 @@ func (s *Server) exportCertificatePDFs(w http.ResponseWriter, r *http.Request, s
 		s.fail(w, r, err)
 		return
 	}
-	if s.cfg.RenderCertificates == nil {
+	if s.cfg.Certificates == nil {
 		http.Error(w, "Certificate PDFs are not available: start rollcall serve with --public-url (the address the QR codes point to).", http.StatusNotFound)
 		return
 	}
@@ -41,7 +61,7 @@ func (s *Server) exportCertificatePDFs(w http.ResponseWriter, r *http.Request, s
 	}
 	defer os.Remove(tmp.Name()) //nolint:errcheck // a temporary file
 	defer tmp.Close()
-	if err := s.cfg.RenderCertificates(r.Context(), ev.ID, tmp); err != nil {
+	if err := s.cfg.Certificates.Render(r.Context(), ev.ID, tmp); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -81,7 +101,7 @@ func (s *Server) issueCertificates(w http.ResponseWriter, r *http.Request, ss *s
 	}
 	s.forget(ev.ID)
 	msg := fmt.Sprintf("issued %d, already issued %d", res.Issued, res.AlreadyIssued)
-	http.Redirect(w, r, "/events/"+ev.Slug+"/certificates?msg="+urlQuery(msg), http.StatusSeeOther)
+	s.redirectWithFlash(w, r, "/events/"+ev.Slug+"/certificates", msg)
 }
 
 // previewCertificate answers a PNG of a certificate type's template, drawn
@@ -93,12 +113,12 @@ func (s *Server) previewCertificate(w http.ResponseWriter, r *http.Request, _ *s
 		return
 	}
 	typ, ok := strings.CutSuffix(r.PathValue("file"), ".png")
-	if !ok || (typ != "appreciation" && typ != "participation") || s.cfg.PreviewCertificate == nil {
+	if !ok || (typ != "appreciation" && typ != "participation") || s.cfg.Certificates == nil {
 		s.notFound(w, r)
 		return
 	}
 	var buf bytes.Buffer
-	if err := s.cfg.PreviewCertificate(r.Context(), ev.ID, typ, &buf); err != nil {
+	if err := s.cfg.Certificates.Preview(r.Context(), ev.ID, typ, &buf); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -120,22 +140,10 @@ func (s *Server) issuer(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(s.cfg.IssuerDocument)
 }
 
-// TemplateFields are the parts of a certificate template that staff edit
-// in the dashboard; images (logo, background, signatures) are set with
-// 'rollcall certificates template set' and kept as they are.
-type TemplateFields struct {
-	Title, Body                       string
-	Primary, Accent, Text, Background string // colours, #rrggbb
-	Signatories                       [3]SignatoryFields
-}
-
-// SignatoryFields is one signatory of a template.
-type SignatoryFields struct{ Name, Title string }
-
 type templateData struct {
 	eventPage
 	Type   string
-	Fields TemplateFields
+	Fields certpdf.TemplateFields
 	Error  string
 	Saved  bool
 	Stamp  int64 // busts the preview's cache after a save
@@ -154,11 +162,11 @@ func (s *Server) templatePage(w http.ResponseWriter, r *http.Request, ss *sessio
 		return
 	}
 	typ, ok := templateType(r)
-	if !ok || s.cfg.CertificateTemplate == nil {
+	if !ok || s.cfg.Certificates == nil {
 		s.notFound(w, r)
 		return
 	}
-	f, err := s.cfg.CertificateTemplate(r.Context(), ev.ID, typ)
+	f, err := s.cfg.Certificates.Template(r.Context(), ev.ID, typ)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -174,17 +182,17 @@ func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, ss *sessio
 		return
 	}
 	typ, ok := templateType(r)
-	if !ok || s.cfg.SaveCertificateTemplate == nil {
+	if !ok || s.cfg.Certificates == nil {
 		s.notFound(w, r)
 		return
 	}
 	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
-	f := TemplateFields{Title: v("title"), Body: strings.ReplaceAll(r.PostFormValue("body"), "\r\n", "\n"),
+	f := certpdf.TemplateFields{Title: v("title"), Body: strings.ReplaceAll(r.PostFormValue("body"), "\r\n", "\n"),
 		Primary: v("primary"), Accent: v("accent"), Text: v("text"), Background: v("background")}
 	for i := range f.Signatories {
-		f.Signatories[i] = SignatoryFields{Name: v(fmt.Sprintf("sig%d_name", i)), Title: v(fmt.Sprintf("sig%d_title", i))}
+		f.Signatories[i] = certpdf.SignatoryFields{Name: v(fmt.Sprintf("sig%d_name", i)), Title: v(fmt.Sprintf("sig%d_title", i))}
 	}
-	if err := s.cfg.SaveCertificateTemplate(r.Context(), ev.ID, typ, f, ss.email); err != nil {
+	if err := s.cfg.Certificates.SaveTemplate(r.Context(), ev.ID, typ, f, ss.email); err != nil {
 		if code := httpStatus(err); code != http.StatusInternalServerError {
 			s.render(w, r, code, "certtemplate", ss, templateData{eventPage: eventPage{ev}, Type: typ, Fields: f, Error: userMessage(err),
 				Stamp: s.cfg.Now().UnixNano()})

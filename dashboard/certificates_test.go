@@ -10,19 +10,61 @@ import (
 	"testing"
 
 	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/certpdf"
 )
+
+// fakeCertificates is a Certificates whose methods are function fields;
+// a method without one answers an error.
+type fakeCertificates struct {
+	render       func(ctx context.Context, eventID int64, w io.Writer) error
+	preview      func(ctx context.Context, eventID int64, typ string, w io.Writer) error
+	template     func(ctx context.Context, eventID int64, typ string) (certpdf.TemplateFields, error)
+	saveTemplate func(ctx context.Context, eventID int64, typ string, f certpdf.TemplateFields, staff string) error
+}
+
+var errNotFaked = errors.New("fake certificates: not set up")
+
+func (f *fakeCertificates) Render(ctx context.Context, eventID int64, w io.Writer) error {
+	if f.render == nil {
+		return errNotFaked
+	}
+	return f.render(ctx, eventID, w)
+}
+
+func (f *fakeCertificates) Preview(ctx context.Context, eventID int64, typ string, w io.Writer) error {
+	if f.preview == nil {
+		return errNotFaked
+	}
+	return f.preview(ctx, eventID, typ, w)
+}
+
+func (f *fakeCertificates) Template(ctx context.Context, eventID int64, typ string) (certpdf.TemplateFields, error) {
+	if f.template == nil {
+		return certpdf.TemplateFields{}, errNotFaked
+	}
+	return f.template(ctx, eventID, typ)
+}
+
+func (f *fakeCertificates) SaveTemplate(ctx context.Context, eventID int64, typ string, tf certpdf.TemplateFields, staff string) error {
+	if f.saveTemplate == nil {
+		return errNotFaked
+	}
+	return f.saveTemplate(ctx, eventID, typ, tf, staff)
+}
 
 func TestCertificatePDFsAndPreviews(t *testing.T) {
 	var previewed []string
 	h := newHarness(t, func(c *Config) {
-		c.RenderCertificates = func(ctx context.Context, eventID int64, w io.Writer) error {
-			_, err := io.WriteString(w, "PK\x03\x04 a zip")
-			return err
-		}
-		c.PreviewCertificate = func(ctx context.Context, eventID int64, typ string, w io.Writer) error {
-			previewed = append(previewed, typ)
-			_, err := io.WriteString(w, "\x89PNG")
-			return err
+		c.Certificates = &fakeCertificates{
+			render: func(ctx context.Context, eventID int64, w io.Writer) error {
+				_, err := io.WriteString(w, "PK\x03\x04 a zip")
+				return err
+			},
+			preview: func(ctx context.Context, eventID int64, typ string, w io.Writer) error {
+				previewed = append(previewed, typ)
+				_, err := io.WriteString(w, "\x89PNG")
+				return err
+			},
 		}
 	})
 	if _, err := h.st.ImportRegistrations(context.Background(), h.ev.ID, []attendance.Registration{{FullName: "สมชาย ใจดี",
@@ -87,10 +129,10 @@ func TestCertificatePDFsAndPreviews(t *testing.T) {
 
 func TestCertificatePDFsFailOrAbsent(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
-		c.RenderCertificates = func(ctx context.Context, eventID int64, w io.Writer) error {
+		c.Certificates = &fakeCertificates{render: func(ctx context.Context, eventID int64, w io.Writer) error {
 			io.WriteString(w, "PK half")
 			return errors.New("certpdf: no font for Khmer script")
-		}
+		}}
 	})
 	admin := h.signIn(adminEmail)
 	if res, body := h.postBody(admin, "/events/dialogue/exports/certificates.zip", url.Values{"csrf": {h.csrf(admin)}}); res.StatusCode != http.StatusInternalServerError || strings.Contains(body, "PK") {
@@ -124,21 +166,25 @@ func TestIssuerDocument(t *testing.T) {
 }
 
 func TestCertificateTemplateEditor(t *testing.T) {
-	kept := map[string]TemplateFields{"participation": {Title: "Certificate of Participation", Body: "This is to certify that\n{{name}}\nhas participated.",
+	kept := map[string]certpdf.TemplateFields{"participation": {Title: "Certificate of Participation", Body: "This is to certify that\n{{name}}\nhas participated.",
 		Primary: "#0b3d6e", Accent: "#a87b1d", Text: "#222222", Background: "#fffdf7"}}
 	var savedBy string
 	h := newHarness(t, func(c *Config) {
-		c.PreviewCertificate = func(ctx context.Context, eventID int64, typ string, w io.Writer) error {
-			_, err := io.WriteString(w, "\x89PNG")
-			return err
-		}
-		c.CertificateTemplate = func(ctx context.Context, eventID int64, typ string) (TemplateFields, error) { return kept[typ], nil }
-		c.SaveCertificateTemplate = func(ctx context.Context, eventID int64, typ string, f TemplateFields, staff string) error {
-			if strings.Contains(f.Body, "{{nickname}}") {
-				return attendance.Errorf(attendance.EInvalid, "template field body: unknown placeholder {{nickname}}")
-			}
-			kept[typ], savedBy = f, staff
-			return nil
+		c.Certificates = &fakeCertificates{
+			preview: func(ctx context.Context, eventID int64, typ string, w io.Writer) error {
+				_, err := io.WriteString(w, "\x89PNG")
+				return err
+			},
+			template: func(ctx context.Context, eventID int64, typ string) (certpdf.TemplateFields, error) {
+				return kept[typ], nil
+			},
+			saveTemplate: func(ctx context.Context, eventID int64, typ string, f certpdf.TemplateFields, staff string) error {
+				if strings.Contains(f.Body, "{{nickname}}") {
+					return attendance.Errorf(attendance.EInvalid, "template field body: unknown placeholder {{nickname}}")
+				}
+				kept[typ], savedBy = f, staff
+				return nil
+			},
 		}
 	})
 	admin, viewer := h.signIn(adminEmail), h.signIn(viewerEmail)
@@ -157,7 +203,7 @@ func TestCertificateTemplateEditor(t *testing.T) {
 		t.Fatalf("save: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 	got := kept["participation"]
-	if got.Title != "Certificate of Attendance" || got.Body != "This certifies that\n{{name}}\nattended." || got.Signatories[0] != (SignatoryFields{"Dr. Somsak", "Director"}) ||
+	if got.Title != "Certificate of Attendance" || got.Body != "This certifies that\n{{name}}\nattended." || got.Signatories[0] != (certpdf.SignatoryFields{Name: "Dr. Somsak", Title: "Director"}) ||
 		savedBy != adminEmail {
 		t.Fatalf("saved %+v by %s", got, savedBy)
 	}

@@ -52,15 +52,30 @@
 // proxy) it is Secure and named "__Host-rollcall_session", else — over plain
 // http, where browsers refuse a __Host- cookie — "rollcall_session". Sessions
 // rotate at sign-in and end after IdleTimeout without use, after
-// AbsoluteTimeout in any case, and at sign-out on the server. After
-// MaxSignInFailures wrong passwords an account is locked for LockDuration;
-// every refusal reads the same. State changes are POSTs that need the
+// AbsoluteTimeout in any case, and at sign-out on the server; a session
+// ended elsewhere (another replica, `rollcall user signout|disable|remove`,
+// a password reset) is seen within sessionCacheTTL, and a live page's event
+// stream re-checks its session and role at every update and ends when
+// either changed (or after MaxStreamLife; the browser reconnects).
+//
+// Sign-in cannot be flooded: each client address has a token bucket
+// (SignInPerMinute, X-Forwarded-For believed from TrustedProxies only), at
+// most MaxConcurrentSignIns Argon2id checks run at once (a sign-in finding
+// none free is answered 429 with Retry-After), and repeated wrong passwords
+// back off per (address, account) — 3 free, then 1 s doubling to 15 min —
+// so that no one can lock a staff member out from elsewhere. Refusals are
+// counted in rollcall_signin_throttled_total{reason}; a back-off is logged
+// with the staff id, never the email or address. Every wrong password
+// reads the same, known account or not. A request body must arrive within
+// 30 s (signed-in uploads get 10 min). State changes are POSTs that need the
 // session's CSRF token, and http.CrossOriginProtection refuses cross-site
 // requests besides. The CSV downloads, being GETs, refuse a request whose
 // Sec-Fetch-Site is neither same-origin nor none (another site's link; an
 // absent header passes, for old browsers). Every response carries a strict Content-Security-Policy
 // (no inline script or style), X-Content-Type-Options, Referrer-Policy and
-// X-Frame-Options.
+// X-Frame-Options, and with SecureCookies Strict-Transport-Security. A
+// page's notice after a POST comes in a one-time cookie, never from the
+// URL; /static/ lists no folder.
 //
 // # Wording
 //

@@ -567,9 +567,19 @@ func (s *Server) liveJSON(w http.ResponseWriter, r *http.Request, ss *session) {
 	_, _ = w.Write(b)
 }
 
+// sseWriteTimeout bounds one write of the event stream: the server has no
+// WriteTimeout (a certificate ZIP may take minutes), and a stream is meant
+// to outlive any, so each write gets its own deadline and a reader that
+// stopped reading is let go.
+const sseWriteTimeout = 30 * time.Second
+
 // liveStream pushes the event's snapshot as server-sent events every
 // LiveInterval, with a comment line as heartbeat in between, until the
-// client leaves or the server shuts down.
+// client leaves, the server shuts down, the stream has run MaxStreamLife
+// (the browser reconnects), or the session is no longer what it was:
+// signed out, expired, disabled, or its role changed. That is checked at
+// every tick, through the session cache, so it takes effect within
+// sessionCacheTTL + LiveInterval.
 func (s *Server) liveStream(w http.ResponseWriter, r *http.Request, ss *session) {
 	ev, err := s.liveEvent(r)
 	if err != nil {
@@ -577,26 +587,33 @@ func (s *Server) liveStream(w http.ResponseWriter, r *http.Request, ss *session)
 		return
 	}
 	rc := http.NewResponseController(w)
+	// The server's ReadTimeout would otherwise end the stream: the
+	// connection's read deadline also bounds the wait for the client to
+	// leave. There is no body to read.
+	_ = rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	ctx := r.Context()
+	write := func(format string, args ...any) error {
+		_ = rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
+		if _, err := fmt.Fprintf(w, format, args...); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
 	send := func() error {
 		sn, err := s.snapshot(ctx, ev)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("live snapshot", "event", ev.Slug, "err", err)
 			}
-			_, err = fmt.Fprint(w, ": snapshot unavailable\n\n")
-			return err
+			return write(": snapshot unavailable\n\n")
 		}
 		_, b := sn.forRole(ss.admin())
-		if _, err := fmt.Fprintf(w, "retry: 3000\nevent: snapshot\ndata: %s\n\n", b); err != nil {
-			return err
-		}
-		return rc.Flush()
+		return write("retry: 3000\nevent: snapshot\ndata: %s\n\n", b)
 	}
 	if send() != nil {
 		return
@@ -605,17 +622,30 @@ func (s *Server) liveStream(w http.ResponseWriter, r *http.Request, ss *session)
 	defer tick.Stop()
 	heartbeat := time.NewTicker(15 * time.Second)
 	defer heartbeat.Stop()
+	life := time.NewTimer(s.cfg.MaxStreamLife)
+	defer life.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.done:
 			return
+		case <-life.C:
+			return
 		case <-heartbeat.C:
-			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil || rc.Flush() != nil {
+			if write(": heartbeat\n\n") != nil {
 				return
 			}
 		case <-tick.C:
+			switch cur := s.sessionByHash(ctx, ss.tokenHash, false); {
+			case cur == nil || cur.userID != ss.userID:
+				// The page is told, so that it goes to the sign-in page
+				// instead of reconnecting into a 401.
+				_ = write("event: signedout\ndata: {}\n\n")
+				return
+			case cur.role != ss.role:
+				return // the browser reconnects and gets what the new role may see
+			}
 			if send() != nil {
 				return
 			}

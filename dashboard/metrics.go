@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -19,19 +20,33 @@ type GaugeSource interface {
 	MetricGauges(ctx context.Context) (attendance.AttendanceGauges, error)
 }
 
+// storePingTimeout bounds the database ping behind both /readyz and
+// rollcall_store_up, so that the two always tell the same story.
+const storePingTimeout = 2 * time.Second
+
 // AttendanceCollector is a prometheus.Collector that reads the attendance
 // gauges from the store at scrape time, under a timeout. Labels hold event
 // slugs, roles, checkpoint numbers, video ids and certificate types only.
+//
+// rollcall_store_up is the database ping alone (as /readyz does it): a
+// count query that is slow or fails leaves it at 1, skips the gauges of
+// that scrape and counts in rollcall_store_scrape_errors_total{reason}
+// instead, so DatabaseUnreachable means what it says.
 type AttendanceCollector struct {
 	src     GaugeSource
 	timeout time.Duration
 	log     *slog.Logger
 
-	registrations, linked, checkpointHits, forms, certificates, chatAuthors, up *prometheus.Desc
+	registrations, linked, checkpointHits, forms, certificates, chatAuthors, eventChatAuthors, up *prometheus.Desc
+	reachViews, reachMinutes, reachCountryViews                                                   *prometheus.Desc
+	// scrapeErrors counts the scrapes whose gauge queries failed, by
+	// reason: timeout (past the scrape's database time) or error.
+	scrapeErrors *prometheus.CounterVec
 }
 
 // NewAttendanceCollector returns a collector over src; each scrape gets at
-// most timeout (default 5 s) of database time.
+// most timeout (default 5 s) of database time for the gauges, after a ping
+// of at most 2 s.
 func NewAttendanceCollector(src GaugeSource, timeout time.Duration, log *slog.Logger) *AttendanceCollector {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -39,45 +54,69 @@ func NewAttendanceCollector(src GaugeSource, timeout time.Duration, log *slog.Lo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &AttendanceCollector{src: src, timeout: timeout, log: log,
+	scrapeErrors := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rollcall_store_scrape_errors_total",
+		Help: "Scrapes whose attendance gauge queries failed although the database answered its ping, by reason (timeout, error)."}, []string{"reason"})
+	for _, r := range []string{"timeout", "error"} {
+		scrapeErrors.WithLabelValues(r)
+	}
+	return &AttendanceCollector{src: src, timeout: timeout, log: log, scrapeErrors: scrapeErrors,
 		registrations:  prometheus.NewDesc("rollcall_registrations", "People registered for an event, by role.", []string{"event", "role"}, nil),
 		linked:         prometheus.NewDesc("rollcall_attendance_linked", "Registrations linked to a chat channel.", []string{"event"}, nil),
 		checkpointHits: prometheus.NewDesc("rollcall_checkpoint_hits", "Registrations that hit a checkpoint, by checkpoint number.", []string{"event", "checkpoint"}, nil),
 		forms:          prometheus.NewDesc("rollcall_forms_submitted", "Assessment form responses imported.", []string{"event"}, nil),
 		certificates:   prometheus.NewDesc("rollcall_certificates_eligible", "Certificates issued and not revoked, by type.", []string{"event", "type"}, nil),
 		chatAuthors:    prometheus.NewDesc("rollcall_chat_authors", "Distinct chat channels that wrote in a stream.", []string{"event", "video"}, nil),
-		up:             prometheus.NewDesc("rollcall_store_up", "Whether the database answered the last scrape (1) or not (0).", nil, nil),
+		eventChatAuthors: prometheus.NewDesc("rollcall_event_chat_authors",
+			"Distinct chat channels that wrote in any stream of an event (a channel in two streams counts once).", []string{"event"}, nil),
+		reachViews: prometheus.NewDesc("rollcall_reach_views", "Views of an ended stream's video as YouTube Analytics last reported them, live or on demand (fetched after the end, then daily for a week).",
+			[]string{"event", "video", "live_or_on_demand"}, prometheus.Labels{"source": "analytics"}),
+		reachMinutes: prometheus.NewDesc("rollcall_reach_minutes_watched", "Estimated minutes watched of an ended stream's video as YouTube Analytics last reported them, live or on demand.",
+			[]string{"event", "video", "live_or_on_demand"}, prometheus.Labels{"source": "analytics"}),
+		reachCountryViews: prometheus.NewDesc("rollcall_reach_country_views", "Views of an ended stream's video by viewer country (ISO 3166-1 alpha-2, top 50) as YouTube Analytics last reported them.",
+			[]string{"event", "video", "country"}, prometheus.Labels{"source": "analytics"}),
+		up: prometheus.NewDesc("rollcall_store_up", "Whether the database answered a ping at the last scrape (1) or not (0), as /readyz checks it.", nil, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *AttendanceCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.registrations, c.linked, c.checkpointHits, c.forms, c.certificates, c.chatAuthors, c.up} {
+	for _, d := range []*prometheus.Desc{c.registrations, c.linked, c.checkpointHits, c.forms, c.certificates, c.chatAuthors, c.eventChatAuthors, c.up,
+		c.reachViews, c.reachMinutes, c.reachCountryViews} {
 		ch <- d
 	}
+	c.scrapeErrors.Describe(ch)
 }
 
 // Collect implements prometheus.Collector.
 func (c *AttendanceCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
-	if err := c.src.Ping(ctx); err != nil {
+	defer c.scrapeErrors.Collect(ch)
+	pctx, cancel := context.WithTimeout(context.Background(), storePingTimeout)
+	err := c.src.Ping(pctx)
+	cancel()
+	if err != nil {
 		c.log.Warn("metrics: database unreachable", "err", err)
 		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0)
 		return
 	}
+	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
 	g, err := c.src.MetricGauges(ctx)
 	if err != nil {
-		c.log.Warn("metrics: attendance gauges", "err", err)
-		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0)
+		reason := "error"
+		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			reason = "timeout"
+		}
+		c.log.Warn("metrics: attendance gauges", "reason", reason, "err", err)
+		c.scrapeErrors.WithLabelValues(reason).Inc()
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
 	for _, set := range []struct {
 		d  *prometheus.Desc
 		gs []attendance.Gauge
 	}{{c.registrations, g.Registrations}, {c.linked, g.Linked}, {c.checkpointHits, g.CheckpointHits}, {c.forms, g.Forms},
-		{c.certificates, g.Certificates}, {c.chatAuthors, g.ChatAuthors}} {
+		{c.certificates, g.Certificates}, {c.chatAuthors, g.ChatAuthors}, {c.eventChatAuthors, g.EventChatAuthors},
+		{c.reachViews, g.ReachViews}, {c.reachMinutes, g.ReachMinutes}, {c.reachCountryViews, g.ReachCountryViews}} {
 		for _, v := range set.gs {
 			ch <- prometheus.MustNewConstMetric(set.d, prometheus.GaugeValue, v.Value, v.Labels...)
 		}

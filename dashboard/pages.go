@@ -206,7 +206,7 @@ func (s *Server) livePage(w http.ResponseWriter, r *http.Request, ss *session) {
 	if !ss.admin() {
 		sn = sn.forViewer()
 	}
-	s.render(w, r, http.StatusOK, "live", ss, liveData{eventPage: eventPage{ev}, Snap: sn, Admin: ss.admin(), Msg: r.URL.Query().Get("msg")})
+	s.render(w, r, http.StatusOK, "live", ss, liveData{eventPage: eventPage{ev}, Snap: sn, Admin: ss.admin(), Msg: s.flash(w, r)})
 }
 
 // forget drops an event's cached snapshot after a change staff made.
@@ -240,7 +240,7 @@ func (s *Server) openCheckpoint(w http.ResponseWriter, r *http.Request, ss *sess
 		return
 	}
 	s.forget(ev.ID)
-	http.Redirect(w, r, fmt.Sprintf("/events/%s?msg=checkpoint+%d+open", ev.Slug, cp.Number), http.StatusSeeOther)
+	s.redirectWithFlash(w, r, "/events/"+ev.Slug, fmt.Sprintf("checkpoint %d open", cp.Number))
 }
 
 func (s *Server) closeCheckpoint(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -263,7 +263,7 @@ func (s *Server) closeCheckpoint(w http.ResponseWriter, r *http.Request, ss *ses
 		return
 	}
 	s.forget(ev.ID)
-	http.Redirect(w, r, fmt.Sprintf("/events/%s?msg=checkpoint+%d+closed", ev.Slug, n), http.StatusSeeOther)
+	s.redirectWithFlash(w, r, "/events/"+ev.Slug, fmt.Sprintf("checkpoint %d closed", n))
 }
 
 // --- registrations ---
@@ -283,7 +283,7 @@ func (s *Server) registrationsPage(w http.ResponseWriter, r *http.Request, ss *s
 		s.fail(w, r, err)
 		return
 	}
-	d := registrationsData{eventPage: eventPage{ev}, Query: strings.TrimSpace(r.URL.Query().Get("q")), Summary: r.URL.Query().Get("msg")}
+	d := registrationsData{eventPage: eventPage{ev}, Query: strings.TrimSpace(r.URL.Query().Get("q")), Summary: s.flash(w, r)}
 	s.renderRegistrations(w, r, ss, http.StatusOK, d)
 }
 
@@ -338,7 +338,7 @@ func (s *Server) importRegistrations(w http.ResponseWriter, r *http.Request, ss 
 		return
 	}
 	s.forget(ev.ID)
-	http.Redirect(w, r, "/events/"+ev.Slug+"/registrations?msg="+urlQuery(summary), http.StatusSeeOther)
+	s.redirectWithFlash(w, r, "/events/"+ev.Slug+"/registrations", summary)
 }
 
 type personData struct {
@@ -366,7 +366,7 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request, ss *session)
 		s.fail(w, r, err)
 		return
 	}
-	d := personData{eventPage: eventPage{ev}, Msg: r.URL.Query().Get("msg")}
+	d := personData{eventPage: eventPage{ev}, Msg: s.flash(w, r)}
 	if d.Decision, err = s.st.Decision(r.Context(), ev.ID, id); err != nil {
 		s.fail(w, r, err)
 		return
@@ -396,7 +396,7 @@ func (s *Server) linkPerson(w http.ResponseWriter, r *http.Request, ss *session)
 	}
 	// LinkManually writes the audit log itself (the contract), with ss.email.
 	s.forget(ev.ID)
-	http.Redirect(w, r, fmt.Sprintf("/events/%s/registrations/%d?msg=linked", ev.Slug, id), http.StatusSeeOther)
+	s.redirectWithFlash(w, r, fmt.Sprintf("/events/%s/registrations/%d", ev.Slug, id), "linked")
 }
 
 func (s *Server) overridePerson(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -420,7 +420,7 @@ func (s *Server) overridePerson(w http.ResponseWriter, r *http.Request, ss *sess
 		return
 	}
 	// AddOverride writes the audit log itself (the contract), with ss.email.
-	http.Redirect(w, r, fmt.Sprintf("/events/%s/registrations/%d?msg=override+saved", ev.Slug, id), http.StatusSeeOther)
+	s.redirectWithFlash(w, r, fmt.Sprintf("/events/%s/registrations/%d", ev.Slug, id), "override saved")
 }
 
 // --- forms ---
@@ -439,7 +439,7 @@ func (s *Server) formsPage(w http.ResponseWriter, r *http.Request, ss *session) 
 		s.fail(w, r, err)
 		return
 	}
-	s.renderForms(w, r, ss, http.StatusOK, formsData{eventPage: eventPage{ev}, Summary: r.URL.Query().Get("msg")})
+	s.renderForms(w, r, ss, http.StatusOK, formsData{eventPage: eventPage{ev}, Summary: s.flash(w, r)})
 }
 
 func (s *Server) renderForms(w http.ResponseWriter, r *http.Request, ss *session, status int, d formsData) {
@@ -484,7 +484,7 @@ func (s *Server) importForms(w http.ResponseWriter, r *http.Request, ss *session
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/events/"+ev.Slug+"/forms?msg="+urlQuery(summary), http.StatusSeeOther)
+	s.redirectWithFlash(w, r, "/events/"+ev.Slug+"/forms", summary)
 }
 
 // --- certificates and exports ---
@@ -556,10 +556,10 @@ type certificatesData struct {
 	eventPage
 	Figures certificateFigures
 	Admin   bool
-	// PDFs and Previews say whether the certificate ZIP download and the
-	// template previews are configured.
-	PDFs, Previews bool
-	Msg            string
+	// Rendering says whether the certificates service is configured: the
+	// ZIP download of the PDFs, the template previews and the editor.
+	Rendering bool
+	Msg       string
 }
 
 func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -574,7 +574,7 @@ func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *se
 		return
 	}
 	s.render(w, r, http.StatusOK, "certificates", ss, certificatesData{eventPage: eventPage{ev}, Figures: f, Admin: ss.admin(),
-		PDFs: s.cfg.RenderCertificates != nil, Previews: s.cfg.PreviewCertificate != nil, Msg: r.URL.Query().Get("msg")})
+		Rendering: s.cfg.Certificates != nil, Msg: s.flash(w, r)})
 }
 
 func (s *Server) exportAttendance(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -634,6 +634,52 @@ type reportData struct {
 	Countries   []CountryRow
 	Certs       certificateFigures
 	GeneratedAt time.Time
+	// Analytics are YouTube Analytics' figures of the event's videos, as
+	// fetched after the stream (empty until then).
+	Analytics []analyticsView
+}
+
+// analyticsView is one video's YouTube Analytics figures for the report.
+type analyticsView struct {
+	VideoID   string
+	FetchedAt time.Time
+	Playback  []analyticsRow
+	Days      []analyticsRow
+	Countries []analyticsRow
+}
+
+// analyticsRow is one row of it; AverageView is m:ss.
+type analyticsRow struct {
+	Label                             string
+	Views, Minutes, SubscribersGained int64
+	AverageView                       string
+}
+
+func analyticsViews(rs []attendance.VideoReach) []analyticsView {
+	playback := map[string]string{"LIVE": "Live", "ON_DEMAND": "Replay (on demand)"}
+	var out []analyticsView
+	for _, v := range rs {
+		av := analyticsView{VideoID: v.VideoID, FetchedAt: v.FetchedAt}
+		for _, f := range v.Rows {
+			row := analyticsRow{Label: f.Key, Views: f.Views, Minutes: f.MinutesWatched, SubscribersGained: f.SubscribersGained}
+			switch f.Dimension {
+			case attendance.ReachByPlayback:
+				if l, ok := playback[f.Key]; ok {
+					row.Label = l
+				}
+				row.AverageView = fmt.Sprintf("%d:%02d", f.AverageViewDuration/60, f.AverageViewDuration%60)
+				av.Playback = append(av.Playback, row)
+			case attendance.ReachByDay:
+				av.Days = append(av.Days, row)
+			case attendance.ReachByCountry:
+				if len(av.Countries) < 10 {
+					av.Countries = append(av.Countries, row)
+				}
+			}
+		}
+		out = append(out, av)
+	}
+	return out
 }
 
 func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -642,7 +688,13 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, ss *session)
 		return
 	}
 	sn = sn.forViewer()
-	d := reportData{eventPage: eventPage{ev}, Snap: sn, Countries: sortedCountries(sn.Countries), GeneratedAt: s.cfg.Now()}
+	reach, err := s.st.EventReach(r.Context(), ev.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := reportData{eventPage: eventPage{ev}, Snap: sn, Countries: sortedCountries(sn.Countries), GeneratedAt: s.cfg.Now(),
+		Analytics: analyticsViews(reach)}
 	if n := len(sn.ViewerSeries); n > 0 {
 		var sum int64
 		for _, p := range sn.ViewerSeries {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 	"github.com/seameo/rollcall/attendance"
 )
 
@@ -204,6 +206,79 @@ func TestUnknownEvent(t *testing.T) {
 	for _, p := range []string{"/events/nope", "/events/nope/live.json", "/events/nope/report", "/events/nope/registrations"} {
 		if res, _ := h.get(admin, p); res.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: %d", p, res.StatusCode)
+		}
+	}
+}
+
+// TestReportShowsAnalytics: once YouTube Analytics' figures of the event's
+// video are stored, the reach report shows them beside the chat figures,
+// each labelled with its source; before, it shows none.
+func TestReportShowsAnalytics(t *testing.T) {
+	h := newHarness(t)
+	viewer := h.signIn(viewerEmail)
+	if _, body := h.get(viewer, "/events/dialogue/report"); strings.Contains(body, "YouTube Analytics, as of") {
+		t.Fatal("analytics shown before any were fetched")
+	}
+	streams, _ := h.st.Streams(context.Background(), h.ev.ID)
+	fetched := time.Date(2026, 12, 4, 4, 0, 0, 0, time.UTC)
+	if err := h.st.SaveReach(context.Background(), attendance.VideoReach{StreamID: streams[0].ID, VideoID: streams[0].VideoID, FetchedAt: fetched,
+		Rows: []attendance.ReachFigures{
+			{Dimension: attendance.ReachByPlayback, Key: "LIVE", Views: 1800, MinutesWatched: 54000, AverageViewDuration: 1805, SubscribersGained: 12},
+			{Dimension: attendance.ReachByPlayback, Key: "ON_DEMAND", Views: 700, MinutesWatched: 7000, AverageViewDuration: 600},
+			{Dimension: attendance.ReachByDay, Key: "2026-11-30", Views: 1800, MinutesWatched: 54000},
+			{Dimension: attendance.ReachByCountry, Key: "TH", Views: 1100, MinutesWatched: 30000},
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	res, body := h.get(viewer, "/events/dialogue/report")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("report: %d", res.StatusCode)
+	}
+	for _, want := range []string{"YouTube Analytics, as of", "<td>Live</td><td class=\"n\">1,800</td><td class=\"n\">54,000</td><td class=\"n\">30:05</td><td class=\"n\">12</td>",
+		"<td>Replay (on demand)</td><td class=\"n\">700</td>", "<td>2026-11-30</td>", "<td>TH</td><td class=\"n\">1,100</td>", "computed from chat"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// TestReachMetrics: the stored Analytics figures are exported with bounded
+// labels (event, video, live or on demand, country code), source
+// "analytics".
+func TestReachMetrics(t *testing.T) {
+	h := newHarness(t)
+	streams, _ := h.st.Streams(context.Background(), h.ev.ID)
+	if err := h.st.SaveReach(context.Background(), attendance.VideoReach{StreamID: streams[0].ID, VideoID: streams[0].VideoID, FetchedAt: h.clock.Now(),
+		Rows: []attendance.ReachFigures{
+			{Dimension: attendance.ReachByPlayback, Key: "LIVE", Views: 1800, MinutesWatched: 54000},
+			{Dimension: attendance.ReachByPlayback, Key: "ON_DEMAND", Views: 700, MinutesWatched: 7000},
+			{Dimension: attendance.ReachByCountry, Key: "TH", Views: 1100},
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	if err := RegisterMetrics(reg, h.st, "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := streams[0].VideoID
+	for _, want := range []string{
+		`rollcall_reach_views{event="dialogue",live_or_on_demand="live",source="analytics",video="` + v + `"} 1800`,
+		`rollcall_reach_views{event="dialogue",live_or_on_demand="on_demand",source="analytics",video="` + v + `"} 700`,
+		`rollcall_reach_minutes_watched{event="dialogue",live_or_on_demand="live",source="analytics",video="` + v + `"} 54000`,
+		`rollcall_reach_country_views{country="TH",event="dialogue",source="analytics",video="` + v + `"} 1100`,
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("metrics lack %s", want)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/certpdf"
 	"github.com/seameo/rollcall/attendance/export"
 	"github.com/seameo/rollcall/attendance/store"
 	"github.com/seameo/rollcall/attendance/store/storetest"
@@ -67,9 +68,19 @@ func realHarness(t *testing.T, e storetest.Engine) (*harness, int64) {
 		ExportCertificates: func(ctx context.Context, eventID int64, w io.Writer, format string) error {
 			return export.Certificates(ctx, st, eventID, w, format)
 		},
-		RenderCertificates: func(ctx context.Context, eventID int64, w io.Writer) error {
-			_, err := io.WriteString(w, "PK\x03\x04 a zip")
-			return err
+		Certificates: &fakeCertificates{
+			render: func(ctx context.Context, eventID int64, w io.Writer) error {
+				_, err := io.WriteString(w, "PK\x03\x04 a zip")
+				return err
+			},
+			preview: func(ctx context.Context, eventID int64, typ string, w io.Writer) error {
+				_, err := io.WriteString(w, "\x89PNG")
+				return err
+			},
+			template: func(ctx context.Context, eventID int64, typ string) (certpdf.TemplateFields, error) {
+				t, _ := certpdf.DefaultTemplate(certpdf.Type(typ))
+				return t.Fields(), nil
+			},
 		},
 	}
 	srv, err := New(cfg, st)
@@ -263,8 +274,13 @@ func TestIssueByPost(t *testing.T) {
 				t.Fatalf("decisions: %d certificates, %v", want, err)
 			}
 			res := h.post(admin, "/events/dialogue/certificates/issue", url.Values{"csrf": {h.csrf(admin)}})
-			if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, url.QueryEscape(fmt.Sprintf("issued %d, already issued 0", want))) {
+			// The summary comes with the page after the redirect, in a
+			// one-time cookie, never in the URL.
+			if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/events/dialogue/certificates" {
 				t.Fatalf("issue: %d %s", res.StatusCode, loc)
+			}
+			if _, page := h.get(admin, "/events/dialogue/certificates"); !strings.Contains(page, fmt.Sprintf("issued %d, already issued 0", want)) {
+				t.Fatalf("no summary after issuing:\n%s", page)
 			}
 			after := rowCounts(t, h.st)
 			if after["certificates"] != want {
@@ -276,8 +292,8 @@ func TestIssueByPost(t *testing.T) {
 			}
 			// again: nothing new, nothing written
 			res = h.post(admin, "/events/dialogue/certificates/issue", url.Values{"csrf": {h.csrf(admin)}})
-			if loc := res.Header.Get("Location"); !strings.Contains(loc, url.QueryEscape(fmt.Sprintf("issued 0, already issued %d", want))) {
-				t.Fatalf("issue again: %s", loc)
+			if _, page := h.get(admin, res.Header.Get("Location")); !strings.Contains(page, fmt.Sprintf("issued 0, already issued %d", want)) {
+				t.Fatalf("issue again: no summary:\n%s", page)
 			}
 			if d := diffCounts(after, rowCounts(t, h.st)); d != "" {
 				t.Fatalf("issuing again wrote: %s", d)

@@ -11,6 +11,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -92,13 +95,18 @@ type CertificateStore interface {
 // SessionStore signs staff in and keeps their sessions.
 type SessionStore interface {
 	StaffUserByEmail(ctx context.Context, email string) (attendance.StaffUser, error)
-	RecordSignInFailure(ctx context.Context, userID int64, maxFailures int, lockUntil time.Time) error
 	RecordSignInSuccess(ctx context.Context, userID int64) error
 	CreateStaffSession(ctx context.Context, ss attendance.StaffSession) error
 	StaffSessionUser(ctx context.Context, tokenHash string) (attendance.StaffSession, attendance.StaffUser, error)
 	TouchStaffSession(ctx context.Context, tokenHash string, t time.Time) error
 	DeleteStaffSession(ctx context.Context, tokenHash string) error
 	DeleteExpiredStaffSessions(ctx context.Context, now, idleBefore time.Time) (int64, error)
+}
+
+// ReportStore reads what the reach report shows beyond the live figures:
+// YouTube Analytics' figures of the event's videos.
+type ReportStore interface {
+	EventReach(ctx context.Context, eventID int64) ([]attendance.VideoReach, error)
 }
 
 // Auditor writes an audit row for what the dashboard itself does (sign-in,
@@ -117,6 +125,7 @@ type Store interface {
 	PeopleStore
 	FormStore
 	CertificateStore
+	ReportStore
 	SessionStore
 	Auditor
 }
@@ -171,16 +180,10 @@ type Config struct {
 	// Verify serves GET /verify/{id} to anyone (the certificate check page);
 	// nil answers 404.
 	Verify http.Handler
-	// RenderCertificates writes a ZIP of the event's certificate PDFs (the
-	// admin download); PreviewCertificate writes a PNG of a certificate
-	// type's template with a sample name. Optional: nil answers 404.
-	RenderCertificates func(ctx context.Context, eventID int64, w io.Writer) error
-	PreviewCertificate func(ctx context.Context, eventID int64, certType string, w io.Writer) error
-	// CertificateTemplate and SaveCertificateTemplate read and keep an
-	// event's template of a certificate type for the dashboard's editor;
-	// optional (both nil hides the editor).
-	CertificateTemplate     func(ctx context.Context, eventID int64, certType string) (TemplateFields, error)
-	SaveCertificateTemplate func(ctx context.Context, eventID int64, certType string, f TemplateFields, staff string) error
+	// Certificates renders certificates, previews templates and edits them
+	// for the admin pages; nil answers 404 for the PDF download, the
+	// previews and the template editor, and hides them.
+	Certificates Certificates
 	// IssuerDocument is served to anyone at GET /issuer: the Open Badges
 	// issuer profile with its public key (badges.IssuerKeyDocument), which
 	// the "kid" of signed credentials points to; nil answers 404.
@@ -193,12 +196,32 @@ type Config struct {
 	SnapshotTTL time.Duration
 	// IdleTimeout and AbsoluteTimeout bound sessions (default 12 h, 7 days).
 	IdleTimeout, AbsoluteTimeout time.Duration
-	// MaxSignInFailures failures lock an account for LockDuration (5, 15 min).
-	MaxSignInFailures int
-	LockDuration      time.Duration
+	// SignInPerMinute is how many sign-ins one client address may try a
+	// minute, in bursts of as many (default 20); TrustedProxies are the
+	// reverse proxies whose X-Forwarded-For names the client (as for
+	// /verify). Repeated failures of one address on one account back off
+	// on top of that; no account is ever locked for everyone.
+	SignInPerMinute int
+	TrustedProxies  []netip.Prefix
+	// MaxConcurrentSignIns bounds the password checks that run at once,
+	// each Argon2id over 19 MiB (default GOMAXPROCS, at most 4: a large
+	// machine needs no more to sign staff in, and 4 checks stay under
+	// 100 MiB); a sign-in that finds them all taken for half a second is
+	// answered 429.
+	MaxConcurrentSignIns int
+	// Registerer takes the dashboard's own metrics (the sign-in throttle's
+	// counter); nil registers nothing.
+	Registerer prometheus.Registerer
+	// MaxStreamLife ends a live page's event stream after this long
+	// (default 1 h); the browser's EventSource reconnects at once, through
+	// the session check.
+	MaxStreamLife time.Duration
 	// MaxUpload is the largest upload accepted (default 32 MiB).
 	MaxUpload int64
 }
+
+// maxDefaultSignIns caps the default of MaxConcurrentSignIns.
+const maxDefaultSignIns = 4
 
 func (c *Config) defaults() {
 	if c.Logger == nil {
@@ -222,11 +245,14 @@ func (c *Config) defaults() {
 	if c.AbsoluteTimeout == 0 {
 		c.AbsoluteTimeout = 7 * 24 * time.Hour
 	}
-	if c.MaxSignInFailures == 0 {
-		c.MaxSignInFailures = 5
+	if c.SignInPerMinute <= 0 {
+		c.SignInPerMinute = 20
 	}
-	if c.LockDuration == 0 {
-		c.LockDuration = 15 * time.Minute
+	if c.MaxConcurrentSignIns <= 0 {
+		c.MaxConcurrentSignIns = min(runtime.GOMAXPROCS(0), maxDefaultSignIns)
+	}
+	if c.MaxStreamLife <= 0 {
+		c.MaxStreamLife = time.Hour
 	}
 	if c.MaxUpload == 0 {
 		c.MaxUpload = 32 << 20
@@ -247,6 +273,7 @@ type Server struct {
 	events map[string]cachedEvent
 
 	sessions sessionCache
+	signIns  *signInGuard
 
 	done     chan struct{} // closed when Serve begins shutting down: SSE streams end
 	doneOnce sync.Once
@@ -256,6 +283,11 @@ type Server struct {
 func New(cfg Config, st Store) (*Server, error) {
 	cfg.defaults()
 	s := &Server{cfg: cfg, st: st, log: cfg.Logger, live: map[int64]*liveEntry{}, events: map[string]cachedEvent{}, done: make(chan struct{})}
+	guard, err := newSignInGuard(&s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.signIns = guard
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
@@ -275,9 +307,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.h,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// A whole request, body included, within readTimeout: a body
+		// trickled a byte at a time cannot hold a connection. Signed-in
+		// uploads get longer (staff), the live stream has no limit (it
+		// reads nothing); no WriteTimeout, since a download of an event's
+		// certificates may take minutes.
+		ReadTimeout: readTimeout,
+		IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -298,6 +336,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	return nil
 }
+
+// readTimeout bounds reading a request, body included; uploadReadTimeout
+// a signed-in staff member's upload (up to MaxUpload over a slow link).
+const (
+	readTimeout       = 30 * time.Second
+	uploadReadTimeout = 10 * time.Minute
+)
 
 // Run is Serve under the name the other components use.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error { return s.Serve(ctx, ln) }
@@ -350,7 +395,7 @@ func (s *Server) routes() {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-origin request refused", http.StatusForbidden)
 	}))
-	s.h = securityHeaders(cop.Handler(m))
+	s.h = securityHeaders(s.cfg.SecureCookies, cop.Handler(m))
 }
 
 // sameSite refuses a download that another site started: a link or an
@@ -377,10 +422,17 @@ func sameSite(h staffHandler) staffHandler {
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// securityHeaders sets the headers every response carries.
-func securityHeaders(next http.Handler) http.Handler {
+// hsts keeps browsers on https for a year once they have seen it.
+const hsts = "max-age=31536000"
+
+// securityHeaders sets the headers every response carries; served over TLS
+// (secure cookies), Strict-Transport-Security too.
+func securityHeaders(tls bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if tls {
+			h.Set("Strict-Transport-Security", hsts)
+		}
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
@@ -391,9 +443,20 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// staticHandler serves the embedded files, and 404 for a folder: nothing
+// lists what is there.
 func staticHandler(fsys fs.FS) http.Handler {
 	fh := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		if name == "" || strings.HasSuffix(name, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		if fi, err := fs.Stat(fsys, name); err != nil || fi.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		fh.ServeHTTP(w, r)
 	})
@@ -406,7 +469,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), storePingTimeout)
 	defer cancel()
 	if err := s.st.Ping(ctx); err != nil {
 		s.log.Warn("readiness: database unreachable", "err", err)

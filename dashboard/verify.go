@@ -19,16 +19,11 @@ import (
 
 // VerifyPath is the route of the public verification page; a certificate's
 // QR code encodes the public URL + VerifyPath + its id.
-const VerifyPath = "/verify/"
+const VerifyPath = attendance.VerifyPath
 
 // VerifyURL returns the verification URL of a certificate id under the
-// public base URL, as the PDF's QR code and the Open Badges evidence carry it.
-func VerifyURL(publicURL, id string) string {
-	for len(publicURL) > 0 && publicURL[len(publicURL)-1] == '/' {
-		publicURL = publicURL[:len(publicURL)-1]
-	}
-	return publicURL + VerifyPath + id
-}
+// public base URL (attendance.VerifyURL), as the route serves it.
+func VerifyURL(publicURL, id string) string { return attendance.VerifyURL(publicURL, id) }
 
 // CertificateLookup is what the verification page asks of the store.
 // cmd hands over the store.

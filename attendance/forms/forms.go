@@ -2,7 +2,8 @@
 // assessment form as form tools export them (Google Forms' CSV: a
 // Timestamp, the Email Address, the name as it should appear on the
 // certificate, optionally the attendance code and checkpoint words),
-// recognising columns by meaning.
+// recognising columns by meaning. Import keeps what it reads in a Sink:
+// the store, which cmd hands over.
 package forms
 
 import (

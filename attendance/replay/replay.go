@@ -2,7 +2,9 @@
 // (NAME.live_chat.json): one JSON object per line, in the shape of a
 // replayed chat (replayChatItemAction) or of one recorded while live (the
 // actions at the top level). Lines can be megabytes long; a line that
-// cannot be read is reported with its number and skipped.
+// cannot be read is reported with its number and skipped. Import feeds
+// what it reads, in batches, to a Sink: the store's ingest path, which
+// cmd hands over.
 package replay
 
 import (

@@ -11,17 +11,6 @@ import (
 	"github.com/seameo/rollcall/attendance"
 )
 
-// FormImportResult counts what a form import did (or would do, on a dry run).
-type FormImportResult struct {
-	Read              int // responses given
-	Matched           int // matched to a registration by email
-	MatchedByCode     int // matched by attendance code
-	NewRegistrations  int // unknown people, registered with source form
-	Replaced          int // replaced an earlier submission of the same person
-	Older             int // skipped: an equal or later submission is already stored
-	CheckpointAnswers int // checkpoint words answered right on the form
-}
-
 type formAnswers struct {
 	CheckpointWords []string          `json:"checkpoint_words,omitempty"`
 	Answers         map[string]string `json:"answers,omitempty"`
@@ -35,21 +24,21 @@ type formAnswers struct {
 // instead of the registered name, which stays. Checkpoint words answered
 // right are recorded as hits with source form; the policy says whether
 // they count.
-func (s *Store) ImportFormResponses(ctx context.Context, eventID int64, rs []attendance.FormResponse, dryRun bool) (FormImportResult, error) {
-	res := FormImportResult{Read: len(rs)}
+func (s *Store) ImportFormResponses(ctx context.Context, eventID int64, rs []attendance.FormResponse, dryRun bool) (attendance.FormImportResult, error) {
+	res := attendance.FormImportResult{Read: len(rs)}
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		var err error
 		res, err = s.importForms(ctx, tx, eventID, rs, dryRun)
 		return err
 	})
 	if err != nil {
-		return FormImportResult{}, fmt.Errorf("store: import form responses: %w", err)
+		return attendance.FormImportResult{}, fmt.Errorf("store: import form responses: %w", err)
 	}
 	return res, nil
 }
 
-func (s *Store) importForms(ctx context.Context, tx *sqlx.Tx, eventID int64, rs []attendance.FormResponse, dryRun bool) (FormImportResult, error) {
-	res := FormImportResult{Read: len(rs)}
+func (s *Store) importForms(ctx context.Context, tx *sqlx.Tx, eventID int64, rs []attendance.FormResponse, dryRun bool) (attendance.FormImportResult, error) {
+	res := attendance.FormImportResult{Read: len(rs)}
 	type ref struct {
 		ID    int64  `db:"id"`
 		Email string `db:"email"`

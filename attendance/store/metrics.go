@@ -28,6 +28,14 @@ func (s *Store) MetricGauges(ctx context.Context) (attendance.AttendanceGauges, 
 			LEFT JOIN certificates c ON c.event_id = e.id AND c.type = t.type AND c.revoked_at = 0
 			GROUP BY e.slug, t.type ORDER BY e.slug, t.type`},
 		{&g.ChatAuthors, 2, "chat authors", `SELECT e.slug, s.video_id, s.chat_authors FROM streams s JOIN events e ON e.id = s.event_id ORDER BY e.slug, s.video_id`},
+		{&g.EventChatAuthors, 1, "event chat authors", `SELECT e.slug, COUNT(DISTINCT a.channel_id) FROM events e
+			LEFT JOIN streams s ON s.event_id = e.id LEFT JOIN chat_authors a ON a.stream_id = s.id GROUP BY e.slug ORDER BY e.slug`},
+		{&g.ReachViews, 3, "analytics views", `SELECT e.slug, s.video_id, LOWER(r.bucket), r.views FROM reach_analytics r
+			JOIN streams s ON s.id = r.stream_id JOIN events e ON e.id = s.event_id WHERE r.dimension = 'playback' ORDER BY e.slug, s.video_id, r.bucket`},
+		{&g.ReachMinutes, 3, "analytics minutes", `SELECT e.slug, s.video_id, LOWER(r.bucket), r.minutes_watched FROM reach_analytics r
+			JOIN streams s ON s.id = r.stream_id JOIN events e ON e.id = s.event_id WHERE r.dimension = 'playback' ORDER BY e.slug, s.video_id, r.bucket`},
+		{&g.ReachCountryViews, 3, "analytics countries", `SELECT e.slug, s.video_id, r.bucket, r.views FROM reach_analytics r
+			JOIN streams s ON s.id = r.stream_id JOIN events e ON e.id = s.event_id WHERE r.dimension = 'country' ORDER BY e.slug, s.video_id, r.bucket`},
 	}
 	for _, q := range queries {
 		rows, err := s.db.QueryContext(ctx, q.q)

@@ -438,16 +438,17 @@ func TestMigrationFlagsStoredEvidence(t *testing.T) {
 				attendance.ChatMessage{ID: "r1", Type: attendance.MsgMessageRetract, AuthorChannelID: ch(3), TargetID: "msg00004", PublishedAt: t0.Add(3 * time.Minute)},
 			)
 			// Back to schema 6, as a database written before 00007 is: the
-			// later migrations (00009 owner mode) undone first.
+			// later migrations undone first (newest first).
 			for _, q := range []string{
-				`DROP TABLE announcements`, `ALTER TABLE streams DROP COLUMN discovered`,
+				`DROP TABLE announcements`, `ALTER TABLE streams DROP COLUMN discovered`, // 00009
 				`ALTER TABLE events DROP COLUMN announce_template`, `ALTER TABLE events DROP COLUMN announce`,
 				`ALTER TABLE events DROP COLUMN discover_to`, `ALTER TABLE events DROP COLUMN discover_from`,
 				`ALTER TABLE events DROP COLUMN discover_match`, `ALTER TABLE events DROP COLUMN discover_channel`,
-				`ALTER TABLE events DROP COLUMN discover`, `DELETE FROM goose_db_version WHERE version_id = 9`,
+				`ALTER TABLE events DROP COLUMN discover`,
+				`DROP TABLE reach_fetches`, `DROP TABLE reach_analytics`, // 00008
 				`DELETE FROM link_conflicts WHERE kind IN ('evidence_deleted', 'channel_banned')`,
 				`DROP TABLE chat_moderation`, `ALTER TABLE chat_messages DROP COLUMN display_text`, `DROP TABLE chat_gaps`,
-				`DELETE FROM goose_db_version WHERE version_id = 7`,
+				`DELETE FROM goose_db_version WHERE version_id >= 7`,
 			} {
 				if _, err := s.DB().ExecContext(ctx, q); err != nil {
 					t.Fatalf("%s: %v", q, err)

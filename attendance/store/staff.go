@@ -32,7 +32,9 @@ func (r staffRow) user() attendance.StaffUser {
 }
 
 // PutStaffUser adds a staff member, or replaces the role and password of an
-// existing one (same email, compared case-insensitively), and unlocks them.
+// existing one (same email, compared case-insensitively), enables and
+// unlocks them, and ends their sessions: a password reset signs out
+// whoever had the old one.
 func (s *Store) PutStaffUser(ctx context.Context, email, role, passwordHash string) (attendance.StaffUser, error) {
 	email = attendance.NormalizeEmail(email)
 	if err := attendance.ValidateEmail(email); err != nil {
@@ -42,10 +44,17 @@ func (s *Store) PutStaffUser(ctx context.Context, email, role, passwordHash stri
 		return attendance.StaffUser{}, err
 	}
 	var r staffRow
-	err := s.db.GetContext(ctx, &r, s.db.Rebind(`INSERT INTO staff_users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &r, tx.Rebind(`INSERT INTO staff_users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role,
 		failed_logins = 0, locked_until = 0, disabled = ?
 		RETURNING `+staffColumns), email, passwordHash, role, us(s.now()), false)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind(`DELETE FROM staff_sessions WHERE user_id = ?`), r.ID)
+		return err
+	})
 	if err != nil {
 		return attendance.StaffUser{}, fmt.Errorf("store: put staff user: %w", err)
 	}
@@ -161,4 +170,85 @@ func (s *Store) DeleteExpiredStaffSessions(ctx context.Context, now, idleBefore 
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
+}
+
+// DisableStaffUser disables a staff member and ends their sessions,
+// audited in actor's name. `user add` again enables them.
+func (s *Store) DisableStaffUser(ctx context.Context, email, actor string) (attendance.StaffUser, int64, error) {
+	var u attendance.StaffUser
+	var n int64
+	err := s.staffChange(ctx, email, actor, "staff disable", func(tx *sqlx.Tx, r staffRow) error {
+		var err error
+		if n, err = deleteSessionsOf(ctx, tx, r.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE staff_users SET disabled = ? WHERE id = ?`), true, r.ID); err != nil {
+			return err
+		}
+		r.Disabled = true
+		u = r.user()
+		return nil
+	}, func() string { return fmt.Sprintf("disabled; %d sessions ended", n) })
+	if err != nil {
+		return attendance.StaffUser{}, 0, err
+	}
+	return u, n, nil
+}
+
+// RemoveStaffUser deletes a staff member and their sessions, audited in
+// actor's name. The audit log keeps the staff id, not the email.
+func (s *Store) RemoveStaffUser(ctx context.Context, email, actor string) (int64, error) {
+	var n int64
+	err := s.staffChange(ctx, email, actor, "staff remove", func(tx *sqlx.Tx, r staffRow) error {
+		var err error
+		if n, err = deleteSessionsOf(ctx, tx, r.ID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind(`DELETE FROM staff_users WHERE id = ?`), r.ID)
+		return err
+	}, func() string { return fmt.Sprintf("removed; %d sessions ended", n) })
+	return n, err
+}
+
+// EndStaffSessions signs a staff member out everywhere, audited in actor's
+// name, and returns how many sessions ended.
+func (s *Store) EndStaffSessions(ctx context.Context, email, actor string) (int64, error) {
+	var n int64
+	err := s.staffChange(ctx, email, actor, "staff signout", func(tx *sqlx.Tx, r staffRow) error {
+		var err error
+		n, err = deleteSessionsOf(ctx, tx, r.ID)
+		return err
+	}, func() string { return fmt.Sprintf("%d sessions ended", n) })
+	return n, err
+}
+
+// staffChange runs change on the staff member of email in a transaction
+// with its audit entry (subject "staff user ID", detail from detail()).
+func (s *Store) staffChange(ctx context.Context, email, actor, action string, change func(tx *sqlx.Tx, r staffRow) error, detail func() string) error {
+	if strings.TrimSpace(actor) == "" {
+		return attendance.Errorf(attendance.EInvalid, "%s: say who acts (an audit entry needs a staff name)", action)
+	}
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		var r staffRow
+		err := tx.GetContext(ctx, &r, tx.Rebind(`SELECT `+staffColumns+` FROM staff_users WHERE email = ?`), attendance.NormalizeEmail(email))
+		if err != nil {
+			return notFound(err, "no staff user with that email")
+		}
+		if err := change(tx, r); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, action, 0, fmt.Sprintf("staff user %d", r.ID), detail(), us(s.now()))
+	})
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", action, err)
+	}
+	return nil
+}
+
+func deleteSessionsOf(ctx context.Context, tx *sqlx.Tx, userID int64) (int64, error) {
+	res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM staff_sessions WHERE user_id = ?`), userID)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -141,6 +142,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		o(s)
 	}
 	driver := "sqlite"
+	if engine == SQLite {
+		if err := s.createPrivate(src); err != nil {
+			return nil, err
+		}
+	}
 	if engine == Postgres {
 		driver = "postgres"
 		src = withIdleTransactionTimeout(src)
@@ -257,4 +263,32 @@ func notFound(err error, format string, args ...any) error {
 		return attendance.Errorf(attendance.ENotFound, format, args...)
 	}
 	return err
+}
+
+// createPrivate creates a SQLite database file that does not exist yet
+// with mode 0600 before SQLite opens it: it holds password hashes and
+// people's data, and SQLite gives its -wal and -shm files the database
+// file's mode. An existing file readable by others is left as it is, with
+// a warning.
+func (s *Store) createPrivate(src string) error {
+	path, query, _ := strings.Cut(strings.TrimPrefix(src, "file:"), "?")
+	if path == "" || strings.HasPrefix(path, ":") || strings.Contains(query, "mode=memory") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("store: create %s: %w", path, err)
+		}
+		return nil
+	case errors.Is(err, os.ErrExist):
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+			s.log.Warn("the database file is readable by others: it holds password hashes and people's data; run chmod 600 on it and its -wal and -shm files",
+				"path", path, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
+		}
+		return nil
+	default:
+		return fmt.Errorf("store: create %s: %w", path, err)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -150,12 +151,16 @@ func applyEnv(cmd *cobra.Command, getenv func(string) string) error {
 			if file == "" {
 				return
 			}
-			b, err := os.ReadFile(file)
+			read := readFile
+			if secretFlag(f.Name) {
+				read = readSecretFile
+			}
+			b, err := read(file)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s_FILE: %w", name, err))
 				return
 			}
-			v = strings.TrimSpace(string(b))
+			v = strings.TrimSpace(b)
 		}
 		if sv, ok := f.Value.(pflag.SliceValue); ok {
 			if err := sv.Replace(strings.Split(v, ",")); err != nil {
@@ -170,6 +175,48 @@ func applyEnv(cmd *cobra.Command, getenv func(string) string) error {
 	cmd.Flags().VisitAll(set)
 	cmd.InheritedFlags().VisitAll(set)
 	return errors.Join(errs...)
+}
+
+// secretFlag tells the flags whose value is a secret: their *_FILE must be
+// readable by its owner only, as the issuer key file must.
+func secretFlag(name string) bool {
+	switch name {
+	case "metrics-token", "youtube-api-key", "oauth-client-secret":
+		return true
+	}
+	return false
+}
+
+func readFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	return string(b), err
+}
+
+// readSecretFile reads a file holding a secret, refusing one that group or
+// others may read or write (the issuer key file's rule: mode 0600 or
+// stricter). The open file is checked, so that the file checked is the
+// file read; errors never quote its contents.
+func readSecretFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s: not a regular file", path)
+	}
+	if perm := fi.Mode().Perm(); perm&^0o600 != 0 && runtime.GOOS != "windows" {
+		return "", fmt.Errorf("%s has mode %04o; a secret's file must be 0600 or stricter (chmod 600 %s)", path, perm, path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
 }
 
 func (a *app) setupLogging() error {
@@ -223,8 +270,22 @@ func interactive(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// version returns the module version the binary was built from.
+// stampedVersion is set at link time by release builds (the Dockerfile's
+// VERSION build argument):
+//
+//	go build -ldflags "-X main.stampedVersion=v1.4.0" ./cmd/rollcall
+//
+// A link-time constant, never written at run time: -X can only set a
+// package-level string, so this one variable is the exception to "no
+// globals".
+var stampedVersion string
+
+// version returns the version stamped at link time, else the module version
+// the binary was built from, else "dev".
 func version() string {
+	if stampedVersion != "" {
+		return stampedVersion
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}

@@ -5,22 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/badges"
+	"github.com/seameo/rollcall/attendance/certificates"
 	"github.com/seameo/rollcall/attendance/certpdf"
 	"github.com/seameo/rollcall/attendance/store"
 	"github.com/seameo/rollcall/dashboard"
@@ -174,58 +171,17 @@ func checkPublicURL(s string) (string, error) {
 	return strings.TrimRight(s, "/"), nil
 }
 
-// loadTemplates reads the templates of a --template-dir: the types that
-// have a file there.
-func loadTemplates(dir string) (map[certpdf.Type]certpdf.Template, error) {
-	tpls := map[certpdf.Type]certpdf.Template{}
+// checkTemplateDir refuses a --template-dir that is not a folder or holds
+// a bad template, before anything is read or issued.
+func checkTemplateDir(dir string) error {
 	if dir == "" {
-		return tpls, nil
+		return nil
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, usagef("--template-dir %s: not a folder", dir)
+		return usagef("--template-dir %s: not a folder", dir)
 	}
-	for _, t := range []certpdf.Type{certpdf.TypeAppreciation, certpdf.TypeParticipation} {
-		p := filepath.Join(dir, string(t)+".json")
-		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		tpl, err := certpdf.LoadTemplate(p)
-		if err != nil {
-			return nil, usageError{err}
-		}
-		if tpl.Type == "" {
-			tpl.Type = t
-		}
-		if tpl.Type != t {
-			return nil, usagef("%s: template type %q, want %q", p, tpl.Type, t)
-		}
-		tpls[t] = tpl
-	}
-	return tpls, nil
-}
-
-// issued reads the issued certificates an event's decisions give, in
-// registration order, and counts the revoked ones that Decisions leaves
-// out (and says so in the reasons). It only reads: the callers that print
-// call Store.Issue first, and a certificate still without an id (given by
-// a decision that changed since) is left out, since it has nothing to print.
-func issued(ctx context.Context, s *store.Store, e attendance.Event) (certs []attendance.Decision, revoked int, err error) {
-	err = s.Decisions(ctx, e.ID, func(d attendance.Decision) error {
-		if d.Certificate != attendance.CertNone {
-			if d.CertificateID != "" {
-				certs = append(certs, d)
-			}
-			return nil
-		}
-		for _, r := range d.Reasons {
-			if r.Kind == attendance.ReasonRevoked {
-				revoked++
-				break
-			}
-		}
-		return nil
-	})
-	return certs, revoked, err
+	_, err := certificates.ReadTemplateDir(dir)
+	return err
 }
 
 func (a *app) renderCertificates(ctx context.Context, rf renderFlags) error {
@@ -238,120 +194,50 @@ func (a *app) renderCertificates(ctx context.Context, rf renderFlags) error {
 	if toStdout && interactive(a.stdout) {
 		return usagef("a ZIP archive is not for the terminal: give -o FILE.zip or -o DIR, or redirect stdout")
 	}
-	if rf.templateDir != "" {
-		if _, err := loadTemplates(rf.templateDir); err != nil {
-			return err
-		}
+	if err := checkTemplateDir(rf.templateDir); err != nil {
+		return err
 	}
 	r, err := certpdf.NewRenderer(rf.fontDir)
 	if err != nil {
 		return err
 	}
 	return a.asStaff(ctx, rf.staff, rf.event, func(s *store.Store, e attendance.Event, who string) error {
-		tpls, err := eventTemplates(ctx, s, e.ID, rf.templateDir)
+		svc := certificates.New(s, certificates.Config{PublicURL: publicURL, TemplateDir: rf.templateDir, Renderer: r})
+		res, err := svc.Issue(ctx, e.ID, who)
 		if err != nil {
 			return err
 		}
-		res, err := s.Issue(ctx, e.ID, who)
+		b, err := svc.Batch(ctx, e.ID)
 		if err != nil {
 			return err
 		}
-		ds, revoked, err := issued(ctx, s, e)
-		if err != nil {
-			return err
-		}
-		day, err := s.EventDay(ctx, e)
-		if err != nil {
-			return err
-		}
-		var bar *progressbar.ProgressBar
+		var progress func()
 		if interactive(a.stderr) {
-			bar = progressbar.Default(int64(len(ds)), "rendering certificates")
+			bar := progressbar.Default(int64(len(b.Certificates)), "rendering certificates")
 			defer bar.Close()
-		}
-		certs := func(yield func(certpdf.Certificate) bool) {
-			for _, d := range ds {
-				if !yield(certificateOf(d, e, day, publicURL)) {
-					return
-				}
-				if bar != nil {
-					_ = bar.Add(1)
-				}
-			}
+			progress = func() { _ = bar.Add(1) }
 		}
 		dest := "stdout"
 		switch {
 		case toStdout:
-			err = r.RenderZIP(ctx, a.stdout, tpls, certs)
+			err = svc.WriteZIP(ctx, a.stdout, b, progress)
 		case strings.EqualFold(filepath.Ext(rf.out), ".zip"):
 			dest = rf.out
-			err = a.writeOutput(rf.out, func(w io.Writer) error { return r.RenderZIP(ctx, w, tpls, certs) })
+			err = a.writeOutput(rf.out, func(w io.Writer) error { return svc.WriteZIP(ctx, w, b, progress) })
 		default:
 			dest = rf.out + string(filepath.Separator)
-			err = renderDir(ctx, r, rf.out, tpls, certs)
+			err = svc.WriteDir(ctx, rf.out, b, progress)
 		}
 		if err != nil {
 			return err
 		}
-		if err := s.Audit(ctx, who, "certificates render", e.ID, dest, fmt.Sprintf("%d certificates", len(ds))); err != nil {
+		if err := s.Audit(ctx, who, "certificates render", e.ID, dest, fmt.Sprintf("%d certificates", len(b.Certificates))); err != nil {
 			return err
 		}
-		a.summary("certificates render", start, issuedNote(res), fmt.Sprintf("%d PDFs written to %s", len(ds), dest),
-			fmt.Sprintf("%d revoked left out", revoked))
+		a.summary("certificates render", start, issuedNote(res), fmt.Sprintf("%d PDFs written to %s", len(b.Certificates), dest),
+			fmt.Sprintf("%d revoked left out", b.Revoked))
 		return nil
 	})
-}
-
-// certificateOf is the certificate to print for a decision.
-func certificateOf(d attendance.Decision, e attendance.Event, day time.Time, publicURL string) certpdf.Certificate {
-	return certpdf.Certificate{
-		ID:         attendance.FormatCertificateID(d.CertificateID),
-		Type:       certpdf.Type(d.Certificate),
-		FullName:   d.CertificateName,
-		Role:       string(d.Registration.Role),
-		EventTitle: e.Title,
-		Date:       day,
-		VerifyURL:  dashboard.VerifyURL(publicURL, d.CertificateID),
-	}
-}
-
-// renderDir writes one PDF per certificate into dir, on every core; each
-// file appears complete or not at all.
-func renderDir(ctx context.Context, r *certpdf.Renderer, dir string, tpls map[certpdf.Type]certpdf.Template, certs iter.Seq[certpdf.Certificate]) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for c := range certs {
-		if gctx.Err() != nil {
-			break
-		}
-		g.Go(func() error {
-			tpl, ok := tpls[c.Type]
-			if !ok {
-				return fmt.Errorf("no template for certificate type %q", c.Type)
-			}
-			name := filepath.Join(dir, certpdf.ZIPName(c))
-			tmp, err := os.CreateTemp(dir, "."+certpdf.ZIPName(c)+".*")
-			if err != nil {
-				return fmt.Errorf("create %s: %w", name, err)
-			}
-			defer os.Remove(tmp.Name()) //nolint:errcheck // gone after the rename
-			if err := r.Render(gctx, tmp, tpl, c); err != nil {
-				tmp.Close()
-				return err
-			}
-			if err := tmp.Close(); err != nil {
-				return fmt.Errorf("write %s: %w", name, err)
-			}
-			if err := os.Rename(tmp.Name(), name); err != nil {
-				return fmt.Errorf("write %s: %w", name, err)
-			}
-			return nil
-		})
-	}
-	return g.Wait()
 }
 
 // ob3Flags are the flags export certificates --format ob3 adds.
@@ -389,43 +275,16 @@ func (a *app) exportOB3(ctx context.Context, event, out, staff string, o ob3Flag
 		}
 	}
 	return a.asStaff(ctx, staff, event, func(s *store.Store, e attendance.Event, who string) error {
-		res, err := s.Issue(ctx, e.ID, who)
+		svc := certificates.New(s, certificates.Config{PublicURL: publicURL, Issuer: issuer, IssuerKey: key})
+		res, err := svc.Issue(ctx, e.ID, who)
 		if err != nil {
 			return err
 		}
-		ds, revoked, err := issued(ctx, s, e)
-		if err != nil {
-			return err
-		}
-		day, err := s.EventDay(ctx, e)
-		if err != nil {
-			return err
-		}
-		achievements := map[string]badges.Achievement{}
-		for _, t := range []string{badges.TypeParticipation, badges.TypeAppreciation} {
-			if achievements[t], err = badges.DefaultAchievement(issuer, t, e.Slug, e.Title, ""); err != nil {
-				return usageError{err}
-			}
-		}
-		awards := func(yield func(badges.Award) bool) {
-			for _, d := range ds {
-				aw := badges.Award{CertificateID: d.CertificateID, Type: string(d.Certificate), RecipientName: d.CertificateName,
-					RecipientEmail: d.Registration.Email, EventTitle: e.Title, EventSlug: e.Slug, IssuedOn: day,
-					VerifyURL: dashboard.VerifyURL(publicURL, d.CertificateID)}
-				if !yield(aw) {
-					return
-				}
-			}
-		}
-		var n int
+		var n, revoked int
 		zipped := strings.EqualFold(filepath.Ext(out), ".zip")
 		err = a.writeOutput(out, func(w io.Writer) error {
 			var err error
-			if zipped {
-				n, err = badges.WriteAll(ctx, w, issuer, key, awards, achievements)
-			} else {
-				n, err = badges.WriteJSONLines(ctx, w, issuer, key, awards, achievements)
-			}
+			n, revoked, err = svc.Credentials(ctx, e.ID, w, zipped)
 			return err
 		})
 		if errors.Is(err, badges.ErrInvalidInput) {
@@ -449,96 +308,6 @@ func (a *app) exportOB3(ctx context.Context, event, out, staff string, o ob3Flag
 			fmt.Sprintf("%d revoked left out", revoked))
 		return nil
 	})
-}
-
-// certificateRendering is what the dashboard's certificate download and
-// template previews need: the renderer, made on first use so that a daemon
-// without fonts still runs, and the flags.
-type certificateRendering struct {
-	st                              *store.Store
-	publicURL, templateDir, fontDir string
-
-	mu  sync.Mutex
-	r   *certpdf.Renderer
-	err error
-}
-
-func (c *certificateRendering) renderer() (*certpdf.Renderer, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.r == nil && c.err == nil {
-		c.r, c.err = certpdf.NewRenderer(c.fontDir)
-	}
-	return c.r, c.err
-}
-
-// zip writes the ZIP of an event's issued, unrevoked certificates. It only
-// reads: the dashboard issues the missing ids (Store.Issue, in the signed-in
-// staff member's name) before it asks for the ZIP, and audits the download.
-func (c *certificateRendering) zip(ctx context.Context, eventID int64, w io.Writer) error {
-	r, err := c.renderer()
-	if err != nil {
-		return err
-	}
-	tpls, err := eventTemplates(ctx, c.st, eventID, c.templateDir)
-	if err != nil {
-		return err
-	}
-	e, err := c.st.EventByID(ctx, eventID)
-	if err != nil {
-		return err
-	}
-	ds, _, err := issued(ctx, c.st, e)
-	if err != nil {
-		return err
-	}
-	day, err := c.st.EventDay(ctx, e)
-	if err != nil {
-		return err
-	}
-	return r.RenderZIP(ctx, w, tpls, func(yield func(certpdf.Certificate) bool) {
-		for _, d := range ds {
-			if !yield(certificateOf(d, e, day, c.publicURL)) {
-				return
-			}
-		}
-	})
-}
-
-// sampleName is the name the template previews print: Thai and Vietnamese,
-// so that staff see the fonts at work.
-var sampleName = map[string]string{"appreciation": "Nguyễn Thị Hồng", "participation": "สมชาย ใจดี"}
-
-// preview writes a PNG of a certificate type's template for an event, with
-// a sample name and id.
-func (c *certificateRendering) preview(ctx context.Context, eventID int64, typ string, w io.Writer) error {
-	r, err := c.renderer()
-	if err != nil {
-		return err
-	}
-	tpls, err := eventTemplates(ctx, c.st, eventID, c.templateDir)
-	if err != nil {
-		return err
-	}
-	tpl, ok := tpls[certpdf.Type(typ)]
-	if !ok {
-		return attendance.Errorf(attendance.ENotFound, "no certificate type %q", typ)
-	}
-	e, err := c.st.EventByID(ctx, eventID)
-	if err != nil {
-		return err
-	}
-	day, err := c.st.EventDay(ctx, e)
-	if err != nil {
-		return err
-	}
-	const sampleID = "SAMPLESAMPLESAMPLE22"
-	role := "participant"
-	if typ == "appreciation" {
-		role = "speaker"
-	}
-	return r.RenderPNG(ctx, w, tpl, certpdf.Certificate{ID: attendance.FormatCertificateID(sampleID), Type: certpdf.Type(typ),
-		FullName: sampleName[typ], Role: role, EventTitle: e.Title, Date: day, VerifyURL: dashboard.VerifyURL(c.publicURL, sampleID)}, 96)
 }
 
 // issuerDocument is the /issuer document the daemon serves when it has an
@@ -569,15 +338,13 @@ func issuerDocument(publicURL, name, homepage, keyFile string) ([]byte, error) {
 // wires from its flags.
 type certificateHooks struct {
 	verify         http.Handler
-	render         func(context.Context, int64, io.Writer) error
-	preview        func(context.Context, int64, string, io.Writer) error
-	template       func(context.Context, int64, string) (dashboard.TemplateFields, error)
-	saveTemplate   func(context.Context, int64, string, dashboard.TemplateFields, string) error
+	certificates   dashboard.Certificates // nil without --public-url
 	issuerDocument []byte
 }
 
-// certificateHooks builds the verification page always, the PDF download
-// and template editor with --public-url, and /issuer with --issuer-key-file.
+// certificateHooks builds the verification page always, the PDF download,
+// previews and template editor with --public-url, and /issuer with
+// --issuer-key-file.
 func (d *daemon) certificateHooks(st *store.Store, a *app) (certificateHooks, error) {
 	var h certificateHooks
 	var err error
@@ -596,8 +363,7 @@ func (d *daemon) certificateHooks(st *store.Store, a *app) (certificateHooks, er
 		if err != nil {
 			return h, err
 		}
-		cr := &certificateRendering{st: st, publicURL: pu, fontDir: d.fontDir}
-		h.render, h.preview, h.template, h.saveTemplate = cr.zip, cr.preview, cr.template, cr.saveTemplate
+		h.certificates = certificates.New(st, certificates.Config{PublicURL: pu, FontDir: d.fontDir})
 	}
 	return h, nil
 }

@@ -14,6 +14,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -23,9 +24,7 @@ import (
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/badges"
-	"github.com/seameo/rollcall/attendance/certpdf"
 	"github.com/seameo/rollcall/attendance/store"
-	"github.com/seameo/rollcall/dashboard"
 )
 
 // certEvent sets up an event with a speaker and a participant with a Thai
@@ -310,39 +309,6 @@ func TestExportCertificatesOB3(t *testing.T) {
 	}
 }
 
-// TestDashboardCertificateRendering covers what serve hands the dashboard
-// with --public-url: the ZIP of the event's PDFs and the template previews.
-func TestDashboardCertificateRendering(t *testing.T) {
-	c, _, ids := certEvent(t)
-	ctx := t.Context()
-	st, err := store.Open(ctx, c.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	e, err := st.Event(ctx, "pd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr := &certificateRendering{st: st, publicURL: "https://certs.example.org"}
-	var zipBuf bytes.Buffer
-	if err := cr.zip(ctx, e.ID, &zipBuf); err != nil {
-		t.Fatal(err)
-	}
-	if got := zipPDFs(t, zipBuf.Bytes()); strings.Join(got, ",") != strings.Join(ids, ",") {
-		t.Fatalf("zip ids %v, export ids %v", got, ids)
-	}
-	for _, typ := range []string{"appreciation", "participation"} {
-		var png bytes.Buffer
-		if err := cr.preview(ctx, e.ID, typ, &png); err != nil || !bytes.HasPrefix(png.Bytes(), []byte("\x89PNG\r\n")) {
-			t.Errorf("preview %s: %v", typ, err)
-		}
-	}
-	if err := cr.preview(ctx, e.ID, "gold", io.Discard); attendance.ErrorCode(err) != attendance.ENotFound {
-		t.Errorf("preview of an unknown type: %v", err)
-	}
-}
-
 func TestIssuerDocumentForServe(t *testing.T) {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	der, _ := x509.MarshalPKCS8PrivateKey(priv)
@@ -432,47 +398,45 @@ func TestCertificateTemplatePerEvent(t *testing.T) {
 	}
 }
 
-// TestTemplateEditorHooks saves the dashboard editor's fields over a
-// template set from a file: the logo stays, the fields change.
-func TestTemplateEditorHooks(t *testing.T) {
-	c, dir, _ := certEvent(t)
-	var logo bytes.Buffer
-	png.Encode(&logo, image.NewRGBA(image.Rect(0, 0, 4, 4)))
-	os.WriteFile(filepath.Join(dir, "logo.png"), logo.Bytes(), 0o600)
-	tplFile := filepath.Join(dir, "appreciation.json")
-	os.WriteFile(tplFile, []byte(`{"type":"appreciation","title":"Thanks","body":"{{name}}","logo":"logo.png","colors":{"text":"#222"}}`), 0o600)
-	c.ok("certificates", "template", "set", "--event", "pd", tplFile)
-
+// TestServeCertificateHooks covers what serve hands the dashboard: with
+// --public-url the certificates service (its ZIP holds the PDFs of the
+// ids the export issued), without it nothing, so the dashboard hides the
+// PDFs, previews and editor.
+func TestServeCertificateHooks(t *testing.T) {
+	c, _, ids := certEvent(t)
 	ctx := t.Context()
 	st, err := store.Open(ctx, c.db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	e, _ := st.Event(ctx, "pd")
-	cr := &certificateRendering{st: st, publicURL: "https://certs.example.org"}
-	f, err := cr.template(ctx, e.ID, "appreciation")
-	if err != nil || f.Title != "Thanks" || f.Text != "#222222" || f.Primary != certpdf.DefaultColors().Primary {
-		t.Fatalf("editor fields %+v %v", f, err)
-	}
-	f.Title = "Certificate of Appreciation"
-	f.Signatories[1] = dashboard.SignatoryFields{Name: "Dr. Somsak", Title: "Director"}
-	if err := cr.saveTemplate(ctx, e.ID, "appreciation", f, "mai"); err != nil {
-		t.Fatal(err)
-	}
-	tpls, err := eventTemplates(ctx, st, e.ID, "")
+	e, err := st.Event(ctx, "pd")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := tpls[certpdf.TypeAppreciation]
-	if got.Title != "Certificate of Appreciation" || !bytes.Equal(got.Logo, logo.Bytes()) || len(got.Signatories) != 1 || got.Signatories[0].Name != "Dr. Somsak" {
-		t.Fatalf("saved template %+v", got)
+	a := newApp(strings.NewReader(""), io.Discard, io.Discard, func(string) string { return "" })
+	a.log = slog.New(slog.DiscardHandler)
+
+	h, err := (&daemon{}).certificateHooks(st, a)
+	if err != nil || h.certificates != nil || h.verify == nil || h.issuerDocument != nil {
+		t.Fatalf("without --public-url: %+v %v", h, err)
 	}
-	f.Body = "{{nickname}}"
-	if err := cr.saveTemplate(ctx, e.ID, "appreciation", f, "mai"); attendance.ErrorCode(err) != attendance.EInvalid {
-		t.Fatalf("bad body: %v", err)
+	if _, err := (&daemon{publicURL: "certs.example.org"}).certificateHooks(st, a); exitCode(err) != exitUsage {
+		t.Errorf("a bad --public-url: %v", err)
 	}
-	if err := cr.preview(ctx, e.ID, "appreciation", io.Discard); err != nil {
+	h, err = (&daemon{publicURL: "https://certs.example.org/"}).certificateHooks(st, a)
+	if err != nil || h.certificates == nil {
+		t.Fatalf("with --public-url: %+v %v", h, err)
+	}
+	var zipBuf bytes.Buffer
+	if err := h.certificates.Render(ctx, e.ID, &zipBuf); err != nil {
 		t.Fatal(err)
+	}
+	if got := zipPDFs(t, zipBuf.Bytes()); strings.Join(got, ",") != strings.Join(ids, ",") {
+		t.Fatalf("zip ids %v, export ids %v", got, ids)
+	}
+	f, err := h.certificates.Template(ctx, e.ID, "participation")
+	if err != nil || f.Title == "" {
+		t.Errorf("editor fields %+v %v", f, err)
 	}
 }

@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seameo/rollcall/attendance/export"
+	"github.com/seameo/rollcall/attendance/forms"
 	"github.com/seameo/rollcall/attendance/store"
 	"github.com/seameo/rollcall/collector"
 	"github.com/seameo/rollcall/dashboard"
@@ -32,6 +34,11 @@ type daemon struct {
 	store     *store.Store
 	registry  *prometheus.Registry
 	collector *collector.Collector
+	// grant checks the channel owner's OAuth grant hourly; nil with an
+	// API key.
+	grant *collector.GrantMonitor
+	// reach fetches YouTube Analytics figures of ended streams (--analytics).
+	reach *collector.Reach
 	// onListen is told the address once the server listens.
 	onListen func(addr string)
 	// whileRunning runs beside the collector until ctx ends (the demo's
@@ -47,7 +54,7 @@ type daemon struct {
 	// issuer of certificates (--issuer-name).
 	issuerName string
 	// trustedProxies (--trusted-proxies) are the reverse proxies whose
-	// X-Forwarded-For the verification page's rate limit believes;
+	// X-Forwarded-For the rate limits of /verify and /signin believe;
 	// checkFlags parses them into proxies.
 	trustedProxies string
 	proxies        []netip.Prefix
@@ -57,6 +64,16 @@ type daemon struct {
 	// issuerKeyFile and issuerURL publish the Open Badges issuer profile
 	// with its public key at GET /issuer (needs --public-url).
 	issuerKeyFile, issuerURL string
+}
+
+// cookieWarning is the start-up warning of a dashboard served over https
+// (by its --public-url) whose session cookies would also travel over plain
+// http: without --secure-cookies there is no Secure flag and no HSTS.
+func (d *daemon) cookieWarning() string {
+	if d.secureCookies || !strings.HasPrefix(strings.ToLower(strings.TrimSpace(d.publicURL)), "https://") {
+		return ""
+	}
+	return "--public-url is https but --secure-cookies is off: session cookies are not marked Secure and no Strict-Transport-Security is sent; set --secure-cookies (ROLLCALL_SECURE_COOKIES=true)"
 }
 
 // retentionSweep is how often chat text past --retain-chat-text is blanked.
@@ -73,7 +90,7 @@ func (d *daemon) bindFlags(cmd interface {
 	cmd.StringVar(&d.metricsToken, "metrics-token", "", "require this bearer token on /metrics (secret: prefer ROLLCALL_METRICS_TOKEN_FILE)")
 	cmd.BoolVar(&d.secureCookies, "secure-cookies", false, "mark cookies Secure and use the __Host- session cookie: set it when served over TLS (directly or behind a proxy)")
 	cmd.DurationVar(&d.retainChatText, "retain-chat-text", 720*time.Hour, "blank chat text and display names older than this (links and checkpoint hits stay)")
-	cmd.StringVar(&d.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of the reverse proxies in front of the dashboard, whose X-Forwarded-For names the client for the /verify rate limit (e.g. 10.0.0.0/8)")
+	cmd.StringVar(&d.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of the reverse proxies in front of the dashboard, whose X-Forwarded-For names the client for the /verify and /signin rate limits (e.g. 10.0.0.0/8)")
 	cmd.StringVar(&d.issuerName, "issuer-name", "", "the organisation that issues the certificates, named on the public /verify/{id} page")
 	cmd.StringVar(&d.publicURL, "public-url", "", "public base URL of the dashboard, which certificate QR codes point to (URL/verify/ID); turns on the dashboard's certificate PDFs")
 	cmd.StringVar(&d.fontDir, "font-dir", "", "folder with the Noto fonts for certificates (default: Debian's fonts-noto-core)")
@@ -96,15 +113,20 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 	if err := dashboard.RegisterMetrics(d.registry, st, version(), a.log.With("component", "metrics")); err != nil {
 		return err
 	}
+	if warning := d.cookieWarning(); warning != "" {
+		a.log.Warn(warning, "component", "dashboard")
+	}
 	certs, err := d.certificateHooks(st, a)
 	if err != nil {
 		return err
 	}
 	srv, err := dashboard.New(dashboard.Config{
-		Logger:        a.log.With("component", "dashboard"),
-		Gatherer:      d.registry,
-		MetricsToken:  d.metricsToken,
-		SecureCookies: d.secureCookies,
+		Logger:         a.log.With("component", "dashboard"),
+		Gatherer:       d.registry,
+		MetricsToken:   d.metricsToken,
+		SecureCookies:  d.secureCookies,
+		TrustedProxies: d.proxies,
+		Registerer:     d.registry,
 		Ready: func() error {
 			if !c.Ready() {
 				return errors.New("collector not running")
@@ -125,15 +147,16 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 			if err != nil {
 				return "", err
 			}
-			return importForms(ctx, st, e, r, name, nil, false)
+			im, err := forms.Import(ctx, st, e, r, name, nil, false)
+			if err != nil {
+				return "", err
+			}
+			return im.String(), nil
 		},
-		Now:                     d.now,
-		Verify:                  certs.verify,
-		RenderCertificates:      certs.render,
-		PreviewCertificate:      certs.preview,
-		CertificateTemplate:     certs.template,
-		SaveCertificateTemplate: certs.saveTemplate,
-		IssuerDocument:          certs.issuerDocument,
+		Now:            d.now,
+		Verify:         certs.verify,
+		Certificates:   certs.certificates,
+		IssuerDocument: certs.issuerDocument,
 	}, st)
 	if err != nil {
 		return err
@@ -159,6 +182,12 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 	})
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	g.Go(func() error { d.sweepChatText(gctx, a); return nil })
+	if d.grant != nil {
+		g.Go(func() error { return d.grant.Run(gctx) })
+	}
+	if d.reach != nil {
+		g.Go(func() error { return d.reach.Run(gctx) })
+	}
 	if d.whileRunning != nil {
 		g.Go(func() error { d.whileRunning(gctx); return nil })
 	}

@@ -24,12 +24,9 @@ import (
 // demoVideoID is the fake stream's video id (11 characters, like YouTube's).
 const demoVideoID = "demoVideo01"
 
-// demoOwnerToken and demoOwnerChannel are the fake channel owner's OAuth
-// access token and channel: the demo runs in owner mode.
-const (
-	demoOwnerToken   = "ya29.demo-owner"
-	demoOwnerChannel = "UCrollcallDemoChannel0001"
-)
+// demoOwnerChannel is the fake channel owner's channel: the demo runs in
+// owner mode.
+const demoOwnerChannel = "UCrollcallDemoChannel0001"
 
 // demoAdmin is the staff account demo creates, with a random password.
 const demoAdmin = "admin@demo.invalid"
@@ -89,12 +86,9 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			if err != nil {
 				return err
 			}
-			fopts := fakeyoutube.Options{}
-			if owner {
-				fopts = fakeyoutube.Options{AccessToken: demoOwnerToken, OwnerChannelID: demoOwnerChannel}
-				script.ChannelID = demoOwnerChannel
-			}
-			fake := fakeyoutube.New(clock, fopts)
+			// The channel owner's broadcasts and posts are this channel's.
+			script.ChannelID = demoOwnerChannel
+			fake := fakeyoutube.New(clock, fakeyoutube.Options{OwnerChannelID: demoOwnerChannel})
 			scripted, err := fake.AddEvent(script)
 			if err != nil {
 				return err
@@ -122,25 +116,42 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			if err != nil {
 				return err
 			}
-			ycfg := collector.YouTubeConfig{APIKey: "demo", Endpoint: "http://" + fln.Addr().String() + "/", Metrics: metrics}
-			scfg := collector.StreamConfig{Endpoint: gln.Addr().String(), Insecure: true, APIKey: "demo", Metrics: metrics}
-			if owner {
-				tokens := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: demoOwnerToken})
-				ycfg.APIKey, ycfg.TokenSource = "", tokens
-				scfg.APIKey, scfg.TokenSource = "", tokens
-			}
-			yt, err := collector.NewYouTube(ctx, ycfg)
+			// The channel owner's OAuth grant, from a fake OAuth server: the
+			// demo reads as the owner, with the API key as the fallback, and
+			// checks the grant as serve does (rollcall_oauth_grant_valid).
+			tokens, closeOAuth, err := demoOwnerGrant(ctx)
 			if err != nil {
 				return err
 			}
-			var ownerSide collector.OwnerSource
+			defer closeOAuth()
+			if d.grant, err = collector.NewGrantMonitor(d.registry, collector.GrantMonitor{Source: tokens, Need: collector.NeededScopes(owner, true),
+				FallbackKey: true, Log: a.log}); err != nil {
+				return err
+			}
+			if err := d.grant.Check(ctx); err != nil {
+				return err
+			}
+			yt, err := collector.NewYouTube(ctx, collector.YouTubeConfig{TokenSource: tokens, FallbackAPIKey: "demo",
+				Endpoint: "http://" + fln.Addr().String() + "/", Metrics: metrics})
+			if err != nil {
+				return err
+			}
+			var ownerSide collector.OwnerSource // discovery and announcements
 			if owner {
 				ownerSide = yt
 			}
+			// YouTube Analytics, from a fake that publishes at once (YouTube
+			// lags 24–72 h): the reach report gets its Analytics section a
+			// minute after the stream ends.
+			closeAnalytics, err := d.demoReach(ctx, a, st, tokens, clock, script, metrics)
+			if err != nil {
+				return err
+			}
+			defer closeAnalytics()
 			var streamer collector.ChatStreamer
 			switch chatSource {
 			case "stream":
-				s, err := collector.NewStreamSource(ctx, scfg)
+				s, err := collector.NewStreamSource(ctx, collector.StreamConfig{Endpoint: gln.Addr().String(), Insecure: true, APIKey: "demo", Metrics: metrics})
 				if err != nil {
 					return err
 				}
@@ -291,4 +302,55 @@ func seedDemo(ctx context.Context, st *store.Store, now time.Time, people int, o
 		return script, ev, errors.New("demo: no attendees")
 	}
 	return script, ev, nil
+}
+
+// demoOwnerGrant serves a fake Google OAuth server on loopback and returns a
+// token source over a grant it made (reading and Analytics), as 'rollcall auth
+// login' leaves in a token file.
+func demoOwnerGrant(ctx context.Context) (*collector.RefreshingTokenSource, func(), error) {
+	o := fakeyoutube.NewOAuth(fakeyoutube.OAuthOptions{ClientID: "demo-client", ClientSecret: "demo-secret", AccessToken: "demo-owner-token"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	srv := &http.Server{Handler: o, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	cfg := collector.GoogleOAuthConfig("demo-client", "demo-secret", collector.ScopeReadOnly)
+	collector.SetOAuthEndpoint(cfg, "http://"+ln.Addr().String())
+	// youtube: the demo announces checkpoints in the chat (owner mode).
+	tok := &oauth2.Token{RefreshToken: o.IssueRefreshToken(collector.ScopeYouTube, collector.ScopeAnalytics)}
+	return collector.NewRefreshingTokenSource(ctx, cfg, tok, nil), func() { srv.Close() }, nil
+}
+
+// demoReach serves a fake YouTube Analytics API with figures in keeping with
+// the script (viewers from across the region, live and a first replay) and
+// sets the daemon's reach fetcher on it, checking every fake minute.
+func (d *daemon) demoReach(ctx context.Context, a *app, st *store.Store, tokens oauth2.TokenSource, clock collector.Clock,
+	script fakeyoutube.EventScript, metrics *collector.Metrics) (func(), error) {
+	pacific, err := collector.LoadPacific()
+	if err != nil {
+		return nil, err
+	}
+	fake := fakeyoutube.NewAnalytics("demo-owner-token", 0, clock.Now)
+	live := int64(script.PeakViewers) * 13 / 10
+	fake.SetVideo(script.VideoID, []fakeyoutube.AnalyticsDay{{
+		Date: script.Start.In(pacific).Format(time.DateOnly), LiveViews: live, LiveMinutes: live * 41, LiveSubscribers: live / 90,
+		OnDemandViews: live / 6, OnDemandMinutes: live / 6 * 17, OnDemandSubscrs: live / 400,
+		Countries: map[string]int64{"TH": live * 22 / 100, "VN": live * 19 / 100, "PH": live * 17 / 100, "ID": live * 15 / 100,
+			"MY": live * 9 / 100, "KH": live * 6 / 100, "LA": live * 4 / 100, "MM": live * 4 / 100, "SG": live * 2 / 100,
+			"BN": live / 100, "TL": live / 100},
+	}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	an, err := collector.NewAnalytics(ctx, collector.AnalyticsConfig{TokenSource: tokens, Endpoint: "http://" + ln.Addr().String() + "/", Metrics: metrics})
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	d.reach = &collector.Reach{Analytics: an, Store: st, Clock: clock, Every: time.Minute, Project: "demo", Log: a.log}
+	return func() { srv.Close() }, nil
 }

@@ -41,7 +41,10 @@ func TestDeployMetricsAreExported(t *testing.T) {
 		t.Fatalf("demo did not listen\n%s", p.log())
 	}
 	var exposition string
-	waitFor(t, 90*time.Second, func() bool {
+	// The demo plays two hours at 200x: 36 s, then YouTube Analytics'
+	// figures are fetched the next fake minute after the end. Three times
+	// the play time is the deadline.
+	waitFor(t, 3*2*time.Hour/200+60*time.Second, func() bool {
 		resp, err := http.Get("http://" + addr + "/metrics")
 		if err != nil {
 			return false
@@ -49,8 +52,10 @@ func TestDeployMetricsAreExported(t *testing.T) {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		exposition = string(b)
-		// chat messages counted and attendance gauges computed
-		return strings.Contains(exposition, "rollcall_chat_messages_total{") && strings.Contains(exposition, "rollcall_checkpoint_hits{")
+		// chat messages counted, attendance gauges computed, and after the
+		// end YouTube Analytics' figures
+		return strings.Contains(exposition, "rollcall_chat_messages_total{") && strings.Contains(exposition, "rollcall_checkpoint_hits{") &&
+			strings.Contains(exposition, "rollcall_reach_views{")
 	})
 	exported := map[string]bool{}
 	for _, m := range regexp.MustCompile(`(?m)^# TYPE (\S+) `).FindAllStringSubmatch(exposition, -1) {

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -56,7 +53,7 @@ invalid row fails the whole import, and nothing is written.`,
 					return err
 				}
 				defer done()
-				summary, err := importForms(cmd.Context(), s, e, r, filepath.Base(args[0]), mapping, dryRun)
+				im, err := forms.Import(cmd.Context(), s, e, r, filepath.Base(args[0]), mapping, dryRun)
 				if err != nil {
 					return err
 				}
@@ -64,7 +61,7 @@ invalid row fails the whole import, and nothing is written.`,
 				if dryRun {
 					what += " (dry run, nothing written)"
 				}
-				a.summary(what, start, summary)
+				a.summary(what, start, im.String())
 				return nil
 			})
 		},
@@ -74,21 +71,4 @@ invalid row fails the whole import, and nothing is written.`,
 	imp.Flags().BoolVar(&dryRun, "dry-run", false, "report what would change and write nothing")
 	cmd.AddCommand(imp)
 	return cmd
-}
-
-// importForms reads an assessment form export and imports it into event e,
-// returning the one-line summary; the CLI and the dashboard share it.
-func importForms(ctx context.Context, s *store.Store, e attendance.Event, r io.Reader, name string, mapping map[string]forms.Field, dryRun bool) (string, error) {
-	fr, err := forms.Read(r, name, mapping, e.Location())
-	if err != nil {
-		return "", err
-	}
-	res, err := s.ImportFormResponses(ctx, e.ID, fr.Responses, dryRun)
-	if err != nil {
-		return "", err
-	}
-	return strings.Join([]string{fmt.Sprintf("%d rows read", fr.Rows), fmt.Sprintf("%d matched by email", res.Matched),
-		fmt.Sprintf("%d by code", res.MatchedByCode), fmt.Sprintf("%d new registrations", res.NewRegistrations),
-		fmt.Sprintf("%d replaced earlier submissions", res.Replaced+fr.Replaced), fmt.Sprintf("%d skipped as older", res.Older),
-		fmt.Sprintf("%d checkpoint answers", res.CheckpointAnswers)}, ", "), nil
 }

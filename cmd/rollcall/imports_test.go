@@ -8,11 +8,11 @@ import (
 )
 
 // TestImportGraph guards the rooms of the design: the domain under
-// attendance imports no adapter, the store and the collector import the
-// domain only, the fake YouTube imports nothing of ours but the generated
+// attendance imports no adapter, the store, the certificates service and
+// the collector import the domain only, the fake YouTube imports nothing of ours but the generated
 // gRPC stubs, and nothing imports cmd. The dashboard imports the domain
-// only: it declares the interfaces it consumes and cmd hands it the store
-// and the collector; importing either fails.
+// only: it declares the interfaces it consumes and cmd hands it the store,
+// the collector and the certificates service; importing any fails.
 func TestImportGraph(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "github.com/seameo/rollcall/...").Output()
 	if err != nil {
@@ -25,6 +25,7 @@ func TestImportGraph(t *testing.T) {
 		"attendance/store":           domain,
 		"attendance/store/storetest": append([]string{"attendance/store"}, domain...),
 		"attendance/export":          append([]string{"attendance/store"}, domain...),
+		"attendance/certificates":    domain, // a service over the store through the Store it declares
 		"collector":                  append([]string{"collector/internal/ytgrpc"}, domain...),
 		"collector/fakeyoutube":      {"collector/internal/ytgrpc"},
 		"collector/internal/ytgrpc":  nil,

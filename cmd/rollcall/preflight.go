@@ -365,13 +365,23 @@ func (p *preflight) checkYouTube(ctx context.Context, a *app, e attendance.Event
 		if err != nil {
 			return nil, nil, usagef("%v", err)
 		}
-		ocfg := collector.GoogleOAuthConfig(p.yf.oauthClientID, p.yf.oauthClientSecret)
+		need, err := p.yf.neededScopes()
+		if err != nil {
+			return nil, nil, err
+		}
+		ocfg := p.yf.oauthConfig(need...)
 		fresh, err := collector.CheckGrant(ctx, ocfg, tok)
 		if err != nil {
 			p.fail(checkCredential, "run 'rollcall auth login' again, signed in as the channel owner",
 				"the channel owner's OAuth grant does not refresh: %v", err)
 			p.skip("the credential does not work", "fix the credential first", youtubeChecks...)
 			return nil, dates, nil
+		}
+		if granted, known := collector.GrantedScopes(fresh); known {
+			if missing := collector.MissingScopes(granted, need); len(missing) > 0 {
+				p.fail(checkCredential, "run 'rollcall auth login --scopes "+strings.Join(scopeNames(need), ",")+"' again, signed in as the channel owner",
+					"the channel owner's OAuth grant lacks %s", strings.Join(scopeNames(missing), ", "))
+			}
 		}
 		save := func(t *oauth2.Token) {
 			if err := collector.SaveToken(p.yf.oauthTokenFile, t); err != nil {

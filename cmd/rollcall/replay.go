@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"time"
 
@@ -54,64 +51,22 @@ with its number and skipped.`,
 					return err
 				}
 				defer done()
-				res, err := importReplay(cmd.Context(), s, streamID, replay.NewReader(in), batch, func(le *replay.LineError) {
+				res, err := replay.Import(cmd.Context(), s, streamID, replay.NewReader(in), batch, func(le *replay.LineError) {
 					fmt.Fprintf(a.stderr, "%s: %v (skipped)\n", filepath.Base(args[0]), le)
 				})
 				if err != nil {
 					return err
 				}
-				a.summary("replay import", start, fmt.Sprintf("%d lines read", res.lines), fmt.Sprintf("%d messages", res.read),
-					fmt.Sprintf("%d added", res.added), fmt.Sprintf("%d duplicates", res.read-res.added), fmt.Sprintf("%d bad lines skipped", res.bad))
+				a.summary("replay import", start, fmt.Sprintf("%d lines read", res.Lines), fmt.Sprintf("%d messages", res.Read),
+					fmt.Sprintf("%d added", res.Added), fmt.Sprintf("%d duplicates", res.Duplicates()), fmt.Sprintf("%d bad lines skipped", res.Bad))
 				return nil
 			})
 		},
 	}
 	eventFlag(imp, &event)
 	imp.Flags().StringVar(&video, "video", "", "the stream's video id or URL (required)")
-	imp.Flags().IntVar(&batch, "batch", 2000, "messages per transaction")
+	imp.Flags().IntVar(&batch, "batch", replay.DefaultBatch, "messages per transaction")
 	_ = imp.MarkFlagRequired("video")
 	cmd.AddCommand(imp)
 	return cmd
-}
-
-type replayResult struct{ lines, read, added, bad int }
-
-// importReplay feeds a replay file to the store in batches.
-func importReplay(ctx context.Context, s *store.Store, streamID int64, r *replay.Reader, batch int, bad func(*replay.LineError)) (replayResult, error) {
-	var res replayResult
-	if batch <= 0 {
-		batch = 2000
-	}
-	buf := make([]attendance.ChatMessage, 0, batch)
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		n, err := s.IngestMessages(ctx, streamID, buf, "replay")
-		res.added += n
-		buf = buf[:0]
-		return err
-	}
-	for {
-		ms, err := r.Next()
-		var le *replay.LineError
-		switch {
-		case errors.As(err, &le):
-			res.bad++
-			bad(le)
-			continue
-		case errors.Is(err, io.EOF):
-			res.lines = r.Line()
-			return res, flush()
-		case err != nil:
-			return res, err
-		}
-		res.read += len(ms)
-		buf = append(buf, ms...)
-		if len(buf) >= batch {
-			if err := flush(); err != nil {
-				return res, err
-			}
-		}
-	}
 }

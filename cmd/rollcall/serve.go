@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/oauth2"
@@ -39,6 +41,73 @@ type youtubeFlags struct {
 	grpcEndpoint string
 	// built is the credential source() built, for the streamList source.
 	built collector.YouTubeConfig
+	// oauthEndpoint is the OAuth server's base URL (hidden: the fake's in
+	// tests); empty is Google's.
+	oauthEndpoint string
+	// oauthScopes are the scopes the grant must hold (--oauth-scopes).
+	oauthScopes []string
+	// analytics (--analytics) fetches YouTube Analytics reach of ended
+	// streams; analyticsEndpoint is its base URL (hidden: the fake's).
+	analytics         bool
+	analyticsEndpoint string
+	// grant is the grant monitor source() built with an OAuth token; nil
+	// with an API key. registry, when set, gets its metric.
+	grant    *collector.GrantMonitor
+	registry prometheus.Registerer
+}
+
+// oauthConfig is the OAuth client of the flags, asking for scopes.
+func (y *youtubeFlags) oauthConfig(scopes ...string) *oauth2.Config {
+	cfg := collector.GoogleOAuthConfig(y.oauthClientID, y.oauthClientSecret, scopes...)
+	if y.oauthEndpoint != "" {
+		collector.SetOAuthEndpoint(cfg, y.oauthEndpoint)
+	}
+	return cfg
+}
+
+// neededScopes parses --oauth-scopes.
+func (y *youtubeFlags) neededScopes() ([]string, error) {
+	need, err := collector.ParseScopes(y.oauthScopes)
+	if err != nil {
+		return nil, usagef("--oauth-scopes: %v", err)
+	}
+	if len(need) == 0 {
+		need = collector.NeededScopes(false, false)
+	}
+	if y.analytics && !slices.Contains(need, collector.ScopeAnalytics) {
+		need = append(need, collector.ScopeAnalytics)
+		slices.Sort(need)
+	}
+	return need, nil
+}
+
+// reach builds the YouTube Analytics fetcher when --analytics is on: it
+// needs the owner's token source() built.
+func (y *youtubeFlags) reach(ctx context.Context, a *app, st collector.ReachStore, project string, metrics *collector.Metrics) (*collector.Reach, error) {
+	if !y.analytics {
+		return nil, nil
+	}
+	if y.built.TokenSource == nil {
+		return nil, usagef("--analytics needs the channel owner's OAuth token (--oauth-token-file, with the analytics scope): an API key cannot read YouTube Analytics")
+	}
+	an, err := collector.NewAnalytics(ctx, collector.AnalyticsConfig{TokenSource: y.built.TokenSource, Endpoint: y.analyticsEndpoint, Metrics: metrics})
+	if err != nil {
+		return nil, err
+	}
+	return &collector.Reach{Analytics: an, Store: st, Project: project, Log: a.log}, nil
+}
+
+// apiKeyValue is the API key of --youtube-api-key or its file; empty when
+// none is given.
+func (y *youtubeFlags) apiKeyValue() (string, error) {
+	if y.apiKeyFile != "" {
+		k, err := collector.ReadSecretFile(y.apiKeyFile)
+		if err != nil {
+			return "", usagef("%v", err)
+		}
+		return k, nil
+	}
+	return y.apiKey, nil
 }
 
 // checkChatSource refuses an unknown --chat-source.
@@ -93,6 +162,12 @@ func (y *youtubeFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&y.grpcEndpoint, "youtube-grpc-endpoint", "", "host:port of the streamList gRPC server (the fake, a proxy); empty is youtube.googleapis.com:443")
 	f.DurationVar(&y.missInterval, "video-miss-interval", 10*time.Minute, "how far apart videos.list must miss a video three times before it is marked unavailable")
 	_ = f.MarkHidden("video-miss-interval")
+	f.StringVar(&y.oauthEndpoint, "oauth-endpoint", "", "OAuth server base URL (the fake's in tests); empty is Google's")
+	_ = f.MarkHidden("oauth-endpoint")
+	f.StringSliceVar(&y.oauthScopes, "oauth-scopes", []string{"readonly"}, "scopes the channel owner's grant must hold, checked at start-up and hourly (rollcall_oauth_grant_valid): readonly; youtube to post checkpoint announcements; analytics for YouTube Analytics reach")
+	f.BoolVar(&y.analytics, "analytics", false, "fetch YouTube Analytics reach (views live and on demand, minutes watched, by day and country) of each ended stream, then daily for a week; needs the owner's token with the analytics scope")
+	f.StringVar(&y.analyticsEndpoint, "youtube-analytics-endpoint", "", "YouTube Analytics API base URL (a proxy or the fake); empty is YouTube's")
+	_ = f.MarkHidden("youtube-analytics-endpoint")
 	f.DurationVar(&y.eventDuration, "event-duration", 4*time.Hour, "how long a stream is expected to run when YouTube gives no scheduled end, for the quota planner (Go duration)")
 }
 
@@ -131,30 +206,44 @@ func (y *youtubeFlags) source(ctx context.Context, a *app, metrics *collector.Me
 		if y.oauthClientID == "" || y.oauthClientSecret == "" {
 			return nil, "", usagef("--oauth-token-file needs --oauth-client-id and --oauth-client-secret")
 		}
+		need, err := y.neededScopes()
+		if err != nil {
+			return nil, "", err
+		}
 		tok, err := collector.LoadToken(y.oauthTokenFile)
 		if err != nil {
 			return nil, "", usagef("%v", err)
 		}
-		ocfg := collector.GoogleOAuthConfig(y.oauthClientID, y.oauthClientSecret)
-		fresh, err := collector.CheckGrant(ctx, ocfg, tok)
+		key, err := y.apiKeyValue()
 		if err != nil {
-			return nil, "", fmt.Errorf("the channel owner's OAuth grant does not work; run 'rollcall auth login' again: %w", err)
+			return nil, "", err
 		}
+		ocfg := y.oauthConfig(need...)
 		save := func(t *oauth2.Token) {
 			if err := collector.SaveToken(y.oauthTokenFile, t); err != nil {
 				a.log.Error("save refreshed oauth token", "err", err)
 			}
 		}
-		save(fresh)
-		cfg.TokenSource = collector.NewRefreshingTokenSource(ctx, ocfg, fresh, save)
-	default:
-		key := y.apiKey
-		if y.apiKeyFile != "" {
-			k, err := collector.ReadSecretFile(y.apiKeyFile)
-			if err != nil {
-				return nil, "", usagef("%v", err)
+		src := collector.NewRefreshingTokenSource(ctx, ocfg, tok, save)
+		y.grant, err = collector.NewGrantMonitor(y.registry, collector.GrantMonitor{Source: src, Need: need, FallbackKey: key != "", Log: a.log,
+			Reload: func() (*oauth2.Token, error) { return collector.LoadToken(y.oauthTokenFile) }})
+		if err != nil {
+			return nil, "", err
+		}
+		// The start-up check: a dead grant stops the daemon before the
+		// event, unless an API key can take over reading.
+		if err := y.grant.Check(ctx); err != nil {
+			if key == "" || !errors.Is(err, collector.ErrGrantInvalid) {
+				return nil, "", fmt.Errorf("the channel owner's OAuth grant does not do; run 'rollcall auth login' again: %w", err)
 			}
-			key = k
+			a.log.Error("reading with the API key until the grant works again: members-only chats, broadcasts and posting stop", "err", err)
+		}
+		cfg.TokenSource = src
+		cfg.FallbackAPIKey = key
+	default:
+		key, err := y.apiKeyValue()
+		if err != nil {
+			return nil, "", err
 		}
 		if key == "" {
 			return nil, "", usagef("no YouTube credential: set --youtube-api-key (or ROLLCALL_YOUTUBE_API_KEY_FILE) or --oauth-token-file; 'rollcall demo' needs none")
@@ -229,6 +318,7 @@ once every tracked stream has ended and its chat is drained.`,
 			if err := yf.checkChatSource(); err != nil {
 				return err
 			}
+			yf.registry = d.registry
 			yt, label, err := yf.source(ctx, a, metrics, probe)
 			if err != nil {
 				return err
@@ -255,6 +345,10 @@ once every tracked stream has ended and its chat is drained.`,
 			// even when it failed to reach YouTube's answer.
 			if err := d.collector.Quota().Spend(context.WithoutCancel(ctx), yf.checkMethod(), 1); err != nil {
 				a.log.Warn("quota ledger write failed", "err", err)
+			}
+			d.grant = yf.grant
+			if d.reach, err = yf.reach(ctx, a, st, label, metrics); err != nil {
+				return err
 			}
 			return d.run(ctx, a)
 		},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/store"
 	"github.com/seameo/rollcall/dashboard"
 )
@@ -20,6 +22,58 @@ func (a *app) userCommand() *cobra.Command {
 		Short: "Manage the staff accounts that sign in to the dashboard",
 	}
 	cmd.AddCommand(a.userAddCommand())
+	cmd.AddCommand(a.userEndCommand("signout", "Sign a staff member out of every browser (audited)",
+		`Ends every session of the staff member: their open pages, live streams
+included, need a new sign-in within 10 s. The account stays as it is.`,
+		func(ctx context.Context, s *store.Store, email, who string) (string, error) {
+			n, err := s.EndStaffSessions(ctx, email, who)
+			return fmt.Sprintf("%d sessions ended", n), err
+		}))
+	cmd.AddCommand(a.userEndCommand("disable", "Disable a staff account and end its sessions (audited)",
+		`Disables the account: it can no longer sign in, and its sessions, open
+live streams included, end within 10 s. 'rollcall user add' with the same
+email enables it again, with a new password.`,
+		func(ctx context.Context, s *store.Store, email, who string) (string, error) {
+			_, n, err := s.DisableStaffUser(ctx, email, who)
+			return fmt.Sprintf("disabled, %d sessions ended", n), err
+		}))
+	cmd.AddCommand(a.userEndCommand("remove", "Delete a staff account and end its sessions (audited)",
+		`Deletes the account and its sessions; open live streams end within 10 s.
+The audit log keeps the staff id of who was removed and by whom.`,
+		func(ctx context.Context, s *store.Store, email, who string) (string, error) {
+			n, err := s.RemoveStaffUser(ctx, email, who)
+			return fmt.Sprintf("removed, %d sessions ended", n), err
+		}))
+	return cmd
+}
+
+// userEndCommand is `user signout|disable|remove EMAIL`: an audited act on
+// one staff account that ends its sessions, in the name of --staff (or
+// $USER).
+func (a *app) userEndCommand(name, short, long string, act func(ctx context.Context, s *store.Store, email, who string) (string, error)) *cobra.Command {
+	var staff string
+	cmd := &cobra.Command{
+		Use:     name + " EMAIL [--staff NAME]",
+		Short:   short,
+		Long:    long,
+		Example: "  rollcall user " + name + " ana@seameo.org --staff ops",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			who, err := a.staffName(staff)
+			if err != nil {
+				return err
+			}
+			return a.withStore(cmd.Context(), func(s *store.Store) error {
+				msg, err := act(cmd.Context(), s, args[0], who)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "staff account %s: %s\n", terminal(attendance.NormalizeEmail(args[0])), msg)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&staff, "staff", "", "who acts, for the audit log (default $USER)")
 	return cmd
 }
 
@@ -34,7 +88,7 @@ exports and overrides; a viewer sees aggregate figures only.
 The password is asked for on the terminal (twice), or read from the first
 line of --password-file ("-" reads standard input). It is stored as an
 Argon2id hash. Adding an existing email replaces its role and password and
-unlocks it.`,
+ends its sessions: whoever held the old password is signed out within 10 s.`,
 		Example: `  rollcall user add --email ana@seameo.org --role admin
   rollcall user add --email ops@seameo.org --role viewer --password-file /run/secrets/ops`,
 		Args: cobra.NoArgs,

@@ -53,3 +53,40 @@ func TestUserAdd(t *testing.T) {
 		t.Fatal("password stored in clear")
 	}
 }
+
+// TestUserEndCommands: `user signout|disable|remove EMAIL` act in the name
+// of --staff (else $USER), refuse to run unnamed, and answer an unknown
+// email as bad input.
+func TestUserEndCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rollcall.db")
+	c := newCLI(t, db)
+	pw := writeFile(t, "pw", []byte("a long enough password\n"))
+	c.ok("user", "add", "--email", "ana@seameo.org", "--role", "admin", "--password-file", pw)
+	c.env["USER"] = ""
+	if code, _, errs := c.run("user", "signout", "ana@seameo.org"); code != 2 || !strings.Contains(errs, "--staff") {
+		t.Fatalf("unnamed: exit %d %s", code, errs)
+	}
+	c.env["USER"] = "tester"
+	for _, sub := range []string{"signout", "disable", "remove"} {
+		if code, _, errs := c.run("user", sub, "nobody@seameo.org"); code != 2 || !strings.Contains(errs, "no staff user") {
+			t.Errorf("%s of an unknown email: exit %d %s", sub, code, errs)
+		}
+	}
+	if _, _, errs := c.run("user", "signout", "ANA@seameo.org", "--staff", "ops"); !strings.Contains(errs, "0 sessions ended") {
+		t.Fatalf("signout: %s", errs)
+	}
+	c.ok("user", "disable", "ana@seameo.org")
+	c.ok("user", "remove", "ana@seameo.org")
+	s, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var actors []string
+	if err := s.DB().Select(&actors, `SELECT actor || ' ' || action FROM audit_log ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(actors, ", ") != "ops staff signout, tester staff disable, tester staff remove" {
+		t.Fatalf("audit log: %q", actors)
+	}
+}

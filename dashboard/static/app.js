@@ -129,6 +129,7 @@
       var es = new EventSource("/events/" + encodeURIComponent(slug) + "/live");
       es.addEventListener("snapshot", function (e) { apply(root, JSON.parse(e.data)); conn.textContent = "live"; });
       es.onerror = function () { conn.textContent = "reconnecting…"; };
+      es.addEventListener("signedout", function () { es.close(); window.location.assign("/signin"); });
     }
     var rep = document.getElementById("report");
     if (rep) {

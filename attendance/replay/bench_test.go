@@ -1,4 +1,4 @@
-package main
+package replay_test
 
 import (
 	"bufio"
@@ -102,14 +102,14 @@ func BenchmarkReplayImport(b *testing.B) {
 				f, _ := os.Open(path)
 				b.StartTimer()
 				start := time.Now()
-				res, err := importReplay(ctx, s, streams[0].ID, replay.NewReader(f), 2000, func(*replay.LineError) {})
+				res, err := replay.Import(ctx, s, streams[0].ID, replay.NewReader(f), replay.DefaultBatch, func(*replay.LineError) {})
 				if err != nil {
 					b.Fatal(err)
 				}
 				el := time.Since(start)
 				b.StopTimer()
 				f.Close()
-				if res.added != replayLines {
+				if res.Added != replayLines {
 					b.Fatalf("%+v", res)
 				}
 				b.ReportMetric(float64(replayLines)/el.Seconds(), "lines/s")
