@@ -161,8 +161,12 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			default:
 				return usagef("--chat-source %q: expected stream or poll", chatSource)
 			}
+			// The chat lease runs on the demo's fast clock: 15 s of the
+			// event would be a fraction of a wall second, which a busy
+			// machine misses, and the one replica would lose its own lease
+			// ("lost to another replica"). Fifteen wall seconds it is.
 			d.collector, err = collector.New(collector.Config{QuotaProject: "demo", QuotaDaily: 10000, EventDuration: script.Length, Clock: clock,
-				Streamer: streamer, Owner: ownerSide}, yt, st, metrics, a.log)
+				Streamer: streamer, Owner: ownerSide, LeaseTTL: time.Duration(float64(15*time.Second) * speed)}, yt, st, metrics, a.log)
 			if err != nil {
 				return err
 			}
