@@ -34,6 +34,7 @@ func (s *Store) AcquireLease(ctx context.Context, streamID int64, holder string,
 		return Lease{}, false, nil
 	}
 	if err != nil {
+		s.forgetReadOnlyConns(err)
 		return Lease{}, false, fmt.Errorf("store: acquire lease of stream %d: %w", streamID, err)
 	}
 	return l, true, nil
@@ -48,6 +49,7 @@ func (s *Store) RenewLease(ctx context.Context, l Lease, ttl time.Duration) (Lea
 		WHERE id = ? AND lease_holder = ? AND fence = ? AND lease_expires_at >= ?`),
 		us(expires), l.StreamID, l.Holder, l.Fence, us(now))
 	if err != nil {
+		s.forgetReadOnlyConns(err)
 		return l, fmt.Errorf("store: renew lease of stream %d: %w", l.StreamID, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
@@ -64,6 +66,7 @@ func (s *Store) ReleaseLease(ctx context.Context, l Lease) error {
 	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE streams SET lease_holder = '', lease_expires_at = 0
 		WHERE id = ? AND lease_holder = ? AND fence = ?`), l.StreamID, l.Holder, l.Fence)
 	if err != nil {
+		s.forgetReadOnlyConns(err)
 		return fmt.Errorf("store: release lease of stream %d: %w", l.StreamID, err)
 	}
 	return nil
