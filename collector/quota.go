@@ -107,12 +107,11 @@ func (q *Quota) Spend(ctx context.Context, method string, units int64) error {
 	if q.owed == nil {
 		q.owed = map[string]int64{}
 	}
-	if err := q.syncLocked(ctx); err != nil {
-		if q.loaded { // the same day as far as we know: keep the units for later
-			q.owed[method] += units
-			q.used += units
-		}
-		return err
+	// A new Pacific day is read from the ledger first; when that fails, the
+	// units count on the day loaded (if any) and are owed.
+	syncErr := q.syncLocked(ctx)
+	if syncErr != nil && !q.loaded {
+		return syncErr
 	}
 	if q.metrics != nil {
 		q.metrics.quotaUsed.WithLabelValues(method).Add(float64(units))
@@ -122,6 +121,10 @@ func (q *Quota) Spend(ctx context.Context, method string, units int64) error {
 		q.statsUsed += units
 	}
 	q.owed[method] += units
+	if syncErr != nil {
+		q.publishLocked(q.clock.Now())
+		return syncErr
+	}
 	for m, u := range q.owed {
 		total, err := q.store.AddQuotaUnits(ctx, q.credential, q.day, m, u)
 		if err != nil {
