@@ -105,6 +105,19 @@ const (
 	MsgMemberMilestone = "memberMilestoneChatEvent"
 )
 
+// TickerEvent says whether YouTube's first chat read (without a page token)
+// returns messages of this type from further back than its recent history:
+// "up to 75 messages, plus ticker and gift events". Such a message does not
+// tell where the recent history, and so a gap before it, ends.
+func TickerEvent(msgType string) bool {
+	switch msgType {
+	case MsgSuperChat, MsgSuperSticker, MsgNewSponsor, MsgMemberMilestone,
+		"membershipGiftingEvent", "giftMembershipReceivedEvent", "giftEvent":
+		return true
+	}
+	return false
+}
+
 // ChatMessage is one live chat item, from the API or a replay file.
 type ChatMessage struct {
 	ID              string // YouTube message id (replay ids differ from API ids)

@@ -58,6 +58,7 @@ type Collector struct {
 	cfg     Config
 	src     Source
 	store   Store
+	writes  *writeWatch // store, remembering whether its last write failed
 	quota   *Quota
 	watcher *Watcher
 	metrics *Metrics
@@ -114,6 +115,8 @@ func New(cfg Config, src Source, store Store, metrics *Metrics, logger *slog.Log
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	writes := &writeWatch{Store: store, clock: cfg.Clock}
+	store = writes
 	quota, err := NewQuota(store, cfg.QuotaProject, cfg.QuotaDaily, cfg.StatsReserve, cfg.Clock, metrics)
 	if err != nil {
 		return nil, fmt.Errorf("collector: %w", err)
@@ -125,7 +128,7 @@ func New(cfg Config, src Source, store Store, metrics *Metrics, logger *slog.Log
 		w.missSpacing = cfg.MissSpacing
 	}
 	c := &Collector{
-		cfg: cfg, src: src, store: store, quota: quota, watcher: w, metrics: metrics, log: log, base: logger,
+		cfg: cfg, src: src, store: store, writes: writes, quota: quota, watcher: w, metrics: metrics, log: log, base: logger,
 		pollers: map[int64]*running{}, chatOf: map[int64]string{}, stopped: map[int64]bool{}, sampleNow: map[int64]bool{},
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
@@ -419,20 +422,25 @@ type Health struct {
 	LastSample  time.Time
 	ListErrors  int
 	Finished    bool
-	Quota       QuotaStatus
-	Pollers     []PollerHealth
+	// WritesFailingSince is when the database started refusing the
+	// collector's writes (an outage, a read-only file); zero when its last
+	// write succeeded.
+	WritesFailingSince time.Time
+	Quota              QuotaStatus
+	Pollers            []PollerHealth
 }
 
-// Ready says whether the collector is running and has listed streams
-// within the last few refresh intervals.
+// Ready says whether the collector is running, has listed streams within
+// the last few refresh intervals, and the database took its last write.
 func (h Health) Ready(now time.Time, refresh time.Duration) bool {
-	return h.Running && !h.LastListing.IsZero() && now.Sub(h.LastListing) < 4*refresh
+	return h.Running && !h.LastListing.IsZero() && now.Sub(h.LastListing) < 4*refresh && h.WritesFailingSince.IsZero()
 }
 
 // Health reports the collector's state.
 func (c *Collector) Health() Health {
 	c.mu.Lock()
-	h := Health{Running: c.running, LastListing: c.lastListing, ListErrors: c.listErrors, Finished: c.finished}
+	h := Health{Running: c.running, LastListing: c.lastListing, ListErrors: c.listErrors, Finished: c.finished,
+		WritesFailingSince: c.writes.failingSince()}
 	pollers := make([]*Poller, 0, len(c.pollers))
 	for _, r := range c.pollers {
 		pollers = append(pollers, r.Poller)

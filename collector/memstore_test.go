@@ -29,6 +29,7 @@ type memStore struct {
 	fence      int64
 	commitHook func(page attendance.ChatPage) error
 	listHook   func() error
+	quotaHook  func() error // runs first in AddQuotaUnits: a database that refuses writes
 }
 
 func newMemStore(clock Clock, streams ...attendance.Stream) *memStore {
@@ -113,6 +114,11 @@ func (m *memStore) SetChatState(ctx context.Context, id, fence int64, state atte
 func (m *memStore) AddQuotaUnits(ctx context.Context, credential, day, method string, units int64) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.quotaHook != nil {
+		if err := m.quotaHook(); err != nil {
+			return 0, err
+		}
+	}
 	m.quota[credential+"|"+day] += units
 	m.quotaByM[method] += units
 	return m.quota[credential+"|"+day], nil

@@ -220,12 +220,21 @@ func (p *Poller) Step(ctx context.Context) (wait time.Duration, done bool) {
 	if p.streamer != nil {
 		return p.streamStep(ctx, now)
 	}
+	// Charged before the call: a kill -9 between YouTube's answer and the
+	// ledger write would otherwise leave the ledger below what YouTube
+	// charged. Resends net/http made on its own are charged after it.
+	if serr := q.Spend(context.WithoutCancel(ctx), MethodChatList, ChatReadCost); serr != nil {
+		p.cfg.Metrics.countStoreError(OpQuotaLedger)
+		p.log.Warn("quota ledger write failed", "err", serr)
+	}
 	callCtx, attempts := countAttempts(ctx)
 	read, err := p.cfg.Source.ReadChat(callCtx, p.stream.ChatID, p.token)
 	// The call may have reached YouTube even if ctx ended meanwhile: count it.
-	if serr := q.Spend(context.WithoutCancel(ctx), MethodChatList, ChatReadCost*attempts()); serr != nil {
-		p.cfg.Metrics.countStoreError(OpQuotaLedger)
-		p.log.Warn("quota ledger write failed", "err", serr)
+	if extra := attempts() - 1; extra > 0 {
+		if serr := q.Spend(context.WithoutCancel(ctx), MethodChatList, ChatReadCost*extra); serr != nil {
+			p.cfg.Metrics.countStoreError(OpQuotaLedger)
+			p.log.Warn("quota ledger write failed", "err", serr)
+		}
 	}
 	if ctx.Err() != nil {
 		return 0, true

@@ -29,8 +29,12 @@ type Quota struct {
 	statsUsed   int64 // units this process spent on stats today: they come out of the reserve
 	loaded      bool
 	pausedUntil time.Time
-	rateFrom    time.Time // start of the spend-rate window
-	rateUsed    int64     // units used at rateFrom
+	// owed holds units per method spent while the ledger could not be
+	// written (a database outage): YouTube charged them, so they are
+	// added with the next write that succeeds. Lost only with the process.
+	owed     map[string]int64
+	rateFrom time.Time // start of the spend-rate window
+	rateUsed int64     // units used at rateFrom
 }
 
 // NewQuota returns a governor for a credential label (not the secret)
@@ -94,12 +98,20 @@ func (q *Quota) Allow(ctx context.Context, cost int64, stats bool) error {
 }
 
 // Spend records units spent by a call (failed calls cost too) in the
-// shared ledger.
+// shared ledger. Units that cannot be written now (the database is down)
+// are owed and written with the next Spend that succeeds, so the ledger
+// catches up with what YouTube charged once the database is back.
 func (q *Quota) Spend(ctx context.Context, method string, units int64) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if err := q.syncLocked(ctx); err != nil {
-		return err
+	if q.owed == nil {
+		q.owed = map[string]int64{}
+	}
+	// A new Pacific day is read from the ledger first; when that fails, the
+	// units count on the day loaded (if any) and are owed.
+	syncErr := q.syncLocked(ctx)
+	if syncErr != nil && !q.loaded {
+		return syncErr
 	}
 	if q.metrics != nil {
 		q.metrics.quotaUsed.WithLabelValues(method).Add(float64(units))
@@ -108,12 +120,20 @@ func (q *Quota) Spend(ctx context.Context, method string, units int64) error {
 	if method != MethodChatList {
 		q.statsUsed += units
 	}
-	total, err := q.store.AddQuotaUnits(ctx, q.credential, q.day, method, units)
-	if err != nil {
+	q.owed[method] += units
+	if syncErr != nil {
 		q.publishLocked(q.clock.Now())
-		return fmt.Errorf("quota: record %d units of %s: %w", units, method, err)
+		return syncErr
 	}
-	q.used = max(total, q.used)
+	for m, u := range q.owed {
+		total, err := q.store.AddQuotaUnits(ctx, q.credential, q.day, m, u)
+		if err != nil {
+			q.publishLocked(q.clock.Now())
+			return fmt.Errorf("quota: record %d units of %s: %w", u, m, err)
+		}
+		delete(q.owed, m)
+		q.used = max(total, q.used)
+	}
 	q.publishLocked(q.clock.Now())
 	return nil
 }

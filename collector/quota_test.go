@@ -203,3 +203,78 @@ func TestQuotaPausedGaugeWhenBudgetSpent(t *testing.T) {
 		t.Errorf("allowed past the budget: %v", err)
 	}
 }
+
+// TestQuotaOwedUnitsReachTheLedger: units spent while the database refuses
+// writes (an outage) are written with the next write that succeeds, so the
+// ledger is never left below what YouTube charged (issue 12, item 11).
+func TestQuotaOwedUnitsReachTheLedger(t *testing.T) {
+	clock := fakeyoutube.NewManualClock(t0)
+	store := newMemStore(clock)
+	ctx := context.Background()
+	q, err := NewQuota(store, "key", 10000, 0, clock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Spend(ctx, MethodVideosList, 1); err != nil {
+		t.Fatal(err)
+	}
+	outage := errors.New("database down")
+	store.quotaHook = func() error { return outage }
+	for range 4 {
+		if err := q.Spend(ctx, MethodChatList, 5); !errors.Is(err, outage) {
+			t.Fatalf("spend during the outage: %v", err)
+		}
+	}
+	if err := q.Spend(ctx, MethodVideosList, 1); !errors.Is(err, outage) {
+		t.Fatalf("spend during the outage: %v", err)
+	}
+	if got := q.Status().Used; got != 22 {
+		t.Errorf("used during the outage = %d, want 22 (counted in memory)", got)
+	}
+	store.quotaHook = nil
+	if err := q.Spend(ctx, MethodChatList, 5); err != nil {
+		t.Fatal(err)
+	}
+	day := QuotaDay(clock.Now(), q.loc)
+	if got, _ := store.QuotaUsed(ctx, "key", day); got != 27 {
+		t.Errorf("ledger after the outage = %d, want 27", got)
+	}
+	if store.quotaByM[MethodChatList] != 25 || store.quotaByM[MethodVideosList] != 2 {
+		t.Errorf("ledger by method = %v", store.quotaByM)
+	}
+}
+
+// TestReadyOnlyWhileTheDatabaseTakesWrites: a database that answers reads
+// but refuses writes (an immutable SQLite file) makes the collector not
+// ready until a write succeeds again.
+func TestReadyOnlyWhileTheDatabaseTakesWrites(t *testing.T) {
+	clock := fakeyoutube.NewManualClock(t0)
+	store := newMemStore(clock)
+	w := &writeWatch{Store: store, clock: clock}
+	ctx := context.Background()
+	h := Health{Running: true, LastListing: clock.Now()}
+	if !h.Ready(clock.Now(), 5*time.Second) {
+		t.Fatal("not ready before any write")
+	}
+	store.quotaHook = func() error { return errors.New("attempt to write a readonly database") }
+	if _, err := w.AddQuotaUnits(ctx, "key", "2026-11-28", MethodChatList, 5); err == nil {
+		t.Fatal("the write did not fail")
+	}
+	h.WritesFailingSince = w.failingSince()
+	if h.WritesFailingSince.IsZero() || h.Ready(clock.Now(), 5*time.Second) {
+		t.Fatalf("ready while writes fail: %+v", h)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	store.quotaHook = nil
+	_, _ = w.AddQuotaUnits(cancelled, "key", "2026-11-28", MethodChatList, 5) // says nothing
+	if w.failingSince().IsZero() {
+		t.Fatal("a cancelled write cleared the failure")
+	}
+	if _, err := w.AddQuotaUnits(ctx, "key", "2026-11-28", MethodChatList, 5); err != nil {
+		t.Fatal(err)
+	}
+	if h.WritesFailingSince = w.failingSince(); !h.Ready(clock.Now(), 5*time.Second) {
+		t.Fatalf("not ready after a write succeeded: %+v", h)
+	}
+}

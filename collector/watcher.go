@@ -132,11 +132,18 @@ func (w *Watcher) sampleBatch(ctx context.Context, streams []attendance.Stream, 
 			ids = append(ids, v)
 		}
 	}
+	// Charged before the call (a kill -9 after YouTube's answer must not
+	// leave the ledger short); resends net/http made on its own after it.
+	if serr := w.quota.Spend(context.WithoutCancel(ctx), MethodVideosList, 1); serr != nil {
+		w.log.Warn("quota ledger write failed", "err", serr)
+	}
 	callCtx, attempts := countAttempts(ctx)
 	samples, err := w.src.Videos(callCtx, ids)
 	// The call may have reached YouTube even if ctx ended meanwhile: count it.
-	if serr := w.quota.Spend(context.WithoutCancel(ctx), MethodVideosList, attempts()); serr != nil {
-		w.log.Warn("quota ledger write failed", "err", serr)
+	if extra := attempts() - 1; extra > 0 {
+		if serr := w.quota.Spend(context.WithoutCancel(ctx), MethodVideosList, extra); serr != nil {
+			w.log.Warn("quota ledger write failed", "err", serr)
+		}
 	}
 	if ctx.Err() != nil {
 		return false

@@ -24,16 +24,12 @@ var ErrStaleFence = attendance.ErrStaleFence
 // at any instant leaves either the whole page with its token or neither, so
 // a restart resumes without losing or repeating anything.
 func (s *Store) CommitChatPage(ctx context.Context, page attendance.ChatPage) error {
+	// The commit is synchronous on PostgreSQL too. With synchronous_commit
+	// off, a server crash could lose a page after acknowledging it; the
+	// stored cursor rewinds, but the poller, still holding its lease, goes
+	// on from the token in its memory, so the page's messages were lost for
+	// good (TestReplicasPostgresRestart met it).
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		if s.engine == Postgres {
-			// The page and its cursor commit together, so a commit that a
-			// PostgreSQL crash loses only rewinds the cursor: the next read
-			// asks YouTube for the same messages again. Waiting for the WAL
-			// flush buys nothing here.
-			if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-				return err
-			}
-		}
 		if page.GapReason != "" {
 			// Before the page's own messages are stored: the gap starts at
 			// the last message read before it.

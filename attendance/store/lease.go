@@ -34,6 +34,7 @@ func (s *Store) AcquireLease(ctx context.Context, streamID int64, holder string,
 		return Lease{}, false, nil
 	}
 	if err != nil {
+		s.forgetReadOnlyConns(err)
 		return Lease{}, false, fmt.Errorf("store: acquire lease of stream %d: %w", streamID, err)
 	}
 	return l, true, nil
@@ -48,6 +49,7 @@ func (s *Store) RenewLease(ctx context.Context, l Lease, ttl time.Duration) (Lea
 		WHERE id = ? AND lease_holder = ? AND fence = ? AND lease_expires_at >= ?`),
 		us(expires), l.StreamID, l.Holder, l.Fence, us(now))
 	if err != nil {
+		s.forgetReadOnlyConns(err)
 		return l, fmt.Errorf("store: renew lease of stream %d: %w", l.StreamID, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
@@ -64,6 +66,7 @@ func (s *Store) ReleaseLease(ctx context.Context, l Lease) error {
 	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE streams SET lease_holder = '', lease_expires_at = 0
 		WHERE id = ? AND lease_holder = ? AND fence = ?`), l.StreamID, l.Holder, l.Fence)
 	if err != nil {
+		s.forgetReadOnlyConns(err)
 		return fmt.Errorf("store: release lease of stream %d: %w", l.StreamID, err)
 	}
 	return nil
@@ -71,9 +74,12 @@ func (s *Store) ReleaseLease(ctx context.Context, l Lease) error {
 
 // ClaimDaemon makes sure only one daemon works on a SQLite file: it takes an
 // exclusive lock on a file beside the database, held until release is called
-// or the process dies. On PostgreSQL several daemons may run; chat leases
-// share the work out, so it does nothing.
-func (s *Store) ClaimDaemon(dsn string) (release func(), err error) {
+// or the process dies. The lock proves every daemon before it dead, so their
+// chat leases are freed: a daemon restarted after a crash reads chat at once
+// instead of waiting out its dead predecessor's lease (up to 15 s, after
+// every crash). On PostgreSQL several daemons may run; chat leases share the
+// work out, so it does nothing.
+func (s *Store) ClaimDaemon(ctx context.Context, dsn string) (release func(), err error) {
 	if s.engine != SQLite {
 		return func() {}, nil
 	}
@@ -88,6 +94,12 @@ func (s *Store) ClaimDaemon(dsn string) (release func(), err error) {
 		f.Close()
 		abs, _ := filepath.Abs(path)
 		return nil, fmt.Errorf("store: another rollcall daemon is already running on %s; SQLite allows one daemon per file (use PostgreSQL for several replicas): %w", abs, err)
+	}
+	// Fences stay: a page of a dead holder can never arrive anyway.
+	if _, err := s.db.ExecContext(ctx, `UPDATE streams SET lease_holder = '', lease_expires_at = 0 WHERE lease_holder <> ''`); err != nil {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+		return nil, fmt.Errorf("store: free the chat leases of earlier daemons: %w", err)
 	}
 	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }

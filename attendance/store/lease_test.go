@@ -83,24 +83,39 @@ func TestClaimDaemonOnSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s1.Close()
-	release, err := s1.ClaimDaemon(dsn)
+	release, err := s1.ClaimDaemon(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The first daemon takes a chat lease, then dies (kill -9) holding it.
+	ev := newEvent(t, s1, "claim", "dQw4w9WgXcQ")
+	streams, _ := s1.Streams(context.Background(), ev.ID)
+	dead, ok, err := s1.AcquireLease(context.Background(), streams[0].ID, "dead-daemon", time.Hour)
+	if err != nil || !ok {
+		t.Fatalf("first lease: %v %v", ok, err)
 	}
 	s2, err := store.Open(context.Background(), "sqlite:"+dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if _, err := s2.ClaimDaemon("sqlite:" + dsn); err == nil || !strings.Contains(err.Error(), "another rollcall daemon") {
+	if _, err := s2.ClaimDaemon(context.Background(), "sqlite:"+dsn); err == nil || !strings.Contains(err.Error(), "another rollcall daemon") {
 		t.Fatalf("second daemon: %v", err)
 	}
+	if _, ok, _ := s2.AcquireLease(context.Background(), streams[0].ID, "new-daemon", time.Minute); ok {
+		t.Fatal("a lease was taken while its holder's daemon runs")
+	}
 	release()
-	r2, err := s2.ClaimDaemon(dsn)
+	r2, err := s2.ClaimDaemon(context.Background(), dsn)
 	if err != nil {
 		t.Fatalf("after release: %v", err)
 	}
-	r2()
+	defer r2()
+	// The file lock proves the first daemon dead: its lease is free at once.
+	l, ok, err := s2.AcquireLease(context.Background(), streams[0].ID, "new-daemon", time.Minute)
+	if err != nil || !ok || l.Fence <= dead.Fence {
+		t.Fatalf("lease after the claim: %+v %v %v (dead holder's fence %d)", l, ok, err, dead.Fence)
+	}
 }
 
 func TestSetChatStateIsFenced(t *testing.T) {

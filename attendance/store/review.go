@@ -25,6 +25,9 @@ func (s *Store) recordGap(ctx context.Context, tx *sqlx.Tx, page attendance.Chat
 	now := us(s.now())
 	to := int64(0)
 	for _, m := range page.Messages {
+		if attendance.TickerEvent(m.Type) {
+			continue // brought from further back: the gap may run past it
+		}
 		if t := us(m.PublishedAt); t > from && (to == 0 || t < to) {
 			to = t
 		}

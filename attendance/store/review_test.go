@@ -41,8 +41,12 @@ func TestGapsRecordedWithTheirPage(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The read without a token reaches back before the last stored
-			// message (a5): the gap ends at the first message after it.
-			gapPage := attendance.ChatPage{StreamID: a, Messages: []attendance.ChatMessage{m("a1", 1), m("a5", 5), m("a40", 40), m("a41", 41)}, NextPageToken: "t2",
+			// message (a5): the gap ends at the first message after it of
+			// the recent history, not at a ticker event (a Super Chat at
+			// minute 12) that such a read brings from further back.
+			superChat := m("sc12", 12)
+			superChat.Type = attendance.MsgSuperChat
+			gapPage := attendance.ChatPage{StreamID: a, Messages: []attendance.ChatMessage{superChat, m("a1", 1), m("a5", 5), m("a40", 40), m("a41", 41)}, NextPageToken: "t2",
 				GapReason: attendance.GapTokenInvalid, Fence: 2}
 			if err := commit(gapPage); !errors.Is(err, store.ErrStaleFence) {
 				t.Fatalf("stale gap page: %v", err)

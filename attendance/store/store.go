@@ -157,6 +157,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	if engine == SQLite {
 		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(sqliteIdleConns)
 	} else {
 		db.SetMaxOpenConns(16)
 		db.SetMaxIdleConns(8)
@@ -222,8 +223,34 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// sqliteIdleConns is how many idle SQLite connections the pool keeps.
+const sqliteIdleConns = 2
+
+// sqliteReadOnly is SQLite's SQLITE_READONLY result code (the low byte of
+// its extended codes).
+const sqliteReadOnly = 8
+
+// forgetReadOnlyConns closes the pool's idle SQLite connections after a
+// write failed with SQLITE_READONLY. SQLite opens a file it cannot write
+// (an immutable or read-only file, during an outage) read-only without a
+// word, and such a connection stays read-only for its life: kept in the
+// pool, it refused every write long after the file was writable again.
+// The connection that failed is idle again by the time this runs.
+func (s *Store) forgetReadOnlyConns(err error) {
+	if s.engine != SQLite || err == nil {
+		return
+	}
+	var se interface{ Code() int }
+	if errors.As(err, &se) && se.Code()&0xff == sqliteReadOnly {
+		s.log.Warn("sqlite connections opened while the file was not writable are read-only: closing the idle ones")
+		s.db.SetMaxIdleConns(0)
+		s.db.SetMaxIdleConns(sqliteIdleConns)
+	}
+}
+
 // tx runs fn in a transaction, committing when it returns nil.
-func (s *Store) tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+func (s *Store) tx(ctx context.Context, fn func(tx *sqlx.Tx) error) (err error) {
+	defer func() { s.forgetReadOnlyConns(err) }() // after the Rollback below has released the connection
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return err

@@ -167,6 +167,7 @@ func (s *Store) SetChatState(ctx context.Context, streamID, fence int64, state a
 	}
 	res, err := s.db.ExecContext(ctx, s.db.Rebind(q), state, detail, streamID, fence)
 	if err != nil {
+		s.forgetReadOnlyConns(err)
 		return fmt.Errorf("store: set chat state of stream %d: %w", streamID, err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {

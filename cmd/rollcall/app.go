@@ -256,7 +256,7 @@ func (a *app) openDaemonStore(ctx context.Context, opts ...store.Option) (*store
 	if err != nil {
 		return nil, nil, err
 	}
-	release, err := st.ClaimDaemon(a.db)
+	release, err := st.ClaimDaemon(ctx, a.db)
 	if err != nil {
 		st.Close()
 		return nil, nil, err

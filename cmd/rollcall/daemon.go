@@ -128,6 +128,9 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 		TrustedProxies: d.proxies,
 		Registerer:     d.registry,
 		Ready: func() error {
+			if since := c.Health().WritesFailingSince; !since.IsZero() {
+				return fmt.Errorf("the database refuses writes since %s", since.UTC().Format(time.RFC3339))
+			}
 			if !c.Ready() {
 				return errors.New("collector not running")
 			}
