@@ -115,6 +115,9 @@ func New(cfg Config, src Source, store Store, metrics *Metrics, logger *slog.Log
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	// The owner's side (discovery, announcements) needs the store's owner
+	// methods, which the write watch does not carry: take them first.
+	owner, isOwner := store.(OwnerStore)
 	writes := &writeWatch{Store: store, clock: cfg.Clock}
 	store = writes
 	quota, err := NewQuota(store, cfg.QuotaProject, cfg.QuotaDaily, cfg.StatsReserve, cfg.Clock, metrics)
@@ -132,10 +135,10 @@ func New(cfg Config, src Source, store Store, metrics *Metrics, logger *slog.Log
 		pollers: map[int64]*running{}, chatOf: map[int64]string{}, stopped: map[int64]bool{}, sampleNow: map[int64]bool{},
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
-	if os, ok := store.(OwnerStore); ok {
-		c.discoverer = NewDiscoverer(cfg.Owner, os, quota, cfg.Clock, logger)
+	if isOwner {
+		c.discoverer = NewDiscoverer(cfg.Owner, owner, quota, cfg.Clock, logger)
 		c.discoverer.rnd = cfg.Rand
-		c.announcer = NewAnnouncer(cfg.Owner, os, quota, cfg.Clock, logger)
+		c.announcer = NewAnnouncer(cfg.Owner, owner, quota, cfg.Clock, logger)
 	}
 	return c, nil
 }
@@ -290,6 +293,9 @@ func (c *Collector) round(ctx context.Context, wg *sync.WaitGroup, ended chan<- 
 		if isRunning || (s.State != attendance.StreamEnded && s.State != attendance.StreamUnavailable) {
 			finished = false
 		}
+	}
+	if c.discoverer != nil && c.discoverer.Pending(c.cfg.Clock.Now()) {
+		finished = false // a discovering event's window is open: more may come
 	}
 	if finished && !c.finished {
 		c.finished = true

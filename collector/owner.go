@@ -106,6 +106,16 @@ type Discoverer struct {
 	retryAt      time.Time // no listing before, after a failure
 	errCount     int
 	told         map[string]bool // log lines said once: refusals, ignored broadcasts
+	// windowsEnd is when the last discovering event's window closes: until
+	// then a broadcast may still appear, so the collector is not done.
+	windowsEnd time.Time
+}
+
+// Pending reports whether a discovering event's window is still open at
+// now, as of the last Step: more broadcasts may appear, so the event is
+// not over even if every stream found so far has ended.
+func (d *Discoverer) Pending(now time.Time) bool {
+	return d.src != nil && now.Before(d.windowsEnd)
 }
 
 // NewDiscoverer returns a discoverer; src nil refuses discovery loudly.
@@ -136,6 +146,12 @@ func (d *Discoverer) Step(ctx context.Context) time.Time {
 			d.log.Error("list discovering events failed", "err", err)
 		}
 		return now.Add(time.Minute)
+	}
+	d.windowsEnd = time.Time{}
+	for _, e := range events {
+		if e.Discovery.To.After(d.windowsEnd) {
+			d.windowsEnd = e.Discovery.To
+		}
 	}
 	if len(events) == 0 {
 		return now.Add(time.Minute)

@@ -58,6 +58,9 @@ type daemon struct {
 	// checkFlags parses them into proxies.
 	trustedProxies string
 	proxies        []netip.Prefix
+	// listener, when set, is used instead of listening on listen (the demo
+	// listens first to know its own public URL).
+	listener net.Listener
 	// publicURL (--public-url) and fontDir turn on the dashboard's
 	// certificate PDF download and template editor with previews.
 	publicURL, fontDir string
@@ -164,9 +167,12 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", d.listen)
-	if err != nil {
-		return usagef("--listen %s: %v", d.listen, err)
+	ln := d.listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", d.listen); err != nil {
+			return usagef("--listen %s: %v", d.listen, err)
+		}
 	}
 	addr := ln.Addr().String()
 	a.log.Info("listening", "component", "http", "addr", addr)

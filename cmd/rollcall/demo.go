@@ -82,7 +82,7 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			}
 			defer closeStore()
 
-			script, ev, err := seedDemo(ctx, st, clock.Now(), people, owner)
+			script, ev, forms, err := seedDemo(ctx, st, clock.Now(), people, owner)
 			if err != nil {
 				return err
 			}
@@ -175,14 +175,27 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 				return err
 			}
 			d.onListen = func(addr string) {
-				host := addr
-				if h, p, err := net.SplitHostPort(addr); err == nil && (h == "" || h == "::" || h == "0.0.0.0") {
-					host = net.JoinHostPort("127.0.0.1", p)
-				}
+				host := loopbackHost(addr)
 				fmt.Fprintf(a.stderr, "\nrollcall demo: dashboard at http://%s/events/%s\n  sign in as %s with password %s (shown once)\n  metrics at http://%s/metrics\n\n",
 					host, ev.Slug, demoAdmin, password, host)
 			}
-			d.whileRunning = func(ctx context.Context) { a.demoFigures(ctx, st, ev.Slug, clock, d.collector) }
+			// The demo's own address is its public URL, so certificate QR
+			// codes, the PDFs and /verify work on it.
+			if d.publicURL == "" {
+				ln, err := net.Listen("tcp", d.listen)
+				if err != nil {
+					return usagef("--listen %s: %v", d.listen, err)
+				}
+				d.listener = ln
+				d.publicURL = "http://" + loopbackHost(ln.Addr().String())
+			}
+			if d.issuerName == "" {
+				d.issuerName = "SEAMEO Secretariat (demo)"
+			}
+			d.whileRunning = func(ctx context.Context) {
+				go a.demoFormsAfterTheStream(ctx, st, ev, forms, formsDue(script), clock)
+				a.demoFigures(ctx, st, ev.Slug, clock, d.collector)
+			}
 			return d.run(ctx, a)
 		},
 	}
@@ -238,7 +251,12 @@ var demoCountries = []string{"Thailand", "Cambodia", "Lao PDR", "Myanmar", "Viet
 
 // seedDemo creates the sample event and its registrations, and returns the
 // fake YouTube's script in which most registrants type their codes.
-func seedDemo(ctx context.Context, st *store.Store, now time.Time, people int, owner bool) (fakeyoutube.EventScript, attendance.Event, error) {
+// demoForms are the assessment form answers the demo imports after its
+// stream: most people who came send the form, a few who did not too, and
+// two walk-ins nobody registered.
+type demoForms []attendance.FormResponse
+
+func seedDemo(ctx context.Context, st *store.Store, now time.Time, people int, owner bool) (fakeyoutube.EventScript, attendance.Event, demoForms, error) {
 	rng := rand.New(rand.NewPCG(2026, 11))
 	e := attendance.Event{
 		Slug: "demo-" + now.Format("20060102-150405"), Title: "SEAMEO Policy Dialogue: Futures of Higher Education and Open Learning",
@@ -254,7 +272,7 @@ func seedDemo(ctx context.Context, st *store.Store, now time.Time, people int, o
 	}
 	ev, err := st.CreateEvent(ctx, e)
 	if err != nil {
-		return fakeyoutube.EventScript{}, ev, err
+		return fakeyoutube.EventScript{}, ev, nil, err
 	}
 	regs := make([]attendance.Registration, people)
 	for i := range regs {
@@ -274,7 +292,7 @@ func seedDemo(ctx context.Context, st *store.Store, now time.Time, people int, o
 		}
 	}
 	if _, err := st.ImportRegistrations(ctx, ev.ID, regs, false); err != nil {
-		return fakeyoutube.EventScript{}, ev, err
+		return fakeyoutube.EventScript{}, ev, nil, err
 	}
 	start := now.Add(2 * time.Minute)
 	script := fakeyoutube.EventScript{
@@ -287,25 +305,34 @@ func seedDemo(ctx context.Context, st *store.Store, now time.Time, people int, o
 	}
 	for _, c := range script.Checkpoints {
 		if _, err := st.AddCheckpoint(ctx, ev.ID, c.Word, c.OpensAt, c.ClosesAt); err != nil {
-			return script, ev, err
+			return script, ev, nil, err
 		}
 	}
 	i := 0
+	var forms demoForms
+	formAt := script.Start.Add(script.Length + 20*time.Minute)
 	err = st.EachRegistration(ctx, ev.ID, func(r attendance.Registration) error {
 		i++
-		if rng.Float64() < 0.8 { // four in five registrants come and type their code
+		came := rng.Float64() < 0.8 // four in five registrants come and type their code
+		if came {
 			script.Attendees = append(script.Attendees, fakeyoutube.Attendee{
 				ChannelID: fmt.Sprintf("UCdemo%018d", i), Name: r.FullName, Code: attendance.FormatCode(r.Code)})
 		}
+		if came && rng.Float64() < 0.85 || !came && rng.Float64() < 0.1 {
+			forms = append(forms, attendance.FormResponse{Email: r.Email, CertificateName: r.FullName,
+				SubmittedAt: formAt.Add(time.Duration(rng.IntN(3600)) * time.Second)})
+		}
 		return nil
 	})
+	forms = append(forms, attendance.FormResponse{Email: "walk-in.one@example.org", CertificateName: "Walk-in One", SubmittedAt: formAt},
+		attendance.FormResponse{Email: "walk-in.two@example.org", CertificateName: "Walk-in Two", SubmittedAt: formAt})
 	if err != nil {
-		return script, ev, err
+		return script, ev, nil, err
 	}
 	if len(script.Attendees) == 0 {
-		return script, ev, errors.New("demo: no attendees")
+		return script, ev, nil, errors.New("demo: no attendees")
 	}
-	return script, ev, nil
+	return script, ev, forms, nil
 }
 
 // demoOwnerGrant serves a fake Google OAuth server on loopback and returns a
@@ -357,4 +384,41 @@ func (d *daemon) demoReach(ctx context.Context, a *app, st *store.Store, tokens 
 	}
 	d.reach = &collector.Reach{Analytics: an, Store: st, Clock: clock, Every: time.Minute, Project: "demo", Log: a.log}
 	return func() { srv.Close() }, nil
+}
+
+// loopbackHost is addr with an unspecified host (":8080", "0.0.0.0:8080")
+// made 127.0.0.1, for an address to print or link to.
+func loopbackHost(addr string) string {
+	if h, p, err := net.SplitHostPort(addr); err == nil && (h == "" || h == "::" || h == "0.0.0.0") {
+		return net.JoinHostPort("127.0.0.1", p)
+	}
+	return addr
+}
+
+// formsDue is when the demo's assessment form closes: twenty minutes after
+// the stream, as staff export it.
+func formsDue(script fakeyoutube.EventScript) time.Time {
+	return script.Start.Add(script.Length + 20*time.Minute)
+}
+
+// demoFormsAfterTheStream imports the assessment form answers once the form
+// has closed, as staff do after the event: the certificates page then
+// shows participation certificates.
+func (a *app) demoFormsAfterTheStream(ctx context.Context, st *store.Store, ev attendance.Event, forms demoForms, due time.Time, clock collector.Clock) {
+	for clock.Now().Before(due) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-clock.After(time.Minute):
+		}
+	}
+	res, err := st.ImportFormResponses(ctx, ev.ID, forms, false)
+	if err != nil {
+		a.log.Error("demo: import the assessment form", "err", err)
+		return
+	}
+	if err := st.Audit(ctx, "demo", "forms.import", ev.ID, "demo-form.csv", fmt.Sprintf("%d responses", len(forms))); err != nil {
+		a.log.Warn("demo: audit the form import", "err", err)
+	}
+	a.log.Info("demo: assessment form imported", "responses", len(forms), "matched", res.Matched, "new", res.NewRegistrations)
 }

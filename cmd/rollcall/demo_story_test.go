@@ -1,0 +1,127 @@
+package main
+
+import (
+	"encoding/csv"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemoTellsTheWholeStory plays `rollcall demo` to its end and checks
+// that a newcomer sees the whole story: after the stream the assessment
+// form is imported, so certificates of participation are decided; the
+// demo's own address is its public URL, so the certificates page offers
+// the PDFs and a certificate's /verify page answers VALID; and the reach
+// report has its YouTube Analytics section beside the chat figures.
+func TestDemoTellsTheWholeStory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays the demo")
+	}
+	const speed = 200
+	bin := binary(t)
+	cmd := exec.Command(bin, "demo", "--listen", "127.0.0.1:0", "--speed", strconv.Itoa(speed), "--log-json", "--db", filepath.Join(t.TempDir(), "demo.db"))
+	cmd.Env = os.Environ()
+	p := startProc(t, cmd)
+	var addr string
+	select {
+	case addr = <-p.addr:
+	case err := <-p.done:
+		t.Fatalf("demo exited: %v\n%s", err, p.log())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("demo did not listen\n%s", p.log())
+	}
+	m := regexp.MustCompile(`dashboard at http://\S+/events/(\S+)\n\s+sign in as (\S+) with password (\S+)`).FindStringSubmatch(p.log())
+	if m == nil {
+		t.Fatalf("no sign-in line\n%s", p.log())
+	}
+	slug, email, password := m[1], m[2], m[3]
+	base := "http://" + addr
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 60 * time.Second}
+	get := func(path string) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s\n%s", path, res.Status, b)
+		}
+		return string(b)
+	}
+	if res, err := c.PostForm(base+"/signin", url.Values{"email": {email}, "password": {password}}); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("sign in: %v %v", res, err)
+	}
+
+	// Two hours of stream and the form's twenty minutes, at 200x: 42 s.
+	// Three times that, and a minute, is the deadline.
+	participation := regexp.MustCompile(`>participation</span><span class="value">([0-9,]+)<`)
+	var page string
+	waitFor(t, 3*(2*time.Hour+20*time.Minute)/speed+time.Minute, func() bool {
+		page = get("/events/" + slug + "/certificates")
+		n := participation.FindStringSubmatch(page)
+		return n != nil && n[1] != "0" && strings.Contains(get("/events/"+slug+"/report"), "YouTube Analytics, as of")
+	})
+	if !strings.Contains(page, `id="dl-pdfs"`) {
+		t.Error("the certificates page offers no PDFs: the demo set no public URL")
+	}
+	report := get("/events/" + slug + "/report")
+	for _, want := range []string{"YouTube Analytics, as of", "Replay (on demand)", "computed from chat"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the reach report lacks %q", want)
+		}
+	}
+
+	// Issue, export, and check one participant's certificate as anyone
+	// scanning its QR code would.
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if csrf == nil {
+		t.Fatal("no CSRF token on the certificates page")
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/events/"+slug+"/certificates/issue", strings.NewReader(url.Values{"csrf": {csrf[1]}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	if res, err := c.Do(req); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("issue: %v %v", res, err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(get("/events/"+slug+"/exports/certificates.csv"), "\ufeff"))).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("certificates export: %v %v", rows, err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	var id string
+	for _, r := range rows[1:] {
+		if r[col["certificate_type"]] == "participation" && r[col["certificate_id"]] != "" {
+			id = r[col["certificate_id"]]
+			break
+		}
+	}
+	if id == "" {
+		t.Fatalf("no participation certificate with an id in the export: %v", rows[:2])
+	}
+	res, err := http.Get(base + "/verify/" + url.PathEscape(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(b), "VALID") || !strings.Contains(string(b), "Certificate of Participation") {
+		t.Errorf("verify %s: %s\n%s", id, res.Status, b)
+	}
+}
