@@ -39,10 +39,10 @@ func TestDemoTellsTheWholeStory(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("demo did not listen\n%s", p.log())
 	}
-	m := regexp.MustCompile(`dashboard at http://\S+/events/(\S+)\n\s+sign in as (\S+) with password (\S+)`).FindStringSubmatch(p.log())
-	if m == nil {
-		t.Fatalf("no sign-in line\n%s", p.log())
-	}
+	// The sign-in line follows the "listening" log line.
+	signInLine := regexp.MustCompile(`dashboard at http://\S+/events/(\S+)\n\s+sign in as (\S+) with password (\S+)`)
+	var m []string
+	waitFor(t, 30*time.Second, func() bool { m = signInLine.FindStringSubmatch(p.log()); return m != nil })
 	slug, email, password := m[1], m[2], m[3]
 	base := "http://" + addr
 	jar, _ := cookiejar.New(nil)
