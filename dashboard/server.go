@@ -185,6 +185,12 @@ type Config struct {
 	// issuer profile with its public key (badges.IssuerKeyDocument), which
 	// the "kid" of signed credentials points to; nil answers 404.
 	IssuerDocument []byte
+	// StatusList returns an event's revocation status list (a W3C
+	// Bitstring Status List credential, signed as the badges are) and its
+	// content type, served to anyone at GET /status/{event}/revocation,
+	// the URL every badge's credentialStatus names; nil answers 404, and
+	// so does an error of code ENotFound.
+	StatusList func(ctx context.Context, eventSlug string) (body []byte, contentType string, err error)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// LiveInterval is the time between server-sent updates (default 2 s).
@@ -353,6 +359,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /metrics", s.metrics)
 	m.HandleFunc("GET /verify/{id}", s.verify)
 	m.HandleFunc("GET /issuer", s.issuer)
+	m.HandleFunc("GET /status/{event}/revocation", s.statusList)
 	m.HandleFunc("GET /signin", s.signInPage)
 	m.HandleFunc("POST /signin", s.signIn)
 	m.HandleFunc("POST /signout", s.staff(s.signOut))

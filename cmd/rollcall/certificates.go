@@ -340,6 +340,9 @@ type certificateHooks struct {
 	verify         http.Handler
 	certificates   dashboard.Certificates // nil without --public-url
 	issuerDocument []byte
+	// statusList serves the revocation lists (needs --public-url and
+	// --issuer-name; signed with --issuer-key-file).
+	statusList func(ctx context.Context, slug string) ([]byte, string, error)
 }
 
 // certificateHooks builds the verification page always, the PDF download,
@@ -364,6 +367,27 @@ func (d *daemon) certificateHooks(st *store.Store, a *app) (certificateHooks, er
 			return h, err
 		}
 		h.certificates = certificates.New(st, certificates.Config{PublicURL: pu, FontDir: d.fontDir})
+		if name := strings.TrimSpace(d.issuerName); name != "" {
+			var key *badges.IssuerKey
+			if d.issuerKeyFile != "" {
+				if key, err = badges.LoadIssuerKey(d.issuerKeyFile); err != nil {
+					return h, usageError{err}
+				}
+			}
+			svc := certificates.New(st, certificates.Config{PublicURL: pu,
+				Issuer: badges.Issuer{ID: pu + "/issuer", Name: name, URL: d.issuerURL}, IssuerKey: key})
+			now := d.now
+			if now == nil {
+				now = time.Now
+			}
+			h.statusList = func(ctx context.Context, slug string) ([]byte, string, error) {
+				e, err := st.Event(ctx, slug)
+				if err != nil {
+					return nil, "", err
+				}
+				return svc.StatusList(ctx, e.ID, now())
+			}
+		}
 	}
 	return h, nil
 }
