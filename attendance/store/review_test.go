@@ -440,6 +440,8 @@ func TestMigrationFlagsStoredEvidence(t *testing.T) {
 			// Back to schema 6, as a database written before 00007 is: the
 			// later migrations undone first (newest first).
 			for _, q := range []string{
+				`DROP TABLE outbox`, `DROP INDEX certificates_status_index`, // 00010
+				`ALTER TABLE events DROP COLUMN status_next`, `ALTER TABLE certificates DROP COLUMN status_index`,
 				`DROP TABLE reach_fetches`, `DROP TABLE reach_analytics`, // 00008
 				`DELETE FROM link_conflicts WHERE kind IN ('evidence_deleted', 'channel_banned')`,
 				`DROP TABLE chat_moderation`, `ALTER TABLE chat_messages DROP COLUMN display_text`, `DROP TABLE chat_gaps`,
