@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -92,6 +93,9 @@ type Config struct {
 	// Now and Sleep are the clock (default the wall clock).
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Workers is how many messages are composed ahead at once (default
+	// GOMAXPROCS): rendering PDFs is the slow part.
+	Workers int
 	// Progress, when set, is told of each finished message.
 	Progress func(r Result)
 	Logger   *slog.Logger
@@ -139,6 +143,13 @@ func (c *Config) defaults() {
 			c.MessageIDDomain = "rollcall.invalid"
 		}
 	}
+}
+
+func (c *Config) workers() int {
+	if c.Workers > 0 {
+		return c.Workers
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -211,25 +222,69 @@ func Run(ctx context.Context, ob Outbox, tr Transport, cfg Config) (Result, erro
 			}
 			continue
 		}
-		for _, e := range due {
-			if err := pace.wait(ctx); err != nil {
-				return res, err
-			}
-			if err := sendOne(ctx, ob, tr, &cfg, e, &res); err != nil {
-				return res, err
-			}
-			if cfg.Progress != nil {
-				cfg.Progress(res)
-			}
+		if err := sendBatch(ctx, ob, tr, &cfg, pace, due, &res); err != nil {
+			return res, err
 		}
 	}
 }
 
+// composed is a message composed ahead of its turn.
+type composed struct {
+	m   Message
+	err error
+}
+
+// sendBatch sends due messages in order, one at a time, while the next
+// few are composed (their PDFs rendered) on every core ahead of their
+// turn. Composing is pure; only the sending, in order, touches the outbox
+// and the server.
+func sendBatch(ctx context.Context, ob Outbox, tr Transport, cfg *Config, pace *pacer, due []attendance.OutboxEntry, res *Result) error {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ahead := make(chan struct{}, cfg.workers()*2)
+	results := make([]chan composed, len(due))
+	for i := range results {
+		results[i] = make(chan composed, 1)
+	}
+	go func() {
+		for i, e := range due {
+			select {
+			case ahead <- struct{}{}:
+			case <-cctx.Done():
+				return
+			}
+			go func() {
+				m, err := cfg.Compose(cctx, e)
+				results[i] <- composed{m, err}
+			}()
+		}
+	}()
+	for i, e := range due {
+		var c composed
+		select {
+		case c = <-results[i]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		<-ahead
+		if err := pace.wait(ctx); err != nil {
+			return err
+		}
+		if err := sendOne(ctx, ob, tr, cfg, e, c, res); err != nil {
+			return err
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(*res)
+		}
+	}
+	return nil
+}
+
 // sendOne makes one attempt of one message; it returns an error only
 // when the outbox cannot be written (the run stops).
-func sendOne(ctx context.Context, ob Outbox, tr Transport, cfg *Config, e attendance.OutboxEntry, res *Result) error {
+func sendOne(ctx context.Context, ob Outbox, tr Transport, cfg *Config, e attendance.OutboxEntry, c composed, res *Result) error {
 	log := cfg.Logger.With("outbox_id", e.ID)
-	m, err := cfg.Compose(ctx, e)
+	m, err := c.m, c.err
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"log"
 	"net"
 	"strings"
 	"sync"
@@ -45,6 +46,7 @@ func newSMTPServer(t *testing.T) *smtpServer {
 		held: make(chan struct{}), release: make(chan struct{})}
 	srv := smtp.NewServer(s)
 	srv.Domain = "mx.test"
+	srv.ErrorLog = log.New(io.Discard, "", 0) // a killed sender's reset connection is expected
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout = time.Minute
 	srv.WriteTimeout = time.Minute
