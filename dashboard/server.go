@@ -73,6 +73,11 @@ type PeopleStore interface {
 	Timeline(ctx context.Context, eventID, registrationID int64) ([]attendance.TimelineEntry, error)
 	LinkManually(ctx context.Context, eventID, registrationID int64, channelID, staff, note string) error
 	AddOverride(ctx context.Context, eventID, registrationID int64, cert attendance.CertificateType, why, staff string) error
+	// PersonOutbox is the person's mail, oldest first (their delivery
+	// state); ResendMail queues one more copy of their latest message of
+	// a kind, audited in staff's name, for the next mail run to send.
+	PersonOutbox(ctx context.Context, registrationID int64) ([]attendance.OutboxEntry, error)
+	ResendMail(ctx context.Context, eventID, registrationID int64, kind attendance.MailKind, staff string) error
 }
 
 // FormStore lists the form submissions that match no registration (the
@@ -379,6 +384,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /events/{slug}/registrations/{id}", s.admin(s.personPage))
 	m.HandleFunc("POST /events/{slug}/registrations/{id}/link", s.admin(s.linkPerson))
 	m.HandleFunc("POST /events/{slug}/registrations/{id}/override", s.admin(s.overridePerson))
+	m.HandleFunc("POST /events/{slug}/registrations/{id}/resend", s.admin(s.resendMail))
 	m.HandleFunc("GET /events/{slug}/forms", s.admin(s.formsPage))
 	m.HandleFunc("POST /events/{slug}/forms", s.admin(s.importForms))
 	m.HandleFunc("GET /events/{slug}/certificates", s.staff(s.certificatesPage))
