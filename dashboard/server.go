@@ -363,6 +363,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.HandleFunc("GET /metrics", s.metrics)
 	m.HandleFunc("GET /verify/{id}", s.verify)
+	m.HandleFunc("GET /verify/{id}/pdf", s.verify)
 	m.HandleFunc("GET /issuer", s.issuer)
 	m.HandleFunc("GET /status/{event}/revocation", s.statusList)
 	m.HandleFunc("GET /signin", s.signInPage)

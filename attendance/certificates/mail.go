@@ -50,3 +50,29 @@ func (p *PDFs) Render(ctx context.Context, id string, w io.Writer) error {
 	}
 	return p.r.Render(ctx, w, p.tpls[c.Type], c)
 }
+
+// RenderCertificate writes the PDF of the certificate a decision gives,
+// as the event's print run prints it (the personal download link).
+func (s *Service) RenderCertificate(ctx context.Context, eventID int64, d attendance.Decision, w io.Writer) error {
+	if d.Certificate == attendance.CertNone || d.CertificateID == "" {
+		return fmt.Errorf("certificates: %w", attendance.Errorf(attendance.ENotFound, "no certificate to print"))
+	}
+	r, err := s.renderer()
+	if err != nil {
+		return err
+	}
+	e, err := s.st.EventByID(ctx, eventID)
+	if err != nil {
+		return err
+	}
+	day, err := s.st.EventDay(ctx, e)
+	if err != nil {
+		return err
+	}
+	tpls, err := s.Templates(ctx, eventID)
+	if err != nil {
+		return err
+	}
+	c := s.certificateOf(d, e, day)
+	return r.Render(ctx, w, tpls[c.Type], c)
+}

@@ -7,9 +7,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"mime"
 	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	netmail "net/mail"
 	"os"
 	"os/exec"
@@ -20,6 +23,7 @@ import (
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/store"
+	"github.com/seameo/rollcall/dashboard"
 )
 
 // mailPerson is one registrant as the test expects their message.
@@ -444,5 +448,78 @@ func TestMailRetriesFailuresAndDeletion(t *testing.T) {
 	}
 	if all := strings.Join(actions, ","); !strings.Contains(all, "mail resend") || !strings.Contains(all, "mail codes") {
 		t.Errorf("audit log %v", actions)
+	}
+}
+
+// TestMailCertificatesLink sends personal download links instead of PDFs:
+// each link, fetched from the running dashboard, gives that person's PDF,
+// and stops working once the certificate is revoked.
+func TestMailCertificatesLink(t *testing.T) {
+	c, _, people := mailEvent(t, 3)
+	var handler http.Handler = http.NotFoundHandler()
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	defer web.Close()
+	ctx := t.Context()
+	st, err := store.Open(ctx, c.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a := newApp(strings.NewReader(""), io.Discard, io.Discard, func(string) string { return "" })
+	a.log = slog.New(slog.DiscardHandler)
+	h, err := (&daemon{publicURL: web.URL}).certificateHooks(st, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dash, err := dashboard.New(dashboard.Config{Verify: h.verify}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler = dash.Handler()
+
+	srv := newSMTPServer(t)
+	args := mailArgs("certificates", srv, "--link")
+	for i, v := range args {
+		if v == "https://certs.example.org" {
+			args[i] = web.URL
+		}
+	}
+	if _, errs, code := c.run(args...); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	certificateIDs(t, c, people)
+	msgs := srv.messages()
+	if len(msgs) != len(people) {
+		t.Fatalf("%d messages, want %d", len(msgs), len(people))
+	}
+	var revokeID string
+	for _, m := range msgs {
+		pm := parseMessage(t, m.Raw)
+		p := people[pm.ToEmail]
+		link := web.URL + "/verify/" + p.CertificateID + "/pdf"
+		if pm.PDF != nil || !strings.Contains(pm.Text, link) {
+			t.Fatalf("%s: attachment %d bytes, text:\n%s", pm.ToEmail, len(pm.PDF), pm.Text)
+		}
+		res, err := web.Client().Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		id := attendance.FormatCertificateID(p.CertificateID)
+		if res.StatusCode != http.StatusOK || !strings.HasPrefix(string(b), "%PDF-") ||
+			!(strings.Contains(strings.ToUpper(string(b)), utf16Hex(id)) || strings.Contains(strings.ToUpper(string(b)), strings.ToUpper(hex.EncodeToString([]byte(id))))) {
+			t.Fatalf("%s: GET %s: %d, not their PDF", pm.ToEmail, link, res.StatusCode)
+		}
+		revokeID = p.CertificateID
+	}
+	c.ok("certificates", "revoke", "--event", "pd", "--id", revokeID, "--why", "sent to the wrong person")
+	res, err := web.Client().Get(web.URL + "/verify/" + revokeID + "/pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("a revoked certificate's link: %d, want 404", res.StatusCode)
 	}
 }

@@ -38,12 +38,13 @@ type smtpServer struct {
 	held      chan struct{}   // closed when the held message is recorded
 	onData    func(n int)     // called after each recorded message, with the count
 	release   chan struct{}   // closed at the end of the test: a held DATA returns
+	keepRaw   bool            // keep each message's bytes (default true)
 }
 
 func newSMTPServer(t *testing.T) *smtpServer {
 	t.Helper()
 	s := &smtpServer{t: t, tempFails: map[string]int{}, rcptFail: map[string]bool{}, dataFail: map[string]bool{},
-		held: make(chan struct{}), release: make(chan struct{})}
+		held: make(chan struct{}), release: make(chan struct{}), keepRaw: true}
 	srv := smtp.NewServer(s)
 	srv.Domain = "mx.test"
 	srv.ErrorLog = log.New(io.Discard, "", 0) // a killed sender's reset connection is expected
@@ -119,6 +120,9 @@ func (ss *session) Data(r io.Reader) error {
 	if s.dataFail[ss.to] {
 		s.mu.Unlock()
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "message content rejected"}
+	}
+	if !s.keepRaw {
+		raw = nil
 	}
 	s.msgs = append(s.msgs, received{From: ss.from, To: ss.to, Raw: raw})
 	n := len(s.msgs)
