@@ -241,7 +241,11 @@ type composed struct {
 func sendBatch(ctx context.Context, ob Outbox, tr Transport, cfg *Config, pace *pacer, due []attendance.OutboxEntry, res *Result) error {
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// up to twice as many messages composed ahead as compose at once: the
+	// renderer keeps one font set per core, and more renders at once would
+	// parse fonts afresh
 	ahead := make(chan struct{}, cfg.workers()*2)
+	busy := make(chan struct{}, cfg.workers())
 	results := make([]chan composed, len(due))
 	for i := range results {
 		results[i] = make(chan composed, 1)
@@ -254,7 +258,14 @@ func sendBatch(ctx context.Context, ob Outbox, tr Transport, cfg *Config, pace *
 				return
 			}
 			go func() {
+				select {
+				case busy <- struct{}{}:
+				case <-cctx.Done():
+					results[i] <- composed{err: cctx.Err()}
+					return
+				}
 				m, err := cfg.Compose(cctx, e)
+				<-busy
 				results[i] <- composed{m, err}
 			}()
 		}
@@ -335,14 +346,22 @@ func sendOne(ctx context.Context, ob Outbox, tr Transport, cfg *Config, e attend
 			return ctx.Err()
 		}
 		attempts := e.Attempts + 1
+		// a server's reply may quote the recipient's address: logs get its
+		// code only, the outbox (and the person page) the reply
+		why := []any{"attempts", attempts}
+		if smtpErr != nil {
+			why = append(why, "code", smtpErr.Code)
+		} else {
+			why = append(why, "err", sendErr)
+		}
 		if attempts >= cfg.MaxAttempts {
 			res.Failed++
-			log.Warn("temporary failures past the retry limit", "attempts", attempts, "err", sendErr)
+			log.Warn("temporary failures past the retry limit", why...)
 			return ob.MarkMail(wctx, e.ID, attendance.MailFailed, fmt.Sprintf("after %d attempts: %v", attempts, sendErr), time.Time{})
 		}
 		res.Retried++
 		wait := Backoff(attempts, cfg.RetryAfter, cfg.RetryMax)
-		log.Info("temporary failure, retrying later", "attempts", attempts, "retry_in", wait.String(), "err", sendErr)
+		log.Info("temporary failure, retrying later", append(why, "retry_in", wait.String())...)
 		return ob.MarkMail(wctx, e.ID, attendance.MailQueued, sendErr.Error(), cfg.Now().Add(wait))
 	}
 }

@@ -217,11 +217,12 @@ func (s *SMTP) Send(ctx context.Context, m Message) (string, error) {
 	}
 }
 
-// replyText is the server's reply in a SendError, without go-mail's words.
+// replyText is the server's reply in a SendError, without go-mail's words
+// around it (the stage before, the recipients and Message-ID after).
 func replyText(se *gomail.SendError) string {
-	s := se.Error()
-	if i := strings.LastIndex(s, ": "); i >= 0 && i+2 < len(s) {
-		return s[i+2:]
+	s := strings.TrimPrefix(se.Error(), se.Reason.String()+": ")
+	if i := strings.Index(s, ", affected "); i >= 0 {
+		s = s[:i]
 	}
 	return s
 }
