@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"errors"
 	"io"
 	"log"
 	"net"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -39,9 +42,18 @@ type smtpServer struct {
 	onData    func(n int)     // called after each recorded message, with the count
 	release   chan struct{}   // closed at the end of the test: a held DATA returns
 	keepRaw   bool            // keep each message's bytes (default true)
+	password  string          // when set, MAIL needs AUTH PLAIN as "mailer" with it
+	authed    int             // successful AUTHs
 }
 
 func newSMTPServer(t *testing.T) *smtpServer {
+	t.Helper()
+	return newSMTPServerTLS(t, nil, false)
+}
+
+// newSMTPServerTLS starts the server offering STARTTLS with cert, or, when
+// implicit, speaking TLS from the first byte.
+func newSMTPServerTLS(t *testing.T, cert *tls.Certificate, implicit bool) *smtpServer {
 	t.Helper()
 	s := &smtpServer{t: t, tempFails: map[string]int{}, rcptFail: map[string]bool{}, dataFail: map[string]bool{},
 		held: make(chan struct{}), release: make(chan struct{}), keepRaw: true}
@@ -55,6 +67,12 @@ func newSMTPServer(t *testing.T) *smtpServer {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cert != nil {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
+		if implicit {
+			ln = tls.NewListener(ln, srv.TLSConfig)
+		}
 	}
 	s.addr = ln.Addr().String()
 	go func() { _ = srv.Serve(ln) }()
@@ -71,6 +89,12 @@ func (s *smtpServer) messages() []received {
 	return append([]received(nil), s.msgs...)
 }
 
+func (s *smtpServer) signIns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authed
+}
+
 func (s *smtpServer) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -85,12 +109,35 @@ func (s *smtpServer) NewSession(*smtp.Conn) (smtp.Session, error) {
 type session struct {
 	srv      *smtpServer
 	from, to string
+	authed   bool
+}
+
+// AuthMechanisms and Auth make the session an smtp.AuthSession: AUTH PLAIN.
+func (ss *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (ss *session) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		ss.srv.mu.Lock()
+		defer ss.srv.mu.Unlock()
+		if user != "mailer" || ss.srv.password == "" || pass != ss.srv.password {
+			return errors.New("invalid credentials")
+		}
+		ss.authed = true
+		ss.srv.authed++
+		return nil
+	}), nil
 }
 
 func (ss *session) Reset()        { ss.from, ss.to = "", "" }
 func (ss *session) Logout() error { return nil }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	ss.srv.mu.Lock()
+	needAuth := ss.srv.password != ""
+	ss.srv.mu.Unlock()
+	if needAuth && !ss.authed {
+		return smtp.ErrAuthRequired
+	}
 	ss.from = from
 	return nil
 }
