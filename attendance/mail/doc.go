@@ -51,7 +51,11 @@
 // back-off (RetryAfter, doubling per attempt, at most an hour) until
 // MaxAttempts attempts, then it fails with the last reply. A 5xx reply is
 // final: failed with the reply (bounced when the server refused the
-// recipient). A person deleted (rollcall person delete) loses their rows
+// recipient). A message that cannot be composed (a template error, a name
+// no installed font can print) fails with "not sent: …" and zero attempts:
+// no server has seen it, so the next run queues it again
+// (store.RequeueUnsent) once the cause is fixed. A person deleted (rollcall
+// person delete) loses their rows
 // with their registration, and a row that is no longer open when it comes
 // to be sent is not sent.
 //

@@ -84,6 +84,24 @@ func (s *Store) EnqueueMail(ctx context.Context, eventID int64, kind attendance.
 	return added, nil
 }
 
+// RequeueUnsent queues again an event's messages of a kind that failed
+// before ever reaching the SMTP server (attempts 0: the message could not
+// be composed, e.g. a name with no font yet), so that a later run, after
+// the cause is fixed, sends them. A message any server has seen is never
+// requeued here.
+func (s *Store) RequeueUnsent(ctx context.Context, eventID int64, kind attendance.MailKind) (int, error) {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE outbox SET state = 'queued', next_attempt_at = 0, updated_at = ?
+		WHERE event_id = ? AND kind = ? AND state = 'failed' AND attempts = 0`), us(s.now()), eventID, string(kind))
+	if err != nil {
+		return 0, fmt.Errorf("store: requeue unsent %s mail of event %d: %w", kind, eventID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: requeue unsent %s mail of event %d: %w", kind, eventID, err)
+	}
+	return int(n), nil
+}
+
 // OutboxDue returns up to limit open messages (queued or sending) of an
 // event and kind whose next attempt is due at now, oldest first, with their
 // recipients. A person deleted since has no rows left to return.

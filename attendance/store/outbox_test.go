@@ -98,13 +98,40 @@ func TestOutbox(t *testing.T) {
 				t.Fatalf("a deleted person's message is due: %+v", due)
 			}
 
+			// b fails for good after its attempt; a message that never reached
+			// a server (not composed: attempts 0) is requeued by the next run
+			if err := s.MarkMail(ctx, b.ID, attendance.MailFailed, "after 5 attempts", time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := s.EnqueueMail(ctx, f.ev.ID, attendance.MailCertificates, []store.MailItem{{RegistrationID: a.RegistrationID, Version: "CERT"}}); err != nil || n != 1 {
+				t.Fatalf("queue certificate: %d %v", n, err)
+			}
+			cert, err := s.OutboxDue(ctx, f.ev.ID, attendance.MailCertificates, now, 10)
+			if err != nil || len(cert) != 1 {
+				t.Fatalf("due certificate %v %v", cert, err)
+			}
+			if err := s.MarkMail(ctx, cert[0].ID, attendance.MailFailed, "not sent: no font", time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := s.RequeueUnsent(ctx, f.ev.ID, attendance.MailCertificates); err != nil || n != 1 {
+				t.Fatalf("requeue unsent: %d %v", n, err)
+			}
+			if n, err := s.RequeueUnsent(ctx, f.ev.ID, attendance.MailCodes); err != nil || n != 0 {
+				t.Fatalf("a message a server saw was requeued: %d %v", n, err)
+			}
+			if err := s.ResendMail(ctx, f.ev.ID, a.RegistrationID, attendance.MailCertificates, "admin"); attendance.ErrorCode(err) != attendance.EConflict {
+				t.Fatalf("resend of a queued message: %v", err)
+			}
+			if err := s.ResendMail(ctx, f.ev.ID, b.RegistrationID, attendance.MailCodes, "admin"); err != nil {
+				t.Fatalf("resend of a failed message: %v", err)
+			}
 			if err := s.ResendMail(ctx, f.ev.ID, b.RegistrationID, attendance.MailCodes, "admin"); attendance.ErrorCode(err) != attendance.EConflict {
 				t.Fatalf("resend of a queued message: %v", err)
 			}
 			if err := s.ResendMail(ctx, f.ev.ID, a.RegistrationID, attendance.MailCodes, "admin"); err != nil {
 				t.Fatal(err)
 			}
-			if rows, err := s.PersonOutbox(ctx, a.RegistrationID); err != nil || len(rows) != 2 || rows[1].Copy != 1 || rows[1].State != attendance.MailQueued || rows[1].MessageID != "" {
+			if rows, err := s.PersonOutbox(ctx, a.RegistrationID); err != nil || len(rows) != 3 || rows[2].Kind != attendance.MailCodes || rows[2].Copy != 1 || rows[2].State != attendance.MailQueued || rows[2].MessageID != "" {
 				t.Fatalf("after resend %+v %v", rows, err)
 			}
 

@@ -234,12 +234,18 @@ func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags
 		if err != nil {
 			return err
 		}
+		// messages that never reached a server (they could not be
+		// composed) are tried again on every run
+		retried, err := s.RequeueUnsent(ctx, e.ID, kind)
+		if err != nil {
+			return err
+		}
 		counts, err := s.OutboxCounts(ctx, e.ID, kind)
 		if err != nil {
 			return err
 		}
 		open := counts[attendance.MailQueued] + counts[attendance.MailSending]
-		log.Info("mail run starts", "event", e.Slug, "queued_now", added, "open", open, "rate", f.rate)
+		log.Info("mail run starts", "event", e.Slug, "queued_now", added, "requeued_unsent", retried, "open", open, "rate", f.rate)
 		var bar *progressbar.ProgressBar
 		if interactive(a.stderr) && open > 0 {
 			bar = progressbar.Default(int64(open), "mailing "+string(kind))
