@@ -28,6 +28,12 @@ require (
 )
 
 require (
+	// go-smtp (and its go-sasl) is the real SMTP server the mail tests
+	// send to; only tests import it.
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+	github.com/emersion/go-smtp v0.26.0
+	// go-mail stays at v0.8.1: v0.8.2 needs a newer Go than rollcall's.
+	github.com/wneessen/go-mail v0.8.1
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/sync v0.25.0
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261110000943-09e21b237f2c

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/certpdf"
 )
 
@@ -138,6 +139,33 @@ func (s *Server) issuer(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*") // verifiers fetch it from other origins
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	_, _ = w.Write(s.cfg.IssuerDocument)
+}
+
+// statusList serves an event's revocation status list to anyone: a
+// verifier fetches it to check a badge's credentialStatus. It holds no
+// person (a bit per certificate, set when revoked), and is cached briefly
+// (certificates.StatusListTTL) so that a revocation shows soon.
+func (s *Server) statusList(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.StatusList == nil {
+		s.notFound(w, r)
+		return
+	}
+	body, ctype, err := s.cfg.StatusList(r.Context(), r.PathValue("event"))
+	switch {
+	case attendance.ErrorCode(err) == attendance.ENotFound:
+		s.notFound(w, r)
+		return
+	case err != nil:
+		if r.Context().Err() == nil {
+			s.cfg.Logger.Error("status list failed", "err", err)
+		}
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Access-Control-Allow-Origin", "*") // verifiers fetch it from other origins
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(body)
 }
 
 type templateData struct {

@@ -205,6 +205,7 @@ var personRoutes = []struct{ method, path string }{
 	{"GET", "/events/dialogue/registrations/1"},
 	{"POST", "/events/dialogue/registrations/1/link"},
 	{"POST", "/events/dialogue/registrations/1/override"},
+	{"POST", "/events/dialogue/registrations/1/resend"},
 	{"GET", "/events/dialogue/forms"},
 	{"POST", "/events/dialogue/forms"},
 	{"GET", "/events/dialogue/certificates"},

@@ -345,7 +345,11 @@ type personData struct {
 	eventPage
 	Decision attendance.Decision
 	Timeline []attendance.TimelineEntry
-	Msg      string
+	Mail     []attendance.OutboxEntry
+	// Resend lists the kinds whose latest message is final (sent, failed
+	// or bounced), which an admin may send again.
+	Resend []attendance.MailKind
+	Msg    string
 }
 
 func (s *Server) person(r *http.Request) (attendance.Event, int64, error) {
@@ -375,7 +379,42 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request, ss *session)
 		s.fail(w, r, err)
 		return
 	}
+	if d.Mail, err = s.st.PersonOutbox(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	latest := map[attendance.MailKind]attendance.MailState{}
+	for _, m := range d.Mail {
+		latest[m.Kind] = m.State
+	}
+	for _, k := range []attendance.MailKind{attendance.MailCodes, attendance.MailCertificates} {
+		if st, ok := latest[k]; ok && st != attendance.MailQueued && st != attendance.MailSending {
+			d.Resend = append(d.Resend, k)
+		}
+	}
 	s.render(w, r, http.StatusOK, "person", ss, d)
+}
+
+// resendMail queues one more copy of a person's latest message of a kind
+// (the store audits it in the admin's name); the next "rollcall mail" run
+// of that kind sends it.
+func (s *Server) resendMail(w http.ResponseWriter, r *http.Request, ss *session) {
+	ev, id, err := s.person(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	kind := attendance.MailKind(r.PostFormValue("kind"))
+	if kind != attendance.MailCodes && kind != attendance.MailCertificates {
+		http.Error(w, "choose codes or certificates", http.StatusBadRequest)
+		return
+	}
+	if err := s.st.ResendMail(r.Context(), ev.ID, id, kind, ss.email); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.redirectWithFlash(w, r, fmt.Sprintf("/events/%s/registrations/%d", ev.Slug, id),
+		"resend queued: the next \"rollcall mail "+string(kind)+"\" run sends it")
 }
 
 func (s *Server) linkPerson(w http.ResponseWriter, r *http.Request, ss *session) {

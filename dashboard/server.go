@@ -76,6 +76,11 @@ type PeopleStore interface {
 	Timeline(ctx context.Context, eventID, registrationID int64) ([]attendance.TimelineEntry, error)
 	LinkManually(ctx context.Context, eventID, registrationID int64, channelID, staff, note string) error
 	AddOverride(ctx context.Context, eventID, registrationID int64, cert attendance.CertificateType, why, staff string) error
+	// PersonOutbox is the person's mail, oldest first (their delivery
+	// state); ResendMail queues one more copy of their latest message of
+	// a kind, audited in staff's name, for the next mail run to send.
+	PersonOutbox(ctx context.Context, registrationID int64) ([]attendance.OutboxEntry, error)
+	ResendMail(ctx context.Context, eventID, registrationID int64, kind attendance.MailKind, staff string) error
 }
 
 // FormStore lists the form submissions that match no registration (the
@@ -188,6 +193,12 @@ type Config struct {
 	// issuer profile with its public key (badges.IssuerKeyDocument), which
 	// the "kid" of signed credentials points to; nil answers 404.
 	IssuerDocument []byte
+	// StatusList returns an event's revocation status list (a W3C
+	// Bitstring Status List credential, signed as the badges are) and its
+	// content type, served to anyone at GET /status/{event}/revocation,
+	// the URL every badge's credentialStatus names; nil answers 404, and
+	// so does an error of code ENotFound.
+	StatusList func(ctx context.Context, eventSlug string) (body []byte, contentType string, err error)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// LiveInterval is the time between server-sent updates (default 2 s).
@@ -355,7 +366,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.HandleFunc("GET /metrics", s.metrics)
 	m.HandleFunc("GET /verify/{id}", s.verify)
+	m.HandleFunc("GET /verify/{id}/pdf", s.verify)
 	m.HandleFunc("GET /issuer", s.issuer)
+	m.HandleFunc("GET /status/{event}/revocation", s.statusList)
 	m.HandleFunc("GET /signin", s.signInPage)
 	m.HandleFunc("POST /signin", s.signIn)
 	m.HandleFunc("POST /signout", s.staff(s.signOut))
@@ -375,6 +388,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /events/{slug}/registrations/{id}", s.admin(s.personPage))
 	m.HandleFunc("POST /events/{slug}/registrations/{id}/link", s.admin(s.linkPerson))
 	m.HandleFunc("POST /events/{slug}/registrations/{id}/override", s.admin(s.overridePerson))
+	m.HandleFunc("POST /events/{slug}/registrations/{id}/resend", s.admin(s.resendMail))
 	m.HandleFunc("GET /events/{slug}/forms", s.admin(s.formsPage))
 	m.HandleFunc("POST /events/{slug}/forms", s.admin(s.importForms))
 	m.HandleFunc("GET /events/{slug}/certificates", s.staff(s.certificatesPage))

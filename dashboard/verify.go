@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -49,6 +50,11 @@ type VerifyConfig struct {
 	// names in X-Forwarded-For; from anywhere else that header is ignored,
 	// so a visitor cannot pick a fresh address per lookup.
 	TrustedProxies []netip.Prefix
+	// PDF, when set, writes the PDF of a valid certificate by its id, for
+	// the personal download link a certificate e-mail may carry
+	// (GET /verify/{id}/pdf); an unknown, withheld or revoked id answers
+	// ENotFound. Nil answers 404 there.
+	PDF func(ctx context.Context, id string, w io.Writer) error
 }
 
 // verifier serves GET /verify/{id}: the one page that shows a person's name
@@ -106,6 +112,10 @@ func (v *verifier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many certificate lookups from your address; try again in a minute", http.StatusTooManyRequests)
 		return
 	}
+	if strings.HasSuffix(r.URL.Path, "/pdf") {
+		v.servePDF(w, r)
+		return
+	}
 	c, err := v.cfg.Certificates.VerifyCertificate(r.Context(), r.PathValue("id"))
 	switch {
 	case attendance.ErrorCode(err) == attendance.ENotFound:
@@ -124,6 +134,33 @@ func (v *verifier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.RevokedOn = c.RevokedAt.In(c.EventDate.Location()).Format(dateLayout)
 	}
 	v.write(w, r, http.StatusOK, d)
+}
+
+// servePDF answers GET /verify/{id}/pdf: the certificate's PDF, rendered
+// whole before the first byte goes out, to whoever holds the id (the same
+// rule and rate limit as its page).
+func (v *verifier) servePDF(w http.ResponseWriter, r *http.Request) {
+	if v.cfg.PDF == nil {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	var buf bytes.Buffer
+	err := v.cfg.PDF(r.Context(), r.PathValue("id"), &buf)
+	switch {
+	case attendance.ErrorCode(err) == attendance.ENotFound:
+		http.Error(w, "no such certificate", http.StatusNotFound)
+		return
+	case err != nil:
+		if r.Context().Err() == nil {
+			v.cfg.Logger.Error("certificate pdf failed", "err", err)
+		}
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	id := attendance.FormatCertificateID(attendance.NormalizeCertificateID(r.PathValue("id")))
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="certificate-`+id+`.pdf"`)
+	_, _ = buf.WriteTo(w)
 }
 
 func (v *verifier) write(w http.ResponseWriter, r *http.Request, status int, d verifyData) {

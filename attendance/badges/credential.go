@@ -94,6 +94,12 @@ type Award struct {
 	// VerifyURL is the public verification page, --public-url + "/verify/" + id.
 	// Optional; when set it is the credential's evidence.
 	VerifyURL string
+	// StatusListURL is the event's revocation status list,
+	// --public-url + "/status/" + slug + "/revocation" (StatusListURL),
+	// and StatusListIndex the certificate's bit in it. Optional; when
+	// set the credential carries a credentialStatus.
+	StatusListURL   string
+	StatusListIndex int64
 }
 
 // OpenBadgeCredential is an Open Badges 3.0 credential, its fields in the
@@ -108,6 +114,7 @@ type OpenBadgeCredential struct {
 	Description       string             `json:"description,omitempty"`
 	CredentialSubject AchievementSubject `json:"credentialSubject"`
 	Evidence          []Evidence         `json:"evidence,omitempty"`
+	CredentialStatus  *CredentialStatus  `json:"credentialStatus,omitempty"`
 }
 
 // Profile is the issuer as it appears in a credential.
@@ -262,7 +269,24 @@ func Credential(issuer Issuer, a Award, ach Achievement) (OpenBadgeCredential, e
 			Narrative: "The issuer's public record of certificate " + id + ": it shows whether the certificate is valid or has been revoked.",
 		}}
 	}
+	if a.StatusListURL != "" {
+		if err := checkURL(a.StatusListURL); err != nil {
+			return OpenBadgeCredential{}, fmt.Errorf("%w: certificate %s: status list url: %v", ErrInvalidInput, id, err)
+		}
+		if a.StatusListIndex < 0 {
+			return OpenBadgeCredential{}, fmt.Errorf("%w: certificate %s: negative status list index", ErrInvalidInput, id)
+		}
+		st := StatusEntry(a.StatusListURL, a.StatusListIndex)
+		c.CredentialStatus = &st
+	}
 	return c, nil
+}
+
+// StatusListURL returns the URL of an event's revocation status list under
+// the public base URL, as the dashboard serves it (GET
+// /status/{event}/revocation).
+func StatusListURL(publicURL, eventSlug string) string {
+	return strings.TrimRight(publicURL, "/") + "/status/" + url.PathEscape(eventSlug) + "/" + StatusPurposeRevocation
 }
 
 // IdentityHash returns the Open Badges identity hash of an email address:

@@ -42,6 +42,27 @@
 // (LoadIssuerKey). Its public half is published as a JSON Web Key in the
 // issuer profile document (IssuerKeyDocument) and as a JWK Set (JWKS).
 //
+// # Revocation status
+//
+// An Award with a StatusListURL makes a credential with a credentialStatus
+// (W3C Bitstring Status List v1.0, a BitstringStatusListEntry of purpose
+// "revocation"): the URL of its event's list, StatusListURL(public URL,
+// slug), and the certificate's own index in it, given once when it was
+// issued. The issuer publishes the list as a BitstringStatusListCredential
+// (NewStatusList) signed like the badges (SignStatusList: the same key,
+// header and iss/jti/nbf claims). Its encodedList is the bitstring, at least
+// StatusListMinBits (16 KB) long, GZIP-compressed and written as multibase
+// base64url ("u" prefix, no padding); bit 0 is the most significant bit of
+// the first byte; a set bit means revoked.
+//
+// A recipient's verifier checks, in order: the badge's signature (Verify,
+// with the key the issuer profile publishes under the JWT's kid); then it
+// fetches credentialStatus.statusListCredential, verifies that list's
+// signature with the same key and that it is a revocation list whose id is
+// the URL fetched (VerifyStatusList); then it decodes the list
+// (DecodeStatusList, refusing one under 16 KB) and reads the badge's bit
+// (Revoked). A set bit means the issuer revoked the certificate.
+//
 // # Contexts
 //
 // The JSON-LD context documents the credentials name are embedded in the

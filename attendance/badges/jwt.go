@@ -94,6 +94,41 @@ func Verify(token string, pub crypto.PublicKey, now time.Time) (OpenBadgeCredent
 	fail := func(format string, args ...any) (OpenBadgeCredential, error) {
 		return OpenBadgeCredential{}, fmt.Errorf("%w: %s", ErrBadSignature, fmt.Sprintf(format, args...))
 	}
+	h, rawPayload, err := verifyJWS(token, pub)
+	if err != nil {
+		return OpenBadgeCredential{}, err
+	}
+	// Only signed bytes are trusted from here on.
+	var claims jwtClaims
+	if err := json.Unmarshal(rawPayload, &claims); err != nil {
+		return fail("payload is not a credential: %v", err)
+	}
+	c := claims.OpenBadgeCredential
+	switch {
+	case claims.Iss == "" || claims.Iss != c.Issuer.ID:
+		return fail("iss %q does not match issuer %q", claims.Iss, c.Issuer.ID)
+	case h.Kid != "" && h.Kid != KeyID(c.Issuer.ID):
+		return fail("kid %q is not the issuer's key %q", h.Kid, KeyID(c.Issuer.ID))
+	case claims.Jti != c.ID:
+		return fail("jti %q does not match credential id %q", claims.Jti, c.ID)
+	}
+	validFrom, err := time.Parse(time.RFC3339, c.ValidFrom)
+	if err != nil || validFrom.Unix() != claims.Nbf {
+		return fail("nbf %d does not match validFrom %q", claims.Nbf, c.ValidFrom)
+	}
+	if validFrom.After(now) {
+		return OpenBadgeCredential{}, fmt.Errorf("%w: valid from %s", ErrNotYetValid, c.ValidFrom)
+	}
+	return c, nil
+}
+
+// verifyJWS checks a compact JWS signed by pub's private key, with the
+// algorithm of pub's type, and returns its header and payload: only then
+// may the payload be trusted.
+func verifyJWS(token string, pub crypto.PublicKey) (jwtHeader, []byte, error) {
+	fail := func(format string, args ...any) (jwtHeader, []byte, error) {
+		return jwtHeader{}, nil, fmt.Errorf("%w: %s", ErrBadSignature, fmt.Sprintf(format, args...))
+	}
 	var alg string
 	var check func(signed, sig []byte) bool
 	switch k := pub.(type) {
@@ -147,26 +182,5 @@ func Verify(token string, pub crypto.PublicKey, now time.Time) (OpenBadgeCredent
 	if !check([]byte(parts[0]+"."+parts[1]), sig) {
 		return fail("wrong key or changed content")
 	}
-	// Only signed bytes are trusted from here on.
-	var claims jwtClaims
-	if err := json.Unmarshal(rawPayload, &claims); err != nil {
-		return fail("payload is not a credential: %v", err)
-	}
-	c := claims.OpenBadgeCredential
-	switch {
-	case claims.Iss == "" || claims.Iss != c.Issuer.ID:
-		return fail("iss %q does not match issuer %q", claims.Iss, c.Issuer.ID)
-	case h.Kid != "" && h.Kid != KeyID(c.Issuer.ID):
-		return fail("kid %q is not the issuer's key %q", h.Kid, KeyID(c.Issuer.ID))
-	case claims.Jti != c.ID:
-		return fail("jti %q does not match credential id %q", claims.Jti, c.ID)
-	}
-	validFrom, err := time.Parse(time.RFC3339, c.ValidFrom)
-	if err != nil || validFrom.Unix() != claims.Nbf {
-		return fail("nbf %d does not match validFrom %q", claims.Nbf, c.ValidFrom)
-	}
-	if validFrom.After(now) {
-		return OpenBadgeCredential{}, fmt.Errorf("%w: valid from %s", ErrNotYetValid, c.ValidFrom)
-	}
-	return c, nil
+	return h, rawPayload, nil
 }

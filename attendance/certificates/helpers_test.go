@@ -121,6 +121,12 @@ func (f *fakeStore) EventByID(_ context.Context, id int64) (attendance.Event, er
 	return f.event, nil
 }
 
+func (f *fakeStore) StatusIndexes(context.Context, int64) (map[string]int64, error) {
+	return map[string]int64{}, nil
+}
+
+func (f *fakeStore) RevokedStatusIndexes(context.Context, int64) ([]int64, error) { return nil, nil }
+
 func (f *fakeStore) EventDay(context.Context, attendance.Event) (time.Time, error) { return f.day, nil }
 
 func (f *fakeStore) Decisions(_ context.Context, _ int64, fn func(attendance.Decision) error) error {

@@ -39,6 +39,10 @@ type Store interface {
 	CertificateTemplates(ctx context.Context, eventID int64) (map[string]string, error)
 	SetCertificateTemplate(ctx context.Context, eventID int64, certType, template, staff string) error
 	ResetCertificateTemplate(ctx context.Context, eventID int64, certType, staff string) (bool, error)
+	// StatusIndexes gives each issued certificate's index in the event's
+	// revocation list, by id; RevokedStatusIndexes the revoked ones' bits.
+	StatusIndexes(ctx context.Context, eventID int64) (map[string]int64, error)
+	RevokedStatusIndexes(ctx context.Context, eventID int64) ([]int64, error)
 }
 
 // Config says how a Service renders and issues.

@@ -453,19 +453,29 @@ func (s *Store) Issue(ctx context.Context, eventID int64, staff string) (attenda
 		}
 		for i := 0; i < len(todo); i += 400 {
 			chunk := todo[i:min(i+400, len(todo))]
-			args := make([]any, 0, len(chunk)*5)
-			for _, n := range chunk {
+			// Each certificate takes the next index of the event's status
+			// list; the UPDATE locks the event's row on PostgreSQL, so
+			// concurrent issuers never take the same index. Indexes a lost
+			// race leaves unused are gaps, never reused.
+			var next int64
+			if err := tx.GetContext(ctx, &next, tx.Rebind(`UPDATE events SET status_next = status_next + ? WHERE id = ? RETURNING status_next`),
+				len(chunk), eventID); err != nil {
+				return err
+			}
+			index := next - int64(len(chunk))
+			args := make([]any, 0, len(chunk)*6)
+			for k, n := range chunk {
 				id, err := attendance.NewCertificateID()
 				if err != nil {
 					return err
 				}
-				args = append(args, id, eventID, n.regID, string(n.typ), now)
+				args = append(args, id, eventID, n.regID, string(n.typ), now, index+int64(k))
 			}
 			// Another writer may have issued some since the decisions were
 			// read (on PostgreSQL): its ids win, and count as already issued.
 			var got []string
-			err := tx.SelectContext(ctx, &got, tx.Rebind(`INSERT INTO certificates (id, event_id, registration_id, type, issued_at)
-				VALUES `+placeholders(len(chunk), 5)+` ON CONFLICT (event_id, registration_id, type) DO NOTHING RETURNING id`), args...)
+			err := tx.SelectContext(ctx, &got, tx.Rebind(`INSERT INTO certificates (id, event_id, registration_id, type, issued_at, status_index)
+				VALUES `+placeholders(len(chunk), 6)+` ON CONFLICT (event_id, registration_id, type) DO NOTHING RETURNING id`), args...)
 			if err != nil {
 				return err
 			}

@@ -239,7 +239,7 @@ func (s *Store) DeletePerson(ctx context.Context, eventID int64, email, staff st
 		}
 		// Children first: PostgreSQL and SQLite both cascade, but explicit
 		// deletes do not depend on the foreign-key pragma.
-		for _, table := range []string{"checkpoint_hits", "links", "link_conflicts", "form_responses", "certificates", "overrides"} {
+		for _, table := range []string{"checkpoint_hits", "links", "link_conflicts", "form_responses", "outbox", "certificates", "overrides"} {
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM `+table+` WHERE registration_id = ?`), reg.ID); err != nil {
 				return err
 			}

@@ -340,6 +340,13 @@ type certificateHooks struct {
 	verify         http.Handler
 	certificates   dashboard.Certificates // nil without --public-url
 	issuerDocument []byte
+	// statusList serves the revocation lists (needs --public-url and
+	// --issuer-name; signed with --issuer-key-file).
+	statusList func(ctx context.Context, slug string) ([]byte, string, error)
+	// pdf renders a certificate's PDF for GET /verify/{id}/pdf, the
+	// personal download link of mail certificates --link (needs
+	// --public-url).
+	pdf func(ctx context.Context, id string, w io.Writer) error
 }
 
 // certificateHooks builds the verification page always, the PDF download,
@@ -348,13 +355,6 @@ type certificateHooks struct {
 func (d *daemon) certificateHooks(st *store.Store, a *app) (certificateHooks, error) {
 	var h certificateHooks
 	var err error
-	h.verify = d.verify
-	if h.verify == nil {
-		if h.verify, err = dashboard.NewVerifyHandler(dashboard.VerifyConfig{Certificates: st, IssuerName: d.issuerName,
-			TrustedProxies: d.proxies, Logger: a.log.With("component", "verify")}); err != nil {
-			return h, err
-		}
-	}
 	if h.issuerDocument, err = issuerDocument(d.publicURL, d.issuerName, d.issuerURL, d.issuerKeyFile); err != nil {
 		return h, err
 	}
@@ -363,7 +363,53 @@ func (d *daemon) certificateHooks(st *store.Store, a *app) (certificateHooks, er
 		if err != nil {
 			return h, err
 		}
-		h.certificates = certificates.New(st, certificates.Config{PublicURL: pu, FontDir: d.fontDir})
+		svc := certificates.New(st, certificates.Config{PublicURL: pu, FontDir: d.fontDir})
+		h.certificates = svc
+		h.pdf = func(ctx context.Context, id string, w io.Writer) error {
+			pc, err := st.VerifyCertificate(ctx, id)
+			if err != nil {
+				return err
+			}
+			if pc.Revoked() {
+				return attendance.Errorf(attendance.ENotFound, "revoked")
+			}
+			dec, err := st.Decision(ctx, pc.EventID, pc.RegistrationID)
+			if err != nil {
+				return err
+			}
+			if dec.CertificateID != pc.ID {
+				return attendance.Errorf(attendance.ENotFound, "withheld")
+			}
+			return svc.RenderCertificate(ctx, pc.EventID, dec, w)
+		}
+		if name := strings.TrimSpace(d.issuerName); name != "" {
+			var key *badges.IssuerKey
+			if d.issuerKeyFile != "" {
+				if key, err = badges.LoadIssuerKey(d.issuerKeyFile); err != nil {
+					return h, usageError{err}
+				}
+			}
+			svc := certificates.New(st, certificates.Config{PublicURL: pu,
+				Issuer: badges.Issuer{ID: pu + "/issuer", Name: name, URL: d.issuerURL}, IssuerKey: key})
+			now := d.now
+			if now == nil {
+				now = time.Now
+			}
+			h.statusList = func(ctx context.Context, slug string) ([]byte, string, error) {
+				e, err := st.Event(ctx, slug)
+				if err != nil {
+					return nil, "", err
+				}
+				return svc.StatusList(ctx, e.ID, now())
+			}
+		}
+	}
+	h.verify = d.verify
+	if h.verify == nil {
+		if h.verify, err = dashboard.NewVerifyHandler(dashboard.VerifyConfig{Certificates: st, IssuerName: d.issuerName,
+			TrustedProxies: d.proxies, Logger: a.log.With("component", "verify"), PDF: h.pdf}); err != nil {
+			return h, err
+		}
 	}
 	return h, nil
 }

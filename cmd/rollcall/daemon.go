@@ -163,6 +163,7 @@ func (d *daemon) run(ctx context.Context, a *app) error {
 		Verify:         certs.verify,
 		Certificates:   certs.certificates,
 		IssuerDocument: certs.issuerDocument,
+		StatusList:     certs.statusList,
 	}, st)
 	if err != nil {
 		return err

@@ -1,0 +1,314 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	netmail "net/mail"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/certificates"
+	"github.com/seameo/rollcall/attendance/mail"
+	"github.com/seameo/rollcall/attendance/store"
+)
+
+// mailFlags are the flags of mail codes and mail certificates.
+type mailFlags struct {
+	event, staff                string
+	smtpURL, passwordFile       string
+	smtpCAFile                  string
+	from                        string
+	rate                        string
+	maxAttempts                 int
+	retryAfter                  time.Duration
+	templates                   string
+	dryRun, link                bool
+	publicURL, fontDir, certDir string
+}
+
+func (a *app) mailCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "mail",
+		Short: "Send each person their own message: codes before the event, certificates after",
+		Long: `mail sends each person of an event their own message through SMTP, exactly
+once: "mail codes" their attendance code before the event, "mail certificates"
+their certificate after it (the PDF attached, or with --link a personal link).
+
+Every message goes through the outbox in the database (state queued, sending,
+sent, failed or bounced, with the SMTP server's reply). A run queues what is
+missing and sends what is open; run it again after a crash or a kill and it
+finishes the job without sending anyone a second message (a message caught
+mid-send is re-sent with the same Message-ID; see the README). A person
+deleted with "rollcall person delete" gets nothing.`,
+	}
+	cmd.AddCommand(a.mailKindCommand(attendance.MailCodes), a.mailKindCommand(attendance.MailCertificates))
+	return cmd
+}
+
+func (a *app) mailKindCommand(kind attendance.MailKind) *cobra.Command {
+	var f mailFlags
+	short := "Mail each registrant their attendance code"
+	if kind == attendance.MailCertificates {
+		short = "Mail each person their certificate (PDF attached, or --link)"
+	}
+	cmd := &cobra.Command{
+		Use:   string(kind) + " --event SLUG --smtp-url smtp[s]://user@host:port --from 'Name <address>'",
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.mailRun(cmd.Context(), kind, f)
+		},
+	}
+	eventFlag(cmd, &f.event)
+	fl := cmd.Flags()
+	fl.StringVar(&f.smtpURL, "smtp-url", "", "SMTP server: smtp://[user@]host[:587] (STARTTLS required) or smtps://[user@]host[:465] (implicit TLS); smtp://…?tls=none only to a loopback relay")
+	fl.StringVar(&f.passwordFile, "smtp-password-file", "", "file holding the SMTP user's password (mode 0600 or stricter)")
+	fl.StringVar(&f.smtpCAFile, "smtp-ca-file", "", "PEM certificates to trust for the SMTP server (a private CA); default the system's")
+	fl.StringVar(&f.from, "from", "", "sender, e.g. 'Certificates Team <certificates@example.org>' (required)")
+	fl.StringVar(&f.rate, "rate", "20/m", "at most this many messages per second, minute or hour (N/s, N/m, N/h; 0 for no limit)")
+	fl.IntVar(&f.maxAttempts, "max-attempts", 5, "attempts per message on temporary (4xx) failures before it is marked failed")
+	fl.DurationVar(&f.retryAfter, "retry-after", time.Minute, "first back-off after a temporary failure; doubles per attempt, at most 1h")
+	names := mail.TemplateFiles(kind)
+	fl.StringVar(&f.templates, "templates", "", "folder of this event's templates: "+strings.Join(names[:], ", ")+" (each optional; built-in defaults)")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print the first message as it would be sent and count the rest; send and record nothing")
+	fl.StringVar(&f.staff, "staff", "", "who sends, for the audit log (default $USER)")
+	if kind == attendance.MailCertificates {
+		fl.BoolVar(&f.link, "link", false, "send a personal download link (public URL/verify/ID/pdf) instead of attaching the PDF")
+		fl.StringVar(&f.publicURL, "public-url", "", "public base URL of the dashboard: the verification and download links (required)")
+		fl.StringVar(&f.fontDir, "font-dir", "", "folder with the Noto fonts for certificates (default: Debian's fonts-noto-core)")
+		fl.StringVar(&f.certDir, "template-dir", "", "folder of certificate template files that win over the event's own")
+	}
+	return cmd
+}
+
+// mailRun queues and sends one kind of mail for an event.
+func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags) error {
+	start := time.Now()
+	from, err := netmail.ParseAddress(f.from)
+	if err != nil {
+		return usagef("--from %q: %v", f.from, err)
+	}
+	rate, err := mail.ParseRate(f.rate)
+	if err != nil {
+		return usagef("--rate: %v", err)
+	}
+	tpls, err := mail.LoadTemplates(f.templates, kind)
+	if err != nil {
+		return usageError{err}
+	}
+	var publicURL string
+	if kind == attendance.MailCertificates {
+		if publicURL, err = checkPublicURL(f.publicURL); err != nil {
+			return err
+		}
+		if f.certDir != "" {
+			if err := checkTemplateDir(f.certDir); err != nil {
+				return err
+			}
+		}
+	}
+	var tr *mail.SMTP
+	if !f.dryRun {
+		if f.smtpURL == "" {
+			return usagef("--smtp-url is required (or ROLLCALL_SMTP_URL), unless --dry-run")
+		}
+		cfg := mail.SMTPConfig{URL: f.smtpURL}
+		if _, err := mail.ParseSMTPURL(f.smtpURL); err != nil {
+			return usageError{err}
+		}
+		if f.passwordFile != "" {
+			pw, err := readSecretFile(f.passwordFile)
+			if err != nil {
+				return usagef("--smtp-password-file: %v", err)
+			}
+			cfg.Password = strings.TrimRight(pw, "\r\n")
+		}
+		if f.smtpCAFile != "" {
+			pem, err := os.ReadFile(f.smtpCAFile)
+			if err != nil {
+				return usagef("--smtp-ca-file: %v", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return usagef("--smtp-ca-file %s: no PEM certificate in it", f.smtpCAFile)
+			}
+			cfg.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		}
+		if tr, err = mail.NewSMTP(cfg); err != nil {
+			return usageError{err}
+		}
+		defer tr.Close()
+	}
+	log := a.log.With("component", "mail", "kind", string(kind))
+	return a.asStaff(ctx, f.staff, f.event, func(s *store.Store, e attendance.Event, who string) error {
+		var pdfs *certificates.PDFs
+		issued := ""
+		if kind == attendance.MailCertificates {
+			svc := certificates.New(s, certificates.Config{PublicURL: publicURL, TemplateDir: f.certDir, FontDir: f.fontDir})
+			if !f.dryRun {
+				res, err := svc.Issue(ctx, e.ID, who)
+				if err != nil {
+					return err
+				}
+				issued = issuedNote(res)
+			}
+			if pdfs, err = svc.PDFs(ctx, e.ID); err != nil {
+				return err
+			}
+		}
+		// Who gets a message: every registration (codes), every issued,
+		// unrevoked certificate (certificates). A deleted person has no
+		// registration left.
+		var items []store.MailItem
+		var preview []attendance.OutboxEntry
+		err := s.Decisions(ctx, e.ID, func(d attendance.Decision) error {
+			version := d.Registration.Code
+			if kind == attendance.MailCertificates {
+				if d.Certificate == attendance.CertNone || d.CertificateID == "" {
+					return nil
+				}
+				if _, ok := pdfs.Certificate(d.CertificateID); !ok {
+					return nil
+				}
+				version = d.CertificateID
+			}
+			items = append(items, store.MailItem{RegistrationID: d.Registration.ID, Version: version})
+			if f.dryRun && len(preview) == 0 {
+				preview = append(preview, attendance.OutboxEntry{EventID: e.ID, RegistrationID: d.Registration.ID, Kind: kind,
+					Version: version, Email: d.Registration.Email, FullName: d.Registration.FullName, Code: d.Registration.Code})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		compose := func(ctx context.Context, en attendance.OutboxEntry) (mail.Message, error) {
+			data := mail.TemplateData{Name: en.FullName, EventTitle: e.Title, EventSlug: e.Slug}
+			var atts []mail.Attachment
+			switch kind {
+			case attendance.MailCodes:
+				if en.Version != en.Code {
+					return mail.Message{}, fmt.Errorf("the code changed since this message was queued; the new code has its own message")
+				}
+				data.Code = attendance.FormatCode(en.Code)
+			case attendance.MailCertificates:
+				c, ok := pdfs.Certificate(en.Version)
+				if !ok {
+					return mail.Message{}, fmt.Errorf("certificate %s is no longer issued (revoked or withheld)", attendance.FormatCertificateID(en.Version))
+				}
+				data.Name = c.FullName // the name as it prints
+				data.CertificateID = c.ID
+				data.CertificateType = mail.CertificateTypeName(attendance.CertificateType(c.Type))
+				data.VerifyURL = attendance.VerifyURL(publicURL, en.Version)
+				if f.link {
+					data.DownloadURL = data.VerifyURL + "/pdf"
+				} else {
+					var b bytes.Buffer
+					if err := pdfs.Render(ctx, en.Version, &b); err != nil {
+						return mail.Message{}, err
+					}
+					data.Attached = true
+					atts = append(atts, mail.Attachment{Name: "certificate-" + c.ID + ".pdf", ContentType: "application/pdf", Data: b.Bytes()})
+				}
+			}
+			subject, text, html, err := tpls.Render(data)
+			if err != nil {
+				return mail.Message{}, err
+			}
+			return mail.Message{Subject: subject, Text: text, HTML: html, Attachments: atts}, nil
+		}
+		sender := mail.Address{Name: from.Name, Email: from.Address}
+		if f.dryRun {
+			return a.mailPreview(ctx, kind, e, sender, items, preview, compose, start)
+		}
+
+		added, err := s.EnqueueMail(ctx, e.ID, kind, items)
+		if err != nil {
+			return err
+		}
+		// messages that never reached a server (they could not be
+		// composed) are tried again on every run
+		retried, err := s.RequeueUnsent(ctx, e.ID, kind)
+		if err != nil {
+			return err
+		}
+		counts, err := s.OutboxCounts(ctx, e.ID, kind)
+		if err != nil {
+			return err
+		}
+		open := counts[attendance.MailQueued] + counts[attendance.MailSending]
+		log.Info("mail run starts", "event", e.Slug, "queued_now", added, "requeued_unsent", retried, "open", open, "rate", f.rate)
+		var bar *progressbar.ProgressBar
+		if interactive(a.stderr) && open > 0 {
+			bar = progressbar.Default(int64(open), "mailing "+string(kind))
+		}
+		done := 0
+		res, runErr := mail.Run(ctx, s, tr, mail.Config{
+			EventID: e.ID, Kind: kind, From: sender, Compose: compose, Rate: rate,
+			MaxAttempts: f.maxAttempts, RetryAfter: f.retryAfter, Logger: log,
+			Progress: func(r mail.Result) {
+				if n := r.Sent + r.Failed + r.Bounced + r.Gone; n > done {
+					done = n
+					if bar != nil {
+						_ = bar.Set(done)
+					}
+				}
+			},
+		})
+		if bar != nil {
+			_ = bar.Finish()
+		}
+		detail := res.String()
+		if runErr != nil {
+			detail += "; stopped: " + runErr.Error()
+		}
+		// the audit is written even when the run was stopped
+		if err := s.Audit(context.WithoutCancel(ctx), who, "mail "+string(kind), e.ID, "", fmt.Sprintf("%d queued now; %s", added, detail)); err != nil && runErr == nil {
+			runErr = err
+		}
+		if runErr != nil {
+			return runErr
+		}
+		parts := []string{fmt.Sprintf("%d queued now", added), res.String()}
+		if issued != "" {
+			parts = append([]string{issued}, parts...)
+		}
+		a.summary("mail "+string(kind), start, parts...)
+		if res.Failed+res.Bounced > 0 {
+			return fmt.Errorf("mail %s: %d failed, %d bounced; see the person pages or the outbox for the server's replies", kind, res.Failed, res.Bounced)
+		}
+		return nil
+	})
+}
+
+// mailPreview is --dry-run: the first message in full on stdout, as it
+// would go to the server, and a count.
+func (a *app) mailPreview(ctx context.Context, kind attendance.MailKind, e attendance.Event, from mail.Address, items []store.MailItem,
+	preview []attendance.OutboxEntry, compose func(context.Context, attendance.OutboxEntry) (mail.Message, error), start time.Time) error {
+	if len(preview) > 0 {
+		en := preview[0]
+		m, err := compose(ctx, en)
+		if err != nil {
+			return err
+		}
+		m.MessageID = "preview@rollcall.invalid"
+		m.From, m.To = from, mail.Address{Name: en.FullName, Email: en.Email}
+		msg, err := mail.BuildMessage(m)
+		if err != nil {
+			return err
+		}
+		if _, err := msg.WriteTo(a.stdout); err != nil {
+			return err
+		}
+	}
+	a.summary("mail "+string(kind)+" (dry run)", start, fmt.Sprintf("%d people of %s would get a message (those not mailed yet)", len(items), e.Slug), "nothing sent or recorded")
+	return nil
+}
