@@ -26,6 +26,7 @@ func TestImportGraph(t *testing.T) {
 		"attendance/store/storetest": append([]string{"attendance/store"}, domain...),
 		"attendance/export":          append([]string{"attendance/store"}, domain...),
 		"attendance/certificates":    domain, // a service over the store through the Store it declares
+		"attendance/mail":            domain, // the outbox rules and the SMTP sender, over the Store it declares
 		"collector":                  append([]string{"collector/internal/ytgrpc"}, domain...),
 		"collector/fakeyoutube":      {"collector/internal/ytgrpc"},
 		"collector/internal/ytgrpc":  nil,
