@@ -21,7 +21,7 @@ func TestCheckNameAgreesWithRender(t *testing.T) {
 		{"burmese", "အောင်ဆန်းစုကြည်", nil},
 		{"vietnamese nfd", "Nguye\u0302\u0303n Thi\u0323 Ngo\u0323c A\u0301nh", nil},
 		{"emoji", "Ana 😀 Cruz", new(*MissingGlyphError)},
-		{"han without a cjk font", "李明", new(*MissingFontError)},
+		{"chinese", "Lim Wei Ling 林慧玲", nil},
 	} {
 		t.Run(tt.label, func(t *testing.T) {
 			err := r.CheckName(tt.name)
@@ -36,6 +36,9 @@ func TestCheckNameAgreesWithRender(t *testing.T) {
 				t.Fatalf("CheckName = %v, Render = %v; want %T", err, rerr, tt.want)
 			}
 		})
+	}
+	if err := latinOnlyRenderer(t, r).CheckName("李明"); !errors.As(err, new(*MissingFontError)) {
+		t.Errorf("CheckName(han) without a CJK font = %v, want a MissingFontError", err)
 	}
 	if err := r.CheckName("  "); err == nil {
 		t.Fatal("an empty name passed")

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -51,6 +52,14 @@ var seededNames = []struct {
 	{"filipino", "Ma. Teresa Dela Cruz-Ñañez"},
 	{"mixed khmer and latin", "Sok Sreypich (សុខ ស្រីពេជ្រ)"},
 	{"mixed thai, burmese and latin", "สมชาย Somchai အောင်"},
+	{"khmer with a register shifter and a space", "សុខ ដារ៉ា"},
+	{"singapore: chinese beside latin", "Lim Wei Ling 林慧玲"},
+	{"chinese", "陈美玲"},
+	{"tamil", "முத்துக்குமார் செல்வராஜ்"},
+	{"jawi", "نور ڤوتري بنت عثمان"},
+	{"arabic script", "محمد حافظ بن عبدالله"},
+	{"korean", "김민준"},
+	{"japanese kana and han", "田中 さくら カナ"},
 }
 
 // testRenderer returns a Renderer on the system's Noto fonts
@@ -63,16 +72,26 @@ func testRenderer(tb testing.TB) *Renderer {
 		dir = DefaultFontDir
 	}
 	var missing []string
-	for _, fam := range []string{"NotoSans", "NotoSansThai", "NotoSansKhmer", "NotoSansLao", "NotoSansMyanmar"} {
+	for _, fam := range []string{"NotoSans", "NotoSansThai", "NotoSansKhmer", "NotoSansLao", "NotoSansMyanmar", "NotoSansTamil", "NotoSansArabic"} {
 		for _, w := range []string{"Regular", "Bold"} {
 			if _, err := os.Stat(filepath.Join(dir, fam+"-"+w+".ttf")); err != nil {
 				missing = append(missing, fam+"-"+w+".ttf")
 			}
 		}
 	}
+	for _, w := range []string{"Regular", "Bold"} {
+		name := cjkFamily + "-" + w + ".ttc"
+		_, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			_, err = os.Stat(filepath.Join(DefaultCJKFontDir, name))
+		}
+		if err != nil {
+			missing = append(missing, name+" (in "+DefaultCJKFontDir+")")
+		}
+	}
 	if len(missing) > 0 {
 		msg := "fonts missing in " + dir + ": " + strings.Join(missing, ", ") +
-			" — install the Debian package " + FontPackage + " (see .ci/certpdf-setup.sh) or set ROLLCALL_FONT_DIR"
+			" — install the Debian packages " + FontPackage + " and " + CJKFontPackage + " (see .ci/certpdf-setup.sh) or set ROLLCALL_FONT_DIR"
 		if os.Getenv("ROLLCALL_REQUIRE_FONTS") != "" {
 			tb.Fatal(msg + " (ROLLCALL_REQUIRE_FONTS is set)")
 		}
@@ -114,16 +133,23 @@ func TestSeededNamesShapeWithoutMissingGlyphs(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, run := range runs {
-					face := faces[run.font.file]
+					key := fmt.Sprintf("%s#%d", run.font.path, run.font.index)
+					face := faces[key]
 					if face == nil {
-						b, err := os.ReadFile(filepath.Join(r.FontDir(), run.font.file))
+						b, err := os.ReadFile(run.font.path)
 						if err != nil {
 							t.Fatal(err)
 						}
-						if face, err = font.ParseTTF(bytes.NewReader(b)); err != nil {
+						if strings.HasSuffix(run.font.path, ".ttc") {
+							all, err := font.ParseTTC(bytes.NewReader(b))
+							if err != nil {
+								t.Fatal(err)
+							}
+							face = all[run.font.index]
+						} else if face, err = font.ParseTTF(bytes.NewReader(b)); err != nil {
 							t.Fatal(err)
 						}
-						faces[run.font.file] = face
+						faces[key] = face
 					}
 					circle, _ := face.NominalGlyph('\u25cc')
 					buf := harfbuzz.NewBuffer()
@@ -364,12 +390,21 @@ func latinOnlyDir(t *testing.T, r *Renderer) string {
 	return dir
 }
 
-func TestMissingScriptFontIsAClearError(t *testing.T) {
-	r := testRenderer(t)
+// latinOnlyRenderer returns a Renderer with Latin fonts only, which does
+// not look for Noto Sans CJK in Debian's folder either.
+func latinOnlyRenderer(t *testing.T, r *Renderer) *Renderer {
+	t.Helper()
 	latin, err := NewRenderer(latinOnlyDir(t, r))
 	if err != nil {
 		t.Fatal(err)
 	}
+	latin.cjkDir = ""
+	return latin
+}
+
+func TestMissingScriptFontIsAClearError(t *testing.T) {
+	r := testRenderer(t)
+	latin := latinOnlyRenderer(t, r)
 	tpl, _ := DefaultTemplate(TypeParticipation)
 	for _, tt := range []struct {
 		name   string
@@ -380,6 +415,8 @@ func TestMissingScriptFontIsAClearError(t *testing.T) {
 		{"ສົມສັກ ພົມມະວົງ", ScriptLao},
 		{"အောင်ဆန်းစုကြည်", ScriptMyanmar},
 		{"José Rizal (สมชาย)", ScriptThai},
+		{"Lim Wei Ling 林慧玲", "Han"},
+		{"김민준", "Hangul"},
 	} {
 		t.Run(string(tt.script), func(t *testing.T) {
 			var buf bytes.Buffer
@@ -391,7 +428,11 @@ func TestMissingScriptFontIsAClearError(t *testing.T) {
 			if mf.Script != tt.script {
 				t.Errorf("error names script %s, want %s", mf.Script, tt.script)
 			}
-			for _, want := range []string{string(tt.script), "fonts-noto-core", sampleCertificate("").ID} {
+			pkg := FontPackage
+			if tt.script == "Han" || tt.script == "Hangul" {
+				pkg = CJKFontPackage
+			}
+			for _, want := range []string{string(tt.script), pkg, sampleCertificate("").ID} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
@@ -423,7 +464,6 @@ func TestMissingGlyphIsAnError(t *testing.T) {
 		want        any
 	}{
 		{"emoji", "Ana 😀 Cruz", new(*MissingGlyphError)},
-		{"han without a cjk font", "李明", new(*MissingFontError)},
 	} {
 		t.Run(tt.label, func(t *testing.T) {
 			err := r.Render(context.Background(), new(bytes.Buffer), tpl, sampleCertificate(tt.name))
