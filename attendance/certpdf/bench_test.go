@@ -104,8 +104,12 @@ func benchmarkRenderZIP(b *testing.B, n int) {
 	var written countingWriter
 	b.ResetTimer()
 	for range b.N {
-		if err := r.RenderZIP(context.Background(), &written, tpls, benchCertificates(n)); err != nil {
+		rep, err := r.RenderZIP(context.Background(), &written, tpls, benchCertificates(n))
+		if err != nil {
 			b.Fatal(err)
+		}
+		if len(rep.Failures) > 0 {
+			b.Fatal(rep.Failures[0].Err)
 		}
 	}
 	b.StopTimer()

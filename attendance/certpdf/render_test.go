@@ -10,6 +10,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -505,8 +506,9 @@ func TestRenderZIP(t *testing.T) {
 	certs[0].ID, certs[1].ID, certs[2].ID = "AAAA", "BBBB", "CC/../CC"
 	certs[1].Type = TypeAppreciation
 	var buf bytes.Buffer
-	if err := r.RenderZIP(context.Background(), &buf, nil, slices.Values(certs)); err != nil {
-		t.Fatal(err)
+	rep, err := r.RenderZIP(context.Background(), &buf, nil, slices.Values(certs))
+	if err != nil || len(rep.Failures) > 0 || rep.Rendered != 3 {
+		t.Fatalf("RenderZIP = %+v, %v; want 3 rendered", rep, err)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 	if err != nil {
@@ -531,36 +533,104 @@ func TestRenderZIP(t *testing.T) {
 	}
 }
 
-func TestRenderZIPStopsAtTheFirstError(t *testing.T) {
+// TestRenderZIPGoesOnPastFailures renders the held-out names of every
+// country with names no font covers, an unknown type and a duplicate id in
+// one run: every other certificate is in the archive, each failure is in
+// the report with its id, name and missing characters, and, where poppler
+// is installed, each PDF gives its name back to pdftotext.
+func TestRenderZIPGoesOnPastFailures(t *testing.T) {
 	r := testRenderer(t)
 	var certs []Certificate
-	for i := range 50 {
-		c := sampleCertificate("José Rizal")
-		c.ID = strings.Repeat("A", i+1)
+	for i, tt := range seededNames {
+		c := sampleCertificate(tt.name)
+		c.ID = fmt.Sprintf("OK%02d", i)
 		certs = append(certs, c)
 	}
-	certs[20].FullName = "Ana 😀"
-	err := r.RenderZIP(context.Background(), new(bytes.Buffer), nil, slices.Values(certs))
-	var mg *MissingGlyphError
-	if !errors.As(err, &mg) || !strings.Contains(err.Error(), certs[20].ID) {
-		t.Fatalf("RenderZIP = %v, want the missing glyph error of certificate %s", err, certs[20].ID)
+	bad := []struct {
+		id, name string
+		mutate   func(*Certificate)
+		missing  []rune
+	}{
+		{"EMOJI", "Ana 😀 Cruz", nil, []rune{'😀'}},
+		{"PRIVATE", "Siti  Aminah", nil, []rune{'\ue000'}},
+		{"TANGUT", "Lim 𗀀 林慧玲", nil, []rune{'𗀀'}},
+		{"GRATITUDE", "José Rizal", func(c *Certificate) { c.Type = "gratitude" }, nil},
+		{"OK00", "Juan Dela Cruz", nil, nil}, // the id of the first certificate again
 	}
-
-	certs[20].FullName = "José Rizal"
-	certs[30].ID = certs[29].ID
-	if err := r.RenderZIP(context.Background(), new(bytes.Buffer), nil, slices.Values(certs)); err == nil || !strings.Contains(err.Error(), "two certificates") {
-		t.Fatalf("RenderZIP with a duplicate id = %v", err)
+	for i, b := range bad {
+		c := sampleCertificate(b.name)
+		c.ID = b.id
+		if b.mutate != nil {
+			b.mutate(&c)
+		}
+		// spread them among the good ones
+		at := min(len(certs), 3*i+2)
+		certs = slices.Insert(certs, at, c)
 	}
-
-	certs[30].ID = "unique"
-	certs[40].Type = "gratitude"
-	if err := r.RenderZIP(context.Background(), new(bytes.Buffer), nil, slices.Values(certs)); err == nil || !strings.Contains(err.Error(), "gratitude") {
-		t.Fatalf("RenderZIP with an unknown type = %v", err)
+	var buf bytes.Buffer
+	rep, err := r.RenderZIP(context.Background(), &buf, nil, slices.Values(certs))
+	if err != nil {
+		t.Fatalf("RenderZIP = %v, want the run to finish", err)
+	}
+	if rep.Rendered != len(seededNames) || len(rep.Failures) != len(bad) {
+		t.Fatalf("rendered %d with %d failures, want %d and %d: %+v", rep.Rendered, len(rep.Failures), len(seededNames), len(bad), rep.Failures)
+	}
+	for i, f := range rep.Failures {
+		if f.ID != bad[i].id || f.Name != bad[i].name || !slices.Equal(f.Missing, bad[i].missing) {
+			t.Errorf("failure %d = %s %q missing %q (%v), want %s %q missing %q", i, f.ID, f.Name, f.Missing, f.Err, bad[i].id, bad[i].name, bad[i].missing)
+		}
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool, _ := exec.LookPath("pdftotext")
+	var report string
+	pdfs := 0
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name == FailuresName {
+			report = string(b)
+			continue
+		}
+		pdfs++
+		var i int
+		if _, err := fmt.Sscanf(f.Name, "participation-OK%02d.pdf", &i); err != nil {
+			t.Errorf("unexpected file %s in the archive", f.Name)
+			continue
+		}
+		if tool == "" {
+			continue
+		}
+		want := norm.NFC.String(seededNames[i].name)
+		if lines := extractedLines(t, tool, b); !slices.Contains(lines, want) {
+			t.Errorf("%s: pdftotext does not give back %q: %q", f.Name, want, lines)
+		}
+	}
+	if pdfs != len(seededNames) {
+		t.Errorf("%d PDFs in the archive, want %d", pdfs, len(seededNames))
+	}
+	for _, want := range []string{"5 of 31 certificates could not be rendered", "certificate EMOJI", "Ana 😀 Cruz", "U+1F600 😀",
+		"certificate PRIVATE", "U+E000", "U+17000 𗀀", "gratitude", "two certificates would be named participation-OK00.pdf"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("%s does not say %q:\n%s", FailuresName, want, report)
+		}
+	}
+	if strings.Contains(report, "U+E000 \ue000") {
+		t.Error("the report prints a private-use character as itself")
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := r.RenderZIP(ctx, new(bytes.Buffer), nil, slices.Values(certs)); !errors.Is(err, context.Canceled) {
+	if _, err := r.RenderZIP(ctx, new(bytes.Buffer), nil, slices.Values(certs)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("RenderZIP with a cancelled context = %v", err)
 	}
 }
