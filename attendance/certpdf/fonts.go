@@ -78,6 +78,14 @@ func (e *MissingGlyphError) Error() string {
 // likely culprit.
 const glyphHint = "it cannot be printed with the installed fonts; correct the text, or install a font that has it (the Debian package " + FontPackage + " covers the scripts of Southeast Asia)"
 
+// scriptPackage is the Debian package with the font of a script.
+func scriptPackage(s Script) string {
+	if family, _ := fontFamily(s); family == cjkFamily {
+		return CJKFontPackage
+	}
+	return FontPackage
+}
+
 func installHint(s Script) string {
 	switch s {
 	case "Han", "Hiragana", "Katakana", "Hangul", "Bopomofo":

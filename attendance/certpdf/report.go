@@ -28,8 +28,9 @@ type Failure struct {
 	Err     error
 }
 
-// failure describes why c could not be rendered.
-func (r *Renderer) failure(c Certificate, err error) Failure {
+// Failure describes why c could not be rendered: err, and the characters
+// of its name no installed font has where that is the cause.
+func (r *Renderer) Failure(c Certificate, err error) Failure {
 	f := Failure{ID: c.ID, Name: c.FullName, Err: err}
 	var mf *MissingFontError
 	var mg *MissingGlyphError
@@ -42,6 +43,10 @@ func (r *Renderer) failure(c Certificate, err error) Failure {
 // Reason is the failure in a few words: the missing characters, else the
 // error.
 func (f Failure) Reason() string {
+	var mf *MissingFontError
+	if errors.As(f.Err, &mf) && len(f.Missing) > 0 {
+		return fmt.Sprintf("no font for %s script (Debian package %s): %s", mf.Script, scriptPackage(mf.Script), FormatRunes(f.Missing))
+	}
 	if len(f.Missing) > 0 {
 		return "no installed font has " + FormatRunes(f.Missing)
 	}

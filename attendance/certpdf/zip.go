@@ -137,12 +137,12 @@ func (r *Renderer) RenderZIP(ctx context.Context, w io.Writer, tpls map[Type]Tem
 			if ctx.Err() != nil {
 				continue // not the certificate's fault
 			}
-			rep.Failures = append(rep.Failures, r.failure(j.cert, j.err))
+			rep.Failures = append(rep.Failures, r.Failure(j.cert, j.err))
 			continue
 		}
 		name := ZIPName(j.cert)
 		if names[name] {
-			rep.Failures = append(rep.Failures, r.failure(j.cert, fmt.Errorf("certpdf: two certificates would be named %s in the archive", name)))
+			rep.Failures = append(rep.Failures, r.Failure(j.cert, fmt.Errorf("certpdf: two certificates would be named %s in the archive", name)))
 			continue
 		}
 		names[name] = true
