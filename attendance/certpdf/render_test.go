@@ -92,7 +92,7 @@ func testRenderer(tb testing.TB) *Renderer {
 	}
 	if len(missing) > 0 {
 		msg := "fonts missing in " + dir + ": " + strings.Join(missing, ", ") +
-			" — install the Debian packages " + FontPackage + " and " + CJKFontPackage + " (see .ci/certpdf-setup.sh) or set ROLLCALL_FONT_DIR"
+			" — install the Debian packages " + FontPackage + " and " + CJKFontPackage + " (see .ci/run) or set ROLLCALL_FONT_DIR"
 		if os.Getenv("ROLLCALL_REQUIRE_FONTS") != "" {
 			tb.Fatal(msg + " (ROLLCALL_REQUIRE_FONTS is set)")
 		}
@@ -304,7 +304,7 @@ func TestRenderPNG(t *testing.T) {
 	pdftoppm, err := exec.LookPath("pdftoppm")
 	if err != nil {
 		if os.Getenv("ROLLCALL_REQUIRE_FONTS") != "" {
-			t.Fatal("pdftoppm not on PATH: install the Debian package poppler-utils (see .ci/certpdf-setup.sh)")
+			t.Fatal("pdftoppm not on PATH: install the Debian package poppler-utils (see .ci/run)")
 		}
 		t.Skip("pdftoppm not on PATH: install poppler-utils to render the PNG")
 	}

@@ -18,7 +18,7 @@ func pdftotext(t *testing.T) string {
 	t.Helper()
 	p, err := exec.LookPath("pdftotext")
 	if err != nil {
-		msg := "pdftotext not on PATH: install the Debian package poppler-utils (see .ci/certpdf-setup.sh)"
+		msg := "pdftotext not on PATH: install the Debian package poppler-utils (see .ci/run)"
 		if os.Getenv("ROLLCALL_REQUIRE_FONTS") != "" {
 			t.Fatal(msg + " (ROLLCALL_REQUIRE_FONTS is set)")
 		}
