@@ -139,3 +139,20 @@ func BenchmarkRender(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRenderChinese renders a Latin name with its Chinese one beside
+// it, whose Noto Sans CJK run is drawn as outlines.
+func BenchmarkRenderChinese(b *testing.B) {
+	r := testRenderer(b)
+	tpl := benchTemplates(b)[TypeParticipation]
+	c := sampleCertificate("Lim Wei Ling 林慧玲")
+	if err := r.Render(context.Background(), io.Discard, tpl, c); err != nil { // fonts parsed before the clock starts
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if err := r.Render(context.Background(), io.Discard, tpl, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -13,9 +13,9 @@
 // DefaultFontDir); the project ships no font files. Chinese, Japanese and
 // Korean runs take Noto Sans CJK from Debian's fonts-noto-cjk, a font
 // collection (NotoSansCJK-Regular.ttc, -Bold.ttc) looked for in the font
-// dir and then in DefaultCJKFontDir: Han with its Simplified Chinese face
-// (Singapore and Malaysia write simplified), kana with the Japanese and
-// Hangul with the Korean one. canvas cannot embed a subset of a CID-keyed
+// dir and then in DefaultCJKFontDir, all with its Simplified Chinese face
+// (Singapore and Malaysia write simplified; kana and Hangul look the same
+// in every face, and one face is one parsed font instead of three). canvas cannot embed a subset of a CID-keyed
 // CFF font such as Noto Sans CJK, and the whole face would add 16 MB to
 // every PDF, so those runs are drawn as vector outlines.
 //

@@ -31,15 +31,11 @@ const CJKFontPackage = "fonts-noto-cjk"
 // cjkFamily is the file name prefix of the Noto Sans CJK collections.
 const cjkFamily = "NotoSansCJK"
 
-// Faces of the Noto Sans CJK collection (NotoSansCJK-Regular.ttc), in the
-// order the collection holds them. Every face covers Han, kana, Hangul and
-// Bopomofo; they differ in the regional forms of Han characters.
-const (
-	cjkFaceJP = 0
-	cjkFaceKR = 1
-	cjkFaceSC = 2
-	cjkFaceTC = 3
-)
+// cjkFaceSC is the Simplified Chinese face of the Noto Sans CJK collection
+// (NotoSansCJK-Regular.ttc holds JP, KR, SC, TC, HK in this order). Every
+// face covers Han, kana, Hangul and Bopomofo; they differ only in the
+// regional forms of some Han characters.
+const cjkFaceSC = 2
 
 // MissingFontError reports that no font file for a script was found.
 type MissingFontError struct {
@@ -95,21 +91,17 @@ func installHint(s Script) string {
 }
 
 // fontFamily is the Noto family (file name prefix) that draws a script, and
-// the face of it within a font collection. Han prints with the Simplified
-// Chinese forms (Singapore and Malaysia write simplified), kana with the
-// Japanese and Hangul with the Korean face of Noto Sans CJK.
+// the face of it within a font collection. Han, kana, Hangul and Bopomofo
+// all print with the Simplified Chinese face of Noto Sans CJK: Singapore
+// and Malaysia write simplified, the kana and Hangul glyphs are the same in
+// every face, and one face keeps one parsed font (21 MiB) per renderer
+// slot instead of three.
 func fontFamily(s Script) (family string, index int) {
 	switch s {
 	case ScriptLatin, ScriptCommon, "Greek", "Cyrillic":
 		return "NotoSans", 0
-	case "Han":
+	case "Han", "Hiragana", "Katakana", "Hangul", "Bopomofo":
 		return cjkFamily, cjkFaceSC
-	case "Hiragana", "Katakana":
-		return cjkFamily, cjkFaceJP
-	case "Hangul":
-		return cjkFamily, cjkFaceKR
-	case "Bopomofo":
-		return cjkFamily, cjkFaceTC
 	}
 	return "NotoSans" + strings.ReplaceAll(string(s), "_", ""), 0
 }
@@ -156,6 +148,13 @@ func (r *Renderer) fontBytes(k fontKey, s Script) ([]byte, string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if f, ok := r.files[k]; ok {
+		var mf *MissingFontError
+		if errors.As(f.err, &mf) && mf.Script != s {
+			// several scripts share a font: name the one asked for
+			cp := *mf
+			cp.Script = s
+			return nil, "", &cp
+		}
 		return f.data, f.path, f.err
 	}
 	var f fontFile

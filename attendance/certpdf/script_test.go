@@ -60,8 +60,8 @@ func TestFontFamily(t *testing.T) {
 		ScriptThai: {"NotoSansThai", 0}, ScriptKhmer: {"NotoSansKhmer", 0}, ScriptLao: {"NotoSansLao", 0},
 		ScriptMyanmar: {"NotoSansMyanmar", 0}, "Old_Italic": {"NotoSansOldItalic", 0}, "Tamil": {"NotoSansTamil", 0},
 		"Arabic": {"NotoSansArabic", 0},
-		"Han":    {"NotoSansCJK", cjkFaceSC}, "Hiragana": {"NotoSansCJK", cjkFaceJP}, "Katakana": {"NotoSansCJK", cjkFaceJP},
-		"Hangul": {"NotoSansCJK", cjkFaceKR},
+		"Han":    {"NotoSansCJK", cjkFaceSC}, "Hiragana": {"NotoSansCJK", cjkFaceSC}, "Katakana": {"NotoSansCJK", cjkFaceSC},
+		"Hangul": {"NotoSansCJK", cjkFaceSC},
 	} {
 		if fam, i := fontFamily(s); fam != want.family || i != want.index {
 			t.Errorf("fontFamily(%s) = %s, %d; want %s, %d", s, fam, i, want.family, want.index)
