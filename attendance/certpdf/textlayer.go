@@ -148,8 +148,13 @@ func withActualText(doc []byte, spans []string) ([]byte, error) {
 			return nil, err
 		}
 		if flate {
+			// the fastest level: a page's content is small, and the
+			// default level's compressor costs more to set up than to run
 			var buf bytes.Buffer
-			zw := zlib.NewWriter(&buf)
+			zw, err := zlib.NewWriterLevel(&buf, zlib.BestSpeed)
+			if err != nil {
+				return nil, err
+			}
 			if _, err := zw.Write(content); err != nil {
 				return nil, err
 			}
