@@ -119,19 +119,19 @@ func (s *Service) WriteDir(ctx context.Context, dir string, b Batch, progress fu
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return rep, fmt.Errorf("create %s: %w", dir, err)
 	}
-	// the outcome of each certificate, in order, for the report
-	var (
-		certs []certpdf.Certificate
-		errs  []error
-	)
+	// the outcome of each certificate, in order, for the report; sized
+	// up front, since the workers write into it
+	certs := b.Certificates
+	errs := make([]error, len(certs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
+	i := -1
 	for c := range b.each(progress) {
 		if gctx.Err() != nil {
 			break
 		}
-		i := len(certs)
-		certs, errs = append(certs, c), append(errs, nil)
+		i++
+		i := i // this certificate's slot in errs
 		g.Go(func() error {
 			tpl, ok := b.Templates[c.Type]
 			if !ok {
