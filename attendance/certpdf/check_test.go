@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -42,5 +43,30 @@ func TestCheckNameAgreesWithRender(t *testing.T) {
 	}
 	if err := r.CheckName("  "); err == nil {
 		t.Fatal("an empty name passed")
+	}
+}
+
+// TestDiagnoseAgreesWithCheckName: the import's fast check says what
+// CheckName says, and names the missing characters.
+func TestDiagnoseAgreesWithCheckName(t *testing.T) {
+	r := testRenderer(t)
+	for _, tt := range []struct {
+		name    string
+		missing []rune
+	}{
+		{"José Rizal", nil},
+		{"Lim Wei Ling 林慧玲", nil},
+		{"សុខ ដារ៉ា", nil},
+		{"نور ڤوتري بنت عثمان", nil},
+		{"Ana 😀 Cruz", []rune{'😀'}},
+		{"Lim 𗀀 😀", []rune{'𗀀', '😀'}},
+	} {
+		missing, err := r.Diagnose(tt.name)
+		if cerr := r.CheckName(tt.name); (err == nil) != (cerr == nil) || !slices.Equal(missing, tt.missing) {
+			t.Errorf("Diagnose(%q) = %q, %v; CheckName = %v; want missing %q", tt.name, missing, err, cerr, tt.missing)
+		}
+	}
+	if _, err := r.Diagnose(" "); err == nil {
+		t.Error("an empty name passed")
 	}
 }

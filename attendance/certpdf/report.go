@@ -123,6 +123,27 @@ func (r *Renderer) Unprintable(name string) []rune {
 	return out
 }
 
+// Diagnose tells whether name can be printed, fast enough for every row of
+// an import: the characters no installed font has (Unprintable), and, for
+// a name with a run outside Latin (where marks stack, vowels reorder and a
+// broken cluster prints a dotted circle), what CheckName says after
+// shaping it. Latin names are not shaped: 40 µs instead of 800 per name.
+// err is nil when the name prints.
+func (r *Renderer) Diagnose(name string) (missing []rune, err error) {
+	if missing = r.Unprintable(name); len(missing) > 0 {
+		return missing, r.CheckName(name)
+	}
+	for _, run := range SplitRuns(norm.NFC.String(name)) {
+		if run.Script != ScriptLatin && run.Script != ScriptCommon {
+			return nil, r.CheckName(name)
+		}
+	}
+	if strings.TrimSpace(name) == "" {
+		return nil, errors.New("certpdf: empty name")
+	}
+	return nil, nil
+}
+
 // printableRune tells whether r may be shown as itself in a report.
 func printableRune(r rune) bool {
 	return !ignorable(r) && !isPrivateUse(r) && r != '\uFFFD'

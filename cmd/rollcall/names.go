@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -28,21 +29,28 @@ func (a *app) flagNames(fontDir string, names []nameRow) string {
 	}
 	r, err := certpdf.NewRenderer(fontDir)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "names not checked against the fonts: %v\n", err)
-		return "names not checked against the fonts"
+		var mf *certpdf.MissingFontError
+		if errors.As(err, &mf) {
+			return "names not checked: no fonts in " + mf.Dir
+		}
+		return "names not checked: the fonts cannot be read"
 	}
-	checked := map[string]error{}
+	type verdict struct {
+		missing []rune
+		err     error
+	}
+	checked := map[string]verdict{}
 	var rows []string
 	for _, n := range names {
-		cerr, ok := checked[n.name]
+		v, ok := checked[n.name]
 		if !ok {
-			cerr = r.CheckName(n.name)
-			checked[n.name] = cerr
+			v.missing, v.err = r.Diagnose(n.name)
+			checked[n.name] = v
 		}
-		if cerr == nil {
+		if v.err == nil {
 			continue
 		}
-		f := certpdf.Failure{Name: n.name, Err: cerr, Missing: r.Unprintable(n.name)}
+		f := certpdf.Failure{Name: n.name, Err: v.err, Missing: v.missing}
 		fmt.Fprintf(a.stderr, "row %d: %s: imported, but its certificate cannot be printed until the name is corrected or a font that has them is installed\n",
 			n.row, terminal(f.Reason()))
 		rows = append(rows, strconv.Itoa(n.row))
