@@ -40,9 +40,11 @@ func extractedLines(t *testing.T, tool string, pdf []byte) []string {
 	}
 	var lines []string
 	for _, l := range strings.Split(string(out), "\n") {
-		// pdftotext wraps a right-to-left line in U+202B … U+202C, which
-		// says the line's direction and is no part of the text
-		if l = strings.TrimSpace(strings.Trim(l, "\f\u202b\u202c")); l != "" {
+		// pdftotext puts U+202B … U+202C around right-to-left text: they
+		// say its direction and are no part of the text (rollcall refuses
+		// them in names, see attendance.ValidateText)
+		l = strings.NewReplacer("\u202b", "", "\u202c", "").Replace(l)
+		if l = strings.TrimSpace(strings.Trim(l, "\f")); l != "" {
 			lines = append(lines, l)
 		}
 	}
