@@ -163,6 +163,10 @@ func TestValidateText(t *testing.T) {
 		{"a C1 control", "Budi\u0085x", false},
 		{"a right-to-left override", "Budi \u202eosotnaS", false},
 		{"a first-strong isolate", "Budi \u2068Santoso\u2069", false},
+		{"an emoji (printable or not is the fonts' say)", "Ana 😀 Cruz", true},
+		{"a private-use character", "Siti \ue000 Aminah", false},
+		{"a supplementary private-use character", "Siti \U000F0001", false},
+		{"a noncharacter", "Siti \ufffe", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

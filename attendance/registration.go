@@ -107,7 +107,10 @@ const MaxNameLength = 200
 // control characters (an ANSI escape reaching a terminal) and the bidi
 // embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069: U+202E
 // reorders a name on a public page), and text longer than MaxNameLength
-// characters. Left-to-right and right-to-left marks and the zero-width
+// characters. It refuses what can never print, too: private-use
+// characters (U+E000–U+F8FF and planes 15 and 16), which mean something
+// only to the font of whoever typed them, and noncharacters (U+FFFE,
+// U+FDD0…). Left-to-right and right-to-left marks and the zero-width
 // joiners stay: scripts of the region need them. Run it on a normalised
 // value (NormalizeName folds tabs and newlines into spaces).
 func ValidateText(s string) error {
@@ -120,6 +123,10 @@ func ValidateText(s string) error {
 			return Errorf(EInvalid, "a control character (U+%04X) at character %d", r, utf8.RuneCountInString(s[:i])+1)
 		case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
 			return Errorf(EInvalid, "a bidirectional override (U+%04X) at character %d, which would reorder the text", r, utf8.RuneCountInString(s[:i])+1)
+		case unicode.Is(unicode.Co, r):
+			return Errorf(EInvalid, "a private-use character (U+%04X) at character %d, which no font prints", r, utf8.RuneCountInString(s[:i])+1)
+		case unicode.Is(unicode.Noncharacter_Code_Point, r):
+			return Errorf(EInvalid, "a noncharacter (U+%04X) at character %d, which no font prints", r, utf8.RuneCountInString(s[:i])+1)
 		}
 	}
 	return nil

@@ -20,8 +20,13 @@ import (
 // serve has a --public-url (the address the QR codes point to).
 type Certificates interface {
 	// Render writes the ZIP of the event's issued, unrevoked certificates;
-	// it only reads (the dashboard issues the missing ids first).
-	Render(ctx context.Context, eventID int64, w io.Writer) error
+	// it only reads (the dashboard issues the missing ids first). A
+	// certificate it cannot draw is left out and listed in the report,
+	// which the archive holds as certpdf.FailuresName.
+	Render(ctx context.Context, eventID int64, w io.Writer) (certpdf.Report, error)
+	// Unprintable lists the issued certificates whose name has a
+	// character no installed font has, for the certificates page.
+	Unprintable(ctx context.Context, eventID int64) ([]certpdf.Failure, error)
 	Preview(ctx context.Context, eventID int64, certType string, w io.Writer) error
 	// Template and SaveTemplate read and keep the event's template of a
 	// type; SaveTemplate keeps its images and answers attendance.EInvalid
@@ -62,7 +67,8 @@ func (s *Server) exportCertificatePDFs(w http.ResponseWriter, r *http.Request, s
 	}
 	defer os.Remove(tmp.Name()) //nolint:errcheck // a temporary file
 	defer tmp.Close()
-	if err := s.cfg.Certificates.Render(r.Context(), ev.ID, tmp); err != nil {
+	rep, err := s.cfg.Certificates.Render(r.Context(), ev.ID, tmp)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -74,7 +80,11 @@ func (s *Server) exportCertificatePDFs(w http.ResponseWriter, r *http.Request, s
 		s.fail(w, r, fmt.Errorf("dashboard: render certificates: %w", err))
 		return
 	}
-	if err := s.audit(r.Context(), ss, "export.certificates", ev.ID, "certificates.zip", fmt.Sprintf("%d bytes", size)); err != nil {
+	detail := fmt.Sprintf("%d bytes, %d certificates", size, rep.Rendered)
+	if n := len(rep.Failures); n > 0 {
+		detail += fmt.Sprintf(", %d failed", n)
+	}
+	if err := s.audit(r.Context(), ss, "export.certificates", ev.ID, "certificates.zip", detail); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -82,6 +92,9 @@ func (s *Server) exportCertificatePDFs(w http.ResponseWriter, r *http.Request, s
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("X-Rollcall-Issued", fmt.Sprintf("issued %d, already issued %d", res.Issued, res.AlreadyIssued))
+	// the certificates left out are listed in the archive (FAILURES.txt)
+	// and on the certificates page
+	w.Header().Set("X-Rollcall-Failures", fmt.Sprint(len(rep.Failures)))
 	w.Header().Set("Content-Length", fmt.Sprint(size))
 	_, _ = io.Copy(w, tmp)
 }

@@ -20,15 +20,21 @@ type fakeCertificates struct {
 	preview      func(ctx context.Context, eventID int64, typ string, w io.Writer) error
 	template     func(ctx context.Context, eventID int64, typ string) (certpdf.TemplateFields, error)
 	saveTemplate func(ctx context.Context, eventID int64, typ string, f certpdf.TemplateFields, staff string) error
+	report       certpdf.Report    // what render reports
+	unprintable  []certpdf.Failure // what Unprintable answers
 }
 
 var errNotFaked = errors.New("fake certificates: not set up")
 
-func (f *fakeCertificates) Render(ctx context.Context, eventID int64, w io.Writer) error {
+func (f *fakeCertificates) Render(ctx context.Context, eventID int64, w io.Writer) (certpdf.Report, error) {
 	if f.render == nil {
-		return errNotFaked
+		return certpdf.Report{}, errNotFaked
 	}
-	return f.render(ctx, eventID, w)
+	return f.report, f.render(ctx, eventID, w)
+}
+
+func (f *fakeCertificates) Unprintable(context.Context, int64) ([]certpdf.Failure, error) {
+	return f.unprintable, nil
 }
 
 func (f *fakeCertificates) Preview(ctx context.Context, eventID int64, typ string, w io.Writer) error {
@@ -238,4 +244,34 @@ func (h *harness) postBody(c *http.Client, path string, form url.Values) (*http.
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res, string(b)
+}
+
+// TestCertificatesPageNamesTheUnprintable: the certificates page lists
+// the issued certificates the PDF download leaves out, and the download
+// says how many it left out.
+func TestCertificatesPageNamesTheUnprintable(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.Certificates = &fakeCertificates{
+			render: func(ctx context.Context, eventID int64, w io.Writer) error {
+				_, err := io.WriteString(w, "PK\x03\x04 a zip")
+				return err
+			},
+			report:      certpdf.Report{Rendered: 1, Failures: []certpdf.Failure{{ID: "K7QM-EMOJ", Name: "Ana 😀 Cruz", Missing: []rune{'😀'}}}},
+			unprintable: []certpdf.Failure{{ID: "K7QM-EMOJ", Name: "Ana 😀 Cruz", Missing: []rune{'😀'}}},
+		}
+	})
+	admin, viewer := h.signIn(adminEmail), h.signIn(viewerEmail)
+	_, page := h.get(admin, "/events/dialogue/certificates")
+	for _, want := range []string{`id="unprintable"`, "K7QM-EMOJ", "Ana 😀 Cruz", "1F600 😀", "FAILURES.txt"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("certificates page lacks %q", want)
+		}
+	}
+	if _, page := h.get(viewer, "/events/dialogue/certificates"); strings.Contains(page, "Ana 😀 Cruz") {
+		t.Error("a viewer is shown the unprintable names")
+	}
+	res, _ := h.postBody(admin, "/events/dialogue/exports/certificates.zip", url.Values{"csrf": {h.csrf(admin)}})
+	if res.StatusCode != http.StatusOK || res.Header.Get("X-Rollcall-Failures") != "1" {
+		t.Errorf("zip: %d, X-Rollcall-Failures %q", res.StatusCode, res.Header.Get("X-Rollcall-Failures"))
+	}
 }

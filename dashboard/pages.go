@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/certpdf"
 	"github.com/seameo/rollcall/attendance/roster"
 )
 
@@ -599,6 +600,9 @@ type certificatesData struct {
 	// ZIP download of the PDFs, the template previews and the editor.
 	Rendering bool
 	Msg       string
+	// Unprintable are the issued certificates the PDF download leaves
+	// out: a character of the name is in no installed font.
+	Unprintable []certpdf.Failure
 }
 
 func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -612,8 +616,15 @@ func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *se
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "certificates", ss, certificatesData{eventPage: eventPage{ev}, Figures: f, Admin: ss.admin(),
-		Rendering: s.cfg.Certificates != nil, Msg: s.flash(w, r)})
+	data := certificatesData{eventPage: eventPage{ev}, Figures: f, Admin: ss.admin(),
+		Rendering: s.cfg.Certificates != nil, Msg: s.flash(w, r)}
+	if data.Rendering && data.Admin {
+		// no fonts at all is said by the download; the page still shows
+		if data.Unprintable, err = s.cfg.Certificates.Unprintable(r.Context(), ev.ID); err != nil {
+			s.log.Warn("check printable names", "event", ev.Slug, "err", err)
+		}
+	}
+	s.render(w, r, http.StatusOK, "certificates", ss, data)
 }
 
 func (s *Server) exportAttendance(w http.ResponseWriter, r *http.Request, ss *session) {

@@ -1,9 +1,12 @@
 package certificates
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"iter"
 	"os"
 	"path/filepath"
@@ -73,73 +76,168 @@ func (b Batch) each(progress func()) iter.Seq[certpdf.Certificate] {
 }
 
 // Render writes the ZIP of an event's issued, unrevoked certificates as
-// PDFs (the dashboard's download). It only reads: the caller issues the
-// missing ids first and audits the download.
-func (s *Service) Render(ctx context.Context, eventID int64, w io.Writer) error {
+// PDFs (the dashboard's download). A certificate that cannot be drawn is
+// left out and reported (certpdf.RenderZIP): the archive ends with
+// certpdf.FailuresName. It only reads: the caller issues the missing ids
+// first and audits the download.
+func (s *Service) Render(ctx context.Context, eventID int64, w io.Writer) (certpdf.Report, error) {
 	r, err := s.renderer()
 	if err != nil {
-		return err
+		return certpdf.Report{}, err
 	}
 	b, err := s.Batch(ctx, eventID)
 	if err != nil {
-		return err
+		return certpdf.Report{}, err
 	}
 	return r.RenderZIP(ctx, w, b.Templates, b.each(nil))
 }
 
 // WriteZIP renders a batch into one ZIP archive on w (certpdf.RenderZIP:
-// in order, on every core, in constant memory). progress, when set, is
-// called as each certificate is taken.
-func (s *Service) WriteZIP(ctx context.Context, w io.Writer, b Batch, progress func()) error {
+// in order, on every core, in constant memory, going on past a
+// certificate it cannot draw). progress, when set, is called as each
+// certificate is taken.
+func (s *Service) WriteZIP(ctx context.Context, w io.Writer, b Batch, progress func()) (certpdf.Report, error) {
 	r, err := s.renderer()
 	if err != nil {
-		return err
+		return certpdf.Report{}, err
 	}
 	return r.RenderZIP(ctx, w, b.Templates, b.each(progress))
 }
 
 // WriteDir renders a batch as one PDF per certificate into dir, named
 // certpdf.ZIPName, on every core; each file appears complete or not at
-// all. progress, when set, is called as each certificate is taken.
-func (s *Service) WriteDir(ctx context.Context, dir string, b Batch, progress func()) error {
+// all. A certificate that cannot be drawn is left out and reported, in
+// the Report and in dir/certpdf.FailuresName (removed when a render has
+// no failure); only a write error or ctx stops the work. progress, when
+// set, is called as each certificate is taken.
+func (s *Service) WriteDir(ctx context.Context, dir string, b Batch, progress func()) (certpdf.Report, error) {
+	var rep certpdf.Report
 	r, err := s.renderer()
 	if err != nil {
-		return err
+		return rep, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
+		return rep, fmt.Errorf("create %s: %w", dir, err)
 	}
+	// the outcome of each certificate, in order, for the report; sized
+	// up front, since the workers write into it
+	certs := b.Certificates
+	errs := make([]error, len(certs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
+	i := -1
 	for c := range b.each(progress) {
 		if gctx.Err() != nil {
 			break
 		}
+		i++
+		i := i // this certificate's slot in errs
 		g.Go(func() error {
 			tpl, ok := b.Templates[c.Type]
 			if !ok {
-				return fmt.Errorf("no template for certificate type %q", c.Type)
+				errs[i] = fmt.Errorf("no template for certificate type %q", c.Type)
+				return nil
 			}
-			name := filepath.Join(dir, certpdf.ZIPName(c))
-			tmp, err := os.CreateTemp(dir, "."+certpdf.ZIPName(c)+".*")
-			if err != nil {
-				return fmt.Errorf("create %s: %w", name, err)
+			err := writePDF(gctx, r, dir, tpl, c)
+			var failed *renderError
+			if errors.As(err, &failed) && gctx.Err() == nil {
+				errs[i] = failed.err
+				return nil
 			}
-			defer os.Remove(tmp.Name()) //nolint:errcheck // gone after the rename
-			if err := r.Render(gctx, tmp, tpl, c); err != nil {
-				tmp.Close()
-				return err
-			}
-			if err := tmp.Close(); err != nil {
-				return fmt.Errorf("write %s: %w", name, err)
-			}
-			if err := os.Rename(tmp.Name(), name); err != nil {
-				return fmt.Errorf("write %s: %w", name, err)
-			}
-			return nil
+			return err
 		})
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return rep, err
+	}
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	names := map[string]bool{}
+	for i, c := range certs {
+		err := errs[i]
+		if err == nil && names[certpdf.ZIPName(c)] {
+			err = fmt.Errorf("two certificates would be named %s", certpdf.ZIPName(c))
+		}
+		names[certpdf.ZIPName(c)] = true
+		if err != nil {
+			rep.Failures = append(rep.Failures, r.Failure(c, err))
+			continue
+		}
+		rep.Rendered++
+	}
+	report := filepath.Join(dir, certpdf.FailuresName)
+	if len(rep.Failures) == 0 {
+		if err := os.Remove(report); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return rep, fmt.Errorf("remove the old %s: %w", report, err)
+		}
+		return rep, nil
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteText(&buf); err != nil {
+		return rep, err
+	}
+	if err := os.WriteFile(report, buf.Bytes(), 0o644); err != nil {
+		return rep, fmt.Errorf("write %s: %w", report, err)
+	}
+	return rep, nil
+}
+
+// renderError is a certificate that could not be drawn, as opposed to a
+// file that could not be written.
+type renderError struct{ err error }
+
+func (e *renderError) Error() string { return e.err.Error() }
+func (e *renderError) Unwrap() error { return e.err }
+
+// writePDF renders c into dir/certpdf.ZIPName(c) through a temporary file.
+func writePDF(ctx context.Context, r *certpdf.Renderer, dir string, tpl certpdf.Template, c certpdf.Certificate) error {
+	name := filepath.Join(dir, certpdf.ZIPName(c))
+	tmp, err := os.CreateTemp(dir, "."+certpdf.ZIPName(c)+".*")
+	if err != nil {
+		return fmt.Errorf("create %s: %w", name, err)
+	}
+	defer os.Remove(tmp.Name()) //nolint:errcheck // gone after the rename
+	if err := r.Render(ctx, tmp, tpl, c); err != nil {
+		tmp.Close()
+		return &renderError{err}
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := os.Rename(tmp.Name(), name); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+// Unprintable lists the event's issued, unrevoked certificates whose name
+// has a character no installed font has, with those characters: the ones
+// a render leaves out and reports. It looks the characters up in the
+// fonts without shaping, so that the dashboard can ask on every view of
+// the certificates page.
+func (s *Service) Unprintable(ctx context.Context, eventID int64) ([]certpdf.Failure, error) {
+	r, err := s.renderer()
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.Batch(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	missing := map[string][]rune{}
+	var out []certpdf.Failure
+	for _, c := range b.Certificates {
+		m, ok := missing[c.FullName]
+		if !ok {
+			m = r.Unprintable(c.FullName)
+			missing[c.FullName] = m
+		}
+		if len(m) > 0 {
+			out = append(out, certpdf.Failure{ID: c.ID, Name: c.FullName, Missing: m})
+		}
+	}
+	return out, nil
 }
 
 // sampleID is the id the previews print.

@@ -59,7 +59,7 @@ func TestRenderAndPreview(t *testing.T) {
 
 	// nothing issued: nothing to print, and rendering issues nothing
 	var empty bytes.Buffer
-	if err := svc.Render(ctx, ce.event.ID, &empty); err != nil {
+	if _, err := svc.Render(ctx, ce.event.ID, &empty); err != nil {
 		t.Fatal(err)
 	}
 	if got := zipIDs(t, empty.Bytes()); len(got) != 0 || len(ce.issuedIDs(t)) != 0 {
@@ -71,8 +71,8 @@ func TestRenderAndPreview(t *testing.T) {
 	}
 	ids := ce.issuedIDs(t)
 	var zipBuf bytes.Buffer
-	if err := svc.Render(ctx, ce.event.ID, &zipBuf); err != nil {
-		t.Fatal(err)
+	if rep, err := svc.Render(ctx, ce.event.ID, &zipBuf); err != nil || rep.Rendered != 2 || len(rep.Failures) != 0 {
+		t.Fatalf("render: %+v %v", rep, err)
 	}
 	if got := zipIDs(t, zipBuf.Bytes()); !slices.Equal(got, ids) {
 		t.Fatalf("zip ids %v, issued %v", got, ids)
@@ -119,7 +119,7 @@ func TestBatchAndWriteDir(t *testing.T) {
 
 	dir := filepath.Join(t.TempDir(), "out")
 	taken := 0
-	if err := svc.WriteDir(ctx, dir, b, func() { taken++ }); err != nil {
+	if _, err := svc.WriteDir(ctx, dir, b, func() { taken++ }); err != nil {
 		t.Fatal(err)
 	}
 	entries, err := os.ReadDir(dir)
@@ -135,20 +135,47 @@ func TestBatchAndWriteDir(t *testing.T) {
 
 	var zipBuf bytes.Buffer
 	taken = 0
-	if err := svc.WriteZIP(ctx, &zipBuf, b, func() { taken++ }); err != nil {
+	if _, err := svc.WriteZIP(ctx, &zipBuf, b, func() { taken++ }); err != nil {
 		t.Fatal(err)
 	}
 	if got := zipIDs(t, zipBuf.Bytes()); taken != 1 || !slices.Equal(got, []string{c.ID}) {
 		t.Errorf("zip %v, progress %d", got, taken)
 	}
 
-	// a batch whose type has no template fails, leaving no file behind
+	// a certificate that cannot be drawn is reported, in the folder too,
+	// and the others are written
+	good := c
+	emoji := c
+	emoji.ID, emoji.FullName = "EMOJI", "Ana 😀 Cruz"
+	b.Certificates = []certpdf.Certificate{emoji, good}
+	out := filepath.Join(t.TempDir(), "out")
+	rep, err := svc.WriteDir(ctx, out, b, nil)
+	if err != nil || rep.Rendered != 1 || len(rep.Failures) != 1 || rep.Failures[0].ID != "EMOJI" || !slices.Equal(rep.Failures[0].Missing, []rune{'😀'}) {
+		t.Fatalf("WriteDir with a name no font covers = %+v, %v", rep, err)
+	}
+	report, err := os.ReadFile(filepath.Join(out, certpdf.FailuresName))
+	if err != nil || !strings.Contains(string(report), "Ana 😀 Cruz") || !strings.Contains(string(report), "U+1F600") {
+		t.Errorf("%s: %q %v", certpdf.FailuresName, report, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, certpdf.ZIPName(good))); err != nil {
+		t.Errorf("the printable certificate was not written: %v", err)
+	}
+	// a render without failures removes the old report
+	b.Certificates = []certpdf.Certificate{good}
+	if rep, err := svc.WriteDir(ctx, out, b, nil); err != nil || len(rep.Failures) != 0 {
+		t.Fatalf("WriteDir again = %+v, %v", rep, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, certpdf.FailuresName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the old report stays: %v", err)
+	}
+
+	// a batch whose type has no template is reported, leaving no PDF behind
 	b.Templates = map[certpdf.Type]certpdf.Template{}
 	bad := filepath.Join(t.TempDir(), "bad")
-	if err := svc.WriteDir(ctx, bad, b, nil); err == nil {
-		t.Error("a certificate without a template was written")
+	if rep, err := svc.WriteDir(ctx, bad, b, nil); err != nil || len(rep.Failures) != 1 {
+		t.Errorf("a certificate without a template: %+v %v", rep, err)
 	}
-	if entries, _ := os.ReadDir(bad); len(entries) != 0 {
+	if entries, _ := os.ReadDir(bad); len(entries) != 1 || entries[0].Name() != certpdf.FailuresName {
 		t.Errorf("left behind %v", entries)
 	}
 }
@@ -159,7 +186,7 @@ func TestNoFonts(t *testing.T) {
 	fs := &fakeStore{event: attendance.Event{ID: 1}}
 	svc := New(fs, Config{FontDir: t.TempDir()})
 	for i := range 2 {
-		if err := svc.Render(t.Context(), 1, io.Discard); err == nil {
+		if _, err := svc.Render(t.Context(), 1, io.Discard); err == nil {
 			t.Fatalf("render %d without fonts", i)
 		}
 	}

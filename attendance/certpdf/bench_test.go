@@ -104,8 +104,12 @@ func benchmarkRenderZIP(b *testing.B, n int) {
 	var written countingWriter
 	b.ResetTimer()
 	for range b.N {
-		if err := r.RenderZIP(context.Background(), &written, tpls, benchCertificates(n)); err != nil {
+		rep, err := r.RenderZIP(context.Background(), &written, tpls, benchCertificates(n))
+		if err != nil {
 			b.Fatal(err)
+		}
+		if len(rep.Failures) > 0 {
+			b.Fatal(rep.Failures[0].Err)
 		}
 	}
 	b.StopTimer()
@@ -128,6 +132,23 @@ func BenchmarkRender(b *testing.B) {
 	r := testRenderer(b)
 	tpl := benchTemplates(b)[TypeParticipation]
 	c := sampleCertificate("สมศักดิ์ ศรีสุข")
+	b.ResetTimer()
+	for range b.N {
+		if err := r.Render(context.Background(), io.Discard, tpl, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRenderChinese renders a Latin name with its Chinese one beside
+// it, whose Noto Sans CJK run is drawn as outlines.
+func BenchmarkRenderChinese(b *testing.B) {
+	r := testRenderer(b)
+	tpl := benchTemplates(b)[TypeParticipation]
+	c := sampleCertificate("Lim Wei Ling 林慧玲")
+	if err := r.Render(context.Background(), io.Discard, tpl, c); err != nil { // fonts parsed before the clock starts
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	for range b.N {
 		if err := r.Render(context.Background(), io.Discard, tpl, c); err != nil {

@@ -10,10 +10,34 @@
 // giving each run a Noto font of its own: canvas does no font fallback.
 //
 // Fonts are read from the system (Debian's fonts-noto-core installs them in
-// DefaultFontDir); the project ships no font files. A string in a script for
-// which no font is installed, or a rune its font has no glyph for, is an
-// error that names the script — a certificate is never printed with a blank
-// or a tofu box where a name should be.
+// DefaultFontDir); the project ships no font files. Chinese, Japanese and
+// Korean runs take Noto Sans CJK from Debian's fonts-noto-cjk, a font
+// collection (NotoSansCJK-Regular.ttc, -Bold.ttc) looked for in the font
+// dir and then in DefaultCJKFontDir, all with its Simplified Chinese face
+// (Singapore and Malaysia write simplified; kana and Hangul look the same
+// in every face, and one face is one parsed font instead of three). canvas cannot embed a subset of a CID-keyed
+// CFF font such as Noto Sans CJK, and the whole face would add 16 MB to
+// every PDF, so those runs are drawn as vector outlines.
+//
+// A string in a script for which no font is installed, or a rune its font
+// has no glyph for, is an error that names the script — a certificate is
+// never printed with a blank or a tofu box where a name should be.
+// Unprintable lists such runes, for import checks and reports. RenderZIP
+// never stops at one such certificate: it leaves it out, renders every
+// other one, and ends the archive with FailuresName, which names each
+// failed certificate, its name and the missing characters.
+//
+// The text layer is true: a PDF reader extracts text glyph by glyph through
+// each font's ToUnicode map, which cannot give back a shaped Khmer, Burmese,
+// Tamil or Arabic run (ligatures, reordered and split vowels), nor a run
+// drawn as outlines. Each text object therefore sits in a marked-content
+// span whose /ActualText is the run's exact NFC text (withActualText edits
+// the page's content stream after canvas wrote it; textLayer records the
+// runs in drawing order and the counts must agree). An outlined run carries
+// its text with a row of all but transparent glyphs of the Latin font as
+// wide as the run. Right-to-left runs carry their text in visual order:
+// poppler, which reads the PDF for pdftotext, reverses right-to-left text
+// it extracts, and the tests hold rollcall to what pdftotext gives back.
 //
 // Every certificate carries its id and a QR code of its verification URL,
 // drawn as vector rectangles. RenderZIP streams thousands of certificates

@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/tdewolff/canvas"
+	sfnt "github.com/tdewolff/font"
 )
 
 // DefaultFontDir is where Debian's fonts-noto-core package installs the Noto
@@ -18,6 +19,23 @@ const DefaultFontDir = "/usr/share/fonts/truetype/noto"
 
 // FontPackage is the Debian package that provides the fonts certpdf needs.
 const FontPackage = "fonts-noto-core"
+
+// DefaultCJKFontDir is where Debian's fonts-noto-cjk package installs Noto
+// Sans CJK, one font collection (.ttc) per weight. It is searched after the
+// font dir for the scripts of Chinese, Japanese and Korean names.
+const DefaultCJKFontDir = "/usr/share/fonts/opentype/noto"
+
+// CJKFontPackage is the Debian package that provides Noto Sans CJK.
+const CJKFontPackage = "fonts-noto-cjk"
+
+// cjkFamily is the file name prefix of the Noto Sans CJK collections.
+const cjkFamily = "NotoSansCJK"
+
+// cjkFaceSC is the Simplified Chinese face of the Noto Sans CJK collection
+// (NotoSansCJK-Regular.ttc holds JP, KR, SC, TC, HK in this order). Every
+// face covers Han, kana, Hangul and Bopomofo; they differ only in the
+// regional forms of some Han characters.
+const cjkFaceSC = 2
 
 // MissingFontError reports that no font file for a script was found.
 type MissingFontError struct {
@@ -56,74 +74,132 @@ func (e *MissingGlyphError) Error() string {
 // likely culprit.
 const glyphHint = "it cannot be printed with the installed fonts; correct the text, or install a font that has it (the Debian package " + FontPackage + " covers the scripts of Southeast Asia)"
 
+// scriptPackage is the Debian package with the font of a script.
+func scriptPackage(s Script) string {
+	if family, _ := fontFamily(s); family == cjkFamily {
+		return CJKFontPackage
+	}
+	return FontPackage
+}
+
 func installHint(s Script) string {
 	switch s {
 	case "Han", "Hiragana", "Katakana", "Hangul", "Bopomofo":
-		return "install the Debian package fonts-noto-cjk (and " + FontPackage + "), or set the font dir to a folder holding a font for it"
+		return "install the Debian package " + CJKFontPackage + " (it puts " + cjkFamily + "-Regular.ttc in " + DefaultCJKFontDir + "), or set the font dir to a folder holding " + cjkFamily + "-Regular.ttc and -Bold.ttc"
 	}
 	return "install the Debian package " + FontPackage + ", or set the font dir to a folder holding the Noto fonts"
 }
 
-// fontFamily is the Noto family (file name prefix) that draws a script.
-func fontFamily(s Script) string {
+// fontFamily is the Noto family (file name prefix) that draws a script, and
+// the face of it within a font collection. Han, kana, Hangul and Bopomofo
+// all print with the Simplified Chinese face of Noto Sans CJK: Singapore
+// and Malaysia write simplified, the kana and Hangul glyphs are the same in
+// every face, and one face keeps one parsed font (21 MiB) per renderer
+// slot instead of three.
+func fontFamily(s Script) (family string, index int) {
 	switch s {
 	case ScriptLatin, ScriptCommon, "Greek", "Cyrillic":
-		return "NotoSans"
+		return "NotoSans", 0
+	case "Han", "Hiragana", "Katakana", "Hangul", "Bopomofo":
+		return cjkFamily, cjkFaceSC
 	}
-	return "NotoSans" + strings.ReplaceAll(string(s), "_", "")
+	return "NotoSans" + strings.ReplaceAll(string(s), "_", ""), 0
 }
 
 type fontKey struct {
 	family string
+	index  int // face within a font collection; 0 for a single font
 	bold   bool
 }
 
-// fontFiles lists the file names tried for a family and weight, best first.
-// A missing bold weight falls back to the regular one.
-func fontFiles(k fontKey) []string {
+// fontFiles lists the paths tried for a family and weight, best first. A
+// missing bold weight falls back to the regular one. Noto Sans CJK is a
+// font collection, looked for in dir and then in cjkDir (DefaultCJKFontDir).
+func fontFiles(dir, cjkDir string, k fontKey) []string {
 	var names []string
-	if k.bold {
-		names = append(names, k.family+"-Bold.ttf", k.family+"-Bold.otf")
+	if k.family == cjkFamily {
+		dirs := []string{dir}
+		if cjkDir != "" && filepath.Clean(dir) != filepath.Clean(cjkDir) {
+			dirs = append(dirs, cjkDir)
+		}
+		for _, w := range weights(k.bold) {
+			for _, d := range dirs {
+				names = append(names, filepath.Join(d, k.family+"-"+w+".ttc"))
+			}
+		}
+		return names
 	}
-	return append(names, k.family+"-Regular.ttf", k.family+"-Regular.otf")
+	for _, w := range weights(k.bold) {
+		names = append(names, filepath.Join(dir, k.family+"-"+w+".ttf"), filepath.Join(dir, k.family+"-"+w+".otf"))
+	}
+	return names
 }
 
-// fontBytes returns the raw bytes of a font file, read once per Renderer.
+func weights(bold bool) []string {
+	if bold {
+		return []string{"Bold", "Regular"}
+	}
+	return []string{"Regular"}
+}
+
+// fontBytes returns the raw bytes of a font file and its path, read once
+// per Renderer: the faces of one collection share them.
 func (r *Renderer) fontBytes(k fontKey, s Script) ([]byte, string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if f, ok := r.files[k]; ok {
-		return f.data, f.name, f.err
+		var mf *MissingFontError
+		if errors.As(f.err, &mf) && mf.Script != s {
+			// several scripts share a font: name the one asked for
+			cp := *mf
+			cp.Script = s
+			return nil, "", &cp
+		}
+		return f.data, f.path, f.err
 	}
 	var f fontFile
-	names := fontFiles(k)
+	paths := fontFiles(r.dir, r.cjkDir, k)
+	names := make([]string, len(paths))
+	for i, p := range paths {
+		names[i] = p
+		if filepath.Dir(p) == filepath.Clean(r.dir) {
+			names[i] = filepath.Base(p)
+		}
+	}
 	f.err = &MissingFontError{Script: s, Dir: r.dir, Files: names}
-	for _, name := range names {
-		b, err := os.ReadFile(filepath.Join(r.dir, name))
+	for _, path := range paths {
+		if b, ok := r.data[path]; ok {
+			f = fontFile{data: b, path: path}
+			break
+		}
+		b, err := os.ReadFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			f.err = fmt.Errorf("read font %s: %w", name, err)
+			f.err = fmt.Errorf("read font %s: %w", path, err)
 			break
 		}
-		f = fontFile{data: b, name: name}
+		r.data[path] = b
+		f = fontFile{data: b, path: path}
 		break
 	}
 	r.files[k] = f
-	return f.data, f.name, f.err
+	return f.data, f.path, f.err
 }
 
 type fontFile struct {
 	data []byte
-	name string
+	path string
 	err  error
 }
 
 // loadedFont is a parsed font with what the glyph checks need.
 type loadedFont struct {
 	*canvas.Font
-	file         string
+	file         string // the font file's name, for errors
+	path         string // the font file
+	index        int    // the face within a collection
 	dottedCircle uint16 // glyph id of U+25CC, which HarfBuzz inserts into broken clusters
 }
 
@@ -133,14 +209,37 @@ type loadedFont struct {
 type fontSet struct {
 	r     *Renderer
 	fonts map[fontKey]*loadedFont
+	// outlined holds the fonts canvas cannot embed as a subset, whose
+	// glyphs are drawn as outlines (see textLayer)
+	outlined map[*canvas.Font]bool
+}
+
+// outline tells whether f's glyphs are drawn as outlines.
+func (fs *fontSet) outline(f *canvas.Font) bool { return fs.outlined[f] }
+
+// canSubset tells whether canvas's PDF writer can embed a subset of f. It
+// cannot for CID-keyed CFF fonts with several private dictionaries, as
+// Noto Sans CJK is: it would panic when the PDF is written.
+func canSubset(f *canvas.Font) bool {
+	if !f.SFNT.IsCFF {
+		return true
+	}
+	n := min(int(f.SFNT.NumGlyphs()), 64)
+	ids := make([]uint16, n)
+	for i := range ids {
+		ids[i] = uint16(i)
+	}
+	_, err := f.SFNT.Subset(ids, sfnt.SubsetOptions{Tables: sfnt.KeepPDFTables})
+	return err == nil
 }
 
 func (fs *fontSet) font(s Script, bold bool) (*loadedFont, error) {
-	k := fontKey{family: fontFamily(s), bold: bold}
+	family, index := fontFamily(s)
+	k := fontKey{family: family, index: index, bold: bold}
 	if f, ok := fs.fonts[k]; ok {
 		return f, nil
 	}
-	b, name, err := fs.r.fontBytes(k, s)
+	b, path, err := fs.r.fontBytes(k, s)
 	if err != nil {
 		return nil, err
 	}
@@ -148,11 +247,17 @@ func (fs *fontSet) font(s Script, bold bool) (*loadedFont, error) {
 	if bold {
 		style = canvas.FontBold
 	}
-	cf, err := canvas.LoadFont(b, 0, style)
+	cf, err := canvas.LoadFont(b, k.index, style)
 	if err != nil {
-		return nil, fmt.Errorf("parse font %s: %w", name, err)
+		return nil, fmt.Errorf("parse font %s (face %d): %w", path, k.index, err)
 	}
-	f := &loadedFont{Font: cf, file: name, dottedCircle: cf.SFNT.GlyphIndex('\u25cc')}
+	f := &loadedFont{Font: cf, file: filepath.Base(path), path: path, index: k.index, dottedCircle: cf.SFNT.GlyphIndex('\u25cc')}
+	if !canSubset(cf) {
+		if fs.outlined == nil {
+			fs.outlined = map[*canvas.Font]bool{}
+		}
+		fs.outlined[cf] = true
+	}
 	fs.fonts[k] = f
 	return f, nil
 }

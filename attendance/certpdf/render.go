@@ -51,10 +51,13 @@ type Certificate struct {
 // Renderer draws certificates. It reads fonts from one directory once and
 // is safe for concurrent use; build one and reuse it for every certificate.
 type Renderer struct {
-	dir   string
-	mu    sync.Mutex // guards files
-	files map[fontKey]fontFile
-	sets  chan *fontSet // idle parsed font sets, one per concurrent render
+	dir string
+	// cjkDir is searched for Noto Sans CJK after dir: DefaultCJKFontDir
+	cjkDir string
+	mu     sync.Mutex // guards files and data
+	files  map[fontKey]fontFile
+	data   map[string][]byte // font file contents by path
+	sets   chan *fontSet     // idle parsed font sets, one per concurrent render
 }
 
 // NewRenderer returns a Renderer that reads the Noto fonts from fontDir, or
@@ -66,9 +69,11 @@ func NewRenderer(fontDir string) (*Renderer, error) {
 		fontDir = DefaultFontDir
 	}
 	r := &Renderer{
-		dir:   fontDir,
-		files: map[fontKey]fontFile{},
-		sets:  make(chan *fontSet, runtime.GOMAXPROCS(0)),
+		dir:    fontDir,
+		cjkDir: DefaultCJKFontDir,
+		files:  map[fontKey]fontFile{},
+		data:   map[string][]byte{},
+		sets:   make(chan *fontSet, runtime.GOMAXPROCS(0)),
 	}
 	fs := r.newFontSet()
 	for _, bold := range []bool{false, true} {
@@ -150,11 +155,20 @@ func (r *Renderer) render(ctx context.Context, w io.Writer, p *page, c Certifica
 	var buf bytes.Buffer
 	pw := pdf.New(&buf, PageWidth, PageHeight, &pdf.Options{Compress: compress, SubsetFonts: true, ImageEncoding: canvas.Lossless})
 	pw.SetInfo(info.title, info.subject, info.keywords, info.author, "rollcall")
-	cv.RenderTo(pw)
+	latin, err := fs.font(ScriptLatin, false)
+	if err != nil {
+		return fmt.Errorf("certpdf: render certificate %s: %w", c.ID, err)
+	}
+	tl := &textLayer{PDF: pw, outline: fs.outline, marker: latin.Font}
+	cv.RenderTo(tl)
 	if err := pw.Close(); err != nil {
 		return fmt.Errorf("certpdf: write certificate %s: %w", c.ID, err)
 	}
-	b, err := hexInfoStrings(buf.Bytes())
+	b, err := withActualText(buf.Bytes(), tl.spans)
+	if err != nil {
+		return fmt.Errorf("certpdf: write certificate %s: %w", c.ID, err)
+	}
+	b, err = hexInfoStrings(b)
 	if err != nil {
 		return fmt.Errorf("certpdf: write certificate %s: %w", c.ID, err)
 	}

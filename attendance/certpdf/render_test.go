@@ -6,9 +6,11 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,6 +53,15 @@ var seededNames = []struct {
 	{"filipino", "Ma. Teresa Dela Cruz-Ñañez"},
 	{"mixed khmer and latin", "Sok Sreypich (សុខ ស្រីពេជ្រ)"},
 	{"mixed thai, burmese and latin", "สมชาย Somchai အောင်"},
+	{"khmer with a register shifter and a space", "សុខ ដារ៉ា"},
+	{"singapore: chinese beside latin", "Lim Wei Ling 林慧玲"},
+	{"chinese", "陈美玲"},
+	{"tamil", "முத்துக்குமார் செல்வராஜ்"},
+	{"jawi", "نور ڤوتري بنت عثمان"},
+	{"arabic script", "محمد حافظ بن عبدالله"},
+	{"brunei: latin beside jawi", "Muhammad Hafiz محمد حافظ"},
+	{"korean", "김민준"},
+	{"japanese kana and han", "田中 さくら カナ"},
 }
 
 // testRenderer returns a Renderer on the system's Noto fonts
@@ -63,16 +74,26 @@ func testRenderer(tb testing.TB) *Renderer {
 		dir = DefaultFontDir
 	}
 	var missing []string
-	for _, fam := range []string{"NotoSans", "NotoSansThai", "NotoSansKhmer", "NotoSansLao", "NotoSansMyanmar"} {
+	for _, fam := range []string{"NotoSans", "NotoSansThai", "NotoSansKhmer", "NotoSansLao", "NotoSansMyanmar", "NotoSansTamil", "NotoSansArabic"} {
 		for _, w := range []string{"Regular", "Bold"} {
 			if _, err := os.Stat(filepath.Join(dir, fam+"-"+w+".ttf")); err != nil {
 				missing = append(missing, fam+"-"+w+".ttf")
 			}
 		}
 	}
+	for _, w := range []string{"Regular", "Bold"} {
+		name := cjkFamily + "-" + w + ".ttc"
+		_, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			_, err = os.Stat(filepath.Join(DefaultCJKFontDir, name))
+		}
+		if err != nil {
+			missing = append(missing, name+" (in "+DefaultCJKFontDir+")")
+		}
+	}
 	if len(missing) > 0 {
 		msg := "fonts missing in " + dir + ": " + strings.Join(missing, ", ") +
-			" — install the Debian package " + FontPackage + " (see .ci/certpdf-setup.sh) or set ROLLCALL_FONT_DIR"
+			" — install the Debian packages " + FontPackage + " and " + CJKFontPackage + " (see .ci/run) or set ROLLCALL_FONT_DIR"
 		if os.Getenv("ROLLCALL_REQUIRE_FONTS") != "" {
 			tb.Fatal(msg + " (ROLLCALL_REQUIRE_FONTS is set)")
 		}
@@ -114,16 +135,23 @@ func TestSeededNamesShapeWithoutMissingGlyphs(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, run := range runs {
-					face := faces[run.font.file]
+					key := fmt.Sprintf("%s#%d", run.font.path, run.font.index)
+					face := faces[key]
 					if face == nil {
-						b, err := os.ReadFile(filepath.Join(r.FontDir(), run.font.file))
+						b, err := os.ReadFile(run.font.path)
 						if err != nil {
 							t.Fatal(err)
 						}
-						if face, err = font.ParseTTF(bytes.NewReader(b)); err != nil {
+						if strings.HasSuffix(run.font.path, ".ttc") {
+							all, err := font.ParseTTC(bytes.NewReader(b))
+							if err != nil {
+								t.Fatal(err)
+							}
+							face = all[run.font.index]
+						} else if face, err = font.ParseTTF(bytes.NewReader(b)); err != nil {
 							t.Fatal(err)
 						}
-						faces[run.font.file] = face
+						faces[key] = face
 					}
 					circle, _ := face.NominalGlyph('\u25cc')
 					buf := harfbuzz.NewBuffer()
@@ -277,7 +305,7 @@ func TestRenderPNG(t *testing.T) {
 	pdftoppm, err := exec.LookPath("pdftoppm")
 	if err != nil {
 		if os.Getenv("ROLLCALL_REQUIRE_FONTS") != "" {
-			t.Fatal("pdftoppm not on PATH: install the Debian package poppler-utils (see .ci/certpdf-setup.sh)")
+			t.Fatal("pdftoppm not on PATH: install the Debian package poppler-utils (see .ci/run)")
 		}
 		t.Skip("pdftoppm not on PATH: install poppler-utils to render the PNG")
 	}
@@ -364,12 +392,21 @@ func latinOnlyDir(t *testing.T, r *Renderer) string {
 	return dir
 }
 
-func TestMissingScriptFontIsAClearError(t *testing.T) {
-	r := testRenderer(t)
+// latinOnlyRenderer returns a Renderer with Latin fonts only, which does
+// not look for Noto Sans CJK in Debian's folder either.
+func latinOnlyRenderer(t *testing.T, r *Renderer) *Renderer {
+	t.Helper()
 	latin, err := NewRenderer(latinOnlyDir(t, r))
 	if err != nil {
 		t.Fatal(err)
 	}
+	latin.cjkDir = ""
+	return latin
+}
+
+func TestMissingScriptFontIsAClearError(t *testing.T) {
+	r := testRenderer(t)
+	latin := latinOnlyRenderer(t, r)
 	tpl, _ := DefaultTemplate(TypeParticipation)
 	for _, tt := range []struct {
 		name   string
@@ -380,6 +417,8 @@ func TestMissingScriptFontIsAClearError(t *testing.T) {
 		{"ສົມສັກ ພົມມະວົງ", ScriptLao},
 		{"အောင်ဆန်းစုကြည်", ScriptMyanmar},
 		{"José Rizal (สมชาย)", ScriptThai},
+		{"Lim Wei Ling 林慧玲", "Han"},
+		{"김민준", "Hangul"},
 	} {
 		t.Run(string(tt.script), func(t *testing.T) {
 			var buf bytes.Buffer
@@ -391,7 +430,11 @@ func TestMissingScriptFontIsAClearError(t *testing.T) {
 			if mf.Script != tt.script {
 				t.Errorf("error names script %s, want %s", mf.Script, tt.script)
 			}
-			for _, want := range []string{string(tt.script), "fonts-noto-core", sampleCertificate("").ID} {
+			pkg := FontPackage
+			if tt.script == "Han" || tt.script == "Hangul" {
+				pkg = CJKFontPackage
+			}
+			for _, want := range []string{string(tt.script), pkg, sampleCertificate("").ID} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
@@ -423,7 +466,6 @@ func TestMissingGlyphIsAnError(t *testing.T) {
 		want        any
 	}{
 		{"emoji", "Ana 😀 Cruz", new(*MissingGlyphError)},
-		{"han without a cjk font", "李明", new(*MissingFontError)},
 	} {
 		t.Run(tt.label, func(t *testing.T) {
 			err := r.Render(context.Background(), new(bytes.Buffer), tpl, sampleCertificate(tt.name))
@@ -465,8 +507,9 @@ func TestRenderZIP(t *testing.T) {
 	certs[0].ID, certs[1].ID, certs[2].ID = "AAAA", "BBBB", "CC/../CC"
 	certs[1].Type = TypeAppreciation
 	var buf bytes.Buffer
-	if err := r.RenderZIP(context.Background(), &buf, nil, slices.Values(certs)); err != nil {
-		t.Fatal(err)
+	rep, err := r.RenderZIP(context.Background(), &buf, nil, slices.Values(certs))
+	if err != nil || len(rep.Failures) > 0 || rep.Rendered != 3 {
+		t.Fatalf("RenderZIP = %+v, %v; want 3 rendered", rep, err)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 	if err != nil {
@@ -491,36 +534,104 @@ func TestRenderZIP(t *testing.T) {
 	}
 }
 
-func TestRenderZIPStopsAtTheFirstError(t *testing.T) {
+// TestRenderZIPGoesOnPastFailures renders the held-out names of every
+// country with names no font covers, an unknown type and a duplicate id in
+// one run: every other certificate is in the archive, each failure is in
+// the report with its id, name and missing characters, and, where poppler
+// is installed, each PDF gives its name back to pdftotext.
+func TestRenderZIPGoesOnPastFailures(t *testing.T) {
 	r := testRenderer(t)
 	var certs []Certificate
-	for i := range 50 {
-		c := sampleCertificate("José Rizal")
-		c.ID = strings.Repeat("A", i+1)
+	for i, tt := range seededNames {
+		c := sampleCertificate(tt.name)
+		c.ID = fmt.Sprintf("OK%02d", i)
 		certs = append(certs, c)
 	}
-	certs[20].FullName = "Ana 😀"
-	err := r.RenderZIP(context.Background(), new(bytes.Buffer), nil, slices.Values(certs))
-	var mg *MissingGlyphError
-	if !errors.As(err, &mg) || !strings.Contains(err.Error(), certs[20].ID) {
-		t.Fatalf("RenderZIP = %v, want the missing glyph error of certificate %s", err, certs[20].ID)
+	bad := []struct {
+		id, name string
+		mutate   func(*Certificate)
+		missing  []rune
+	}{
+		{"EMOJI", "Ana 😀 Cruz", nil, []rune{'😀'}},
+		{"PRIVATE", "Siti  Aminah", nil, []rune{'\ue000'}},
+		{"TANGUT", "Lim 𗀀 林慧玲", nil, []rune{'𗀀'}},
+		{"GRATITUDE", "José Rizal", func(c *Certificate) { c.Type = "gratitude" }, nil},
+		{"OK00", "Juan Dela Cruz", nil, nil}, // the id of the first certificate again
 	}
-
-	certs[20].FullName = "José Rizal"
-	certs[30].ID = certs[29].ID
-	if err := r.RenderZIP(context.Background(), new(bytes.Buffer), nil, slices.Values(certs)); err == nil || !strings.Contains(err.Error(), "two certificates") {
-		t.Fatalf("RenderZIP with a duplicate id = %v", err)
+	for i, b := range bad {
+		c := sampleCertificate(b.name)
+		c.ID = b.id
+		if b.mutate != nil {
+			b.mutate(&c)
+		}
+		// spread them among the good ones
+		at := min(len(certs), 3*i+2)
+		certs = slices.Insert(certs, at, c)
 	}
-
-	certs[30].ID = "unique"
-	certs[40].Type = "gratitude"
-	if err := r.RenderZIP(context.Background(), new(bytes.Buffer), nil, slices.Values(certs)); err == nil || !strings.Contains(err.Error(), "gratitude") {
-		t.Fatalf("RenderZIP with an unknown type = %v", err)
+	var buf bytes.Buffer
+	rep, err := r.RenderZIP(context.Background(), &buf, nil, slices.Values(certs))
+	if err != nil {
+		t.Fatalf("RenderZIP = %v, want the run to finish", err)
+	}
+	if rep.Rendered != len(seededNames) || len(rep.Failures) != len(bad) {
+		t.Fatalf("rendered %d with %d failures, want %d and %d: %+v", rep.Rendered, len(rep.Failures), len(seededNames), len(bad), rep.Failures)
+	}
+	for i, f := range rep.Failures {
+		if f.ID != bad[i].id || f.Name != bad[i].name || !slices.Equal(f.Missing, bad[i].missing) {
+			t.Errorf("failure %d = %s %q missing %q (%v), want %s %q missing %q", i, f.ID, f.Name, f.Missing, f.Err, bad[i].id, bad[i].name, bad[i].missing)
+		}
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool, _ := exec.LookPath("pdftotext")
+	var report string
+	pdfs := 0
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name == FailuresName {
+			report = string(b)
+			continue
+		}
+		pdfs++
+		var i int
+		if _, err := fmt.Sscanf(f.Name, "participation-OK%02d.pdf", &i); err != nil {
+			t.Errorf("unexpected file %s in the archive", f.Name)
+			continue
+		}
+		if tool == "" {
+			continue
+		}
+		want := norm.NFC.String(seededNames[i].name)
+		if lines := extractedLines(t, tool, b); !slices.Contains(lines, want) {
+			t.Errorf("%s: pdftotext does not give back %q: %q", f.Name, want, lines)
+		}
+	}
+	if pdfs != len(seededNames) {
+		t.Errorf("%d PDFs in the archive, want %d", pdfs, len(seededNames))
+	}
+	for _, want := range []string{fmt.Sprintf("%d of %d certificates could not be rendered", len(bad), len(bad)+len(seededNames)), "certificate EMOJI", "Ana 😀 Cruz", "U+1F600 😀",
+		"certificate PRIVATE", "U+E000", "U+17000 𗀀", "gratitude", "two certificates would be named participation-OK00.pdf"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("%s does not say %q:\n%s", FailuresName, want, report)
+		}
+	}
+	if strings.Contains(report, "U+E000 \ue000") {
+		t.Error("the report prints a private-use character as itself")
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := r.RenderZIP(ctx, new(bytes.Buffer), nil, slices.Values(certs)); !errors.Is(err, context.Canceled) {
+	if _, err := r.RenderZIP(ctx, new(bytes.Buffer), nil, slices.Values(certs)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("RenderZIP with a cancelled context = %v", err)
 	}
 }

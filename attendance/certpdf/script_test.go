@@ -2,6 +2,7 @@ package certpdf
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -50,13 +51,29 @@ func TestSplitRuns(t *testing.T) {
 }
 
 func TestFontFamily(t *testing.T) {
-	for s, want := range map[Script]string{
-		ScriptLatin: "NotoSans", ScriptCommon: "NotoSans", "Cyrillic": "NotoSans",
-		ScriptThai: "NotoSansThai", ScriptKhmer: "NotoSansKhmer", ScriptLao: "NotoSansLao",
-		ScriptMyanmar: "NotoSansMyanmar", "Old_Italic": "NotoSansOldItalic", "Tamil": "NotoSansTamil",
+	type face struct {
+		family string
+		index  int
+	}
+	for s, want := range map[Script]face{
+		ScriptLatin: {"NotoSans", 0}, ScriptCommon: {"NotoSans", 0}, "Cyrillic": {"NotoSans", 0},
+		ScriptThai: {"NotoSansThai", 0}, ScriptKhmer: {"NotoSansKhmer", 0}, ScriptLao: {"NotoSansLao", 0},
+		ScriptMyanmar: {"NotoSansMyanmar", 0}, "Old_Italic": {"NotoSansOldItalic", 0}, "Tamil": {"NotoSansTamil", 0},
+		"Arabic": {"NotoSansArabic", 0},
+		"Han":    {"NotoSansCJK", cjkFaceSC}, "Hiragana": {"NotoSansCJK", cjkFaceSC}, "Katakana": {"NotoSansCJK", cjkFaceSC},
+		"Hangul": {"NotoSansCJK", cjkFaceSC},
 	} {
-		if got := fontFamily(s); got != want {
-			t.Errorf("fontFamily(%s) = %s, want %s", s, got, want)
+		if fam, i := fontFamily(s); fam != want.family || i != want.index {
+			t.Errorf("fontFamily(%s) = %s, %d; want %s, %d", s, fam, i, want.family, want.index)
 		}
+	}
+}
+
+func TestFontFilesLookInDebiansCJKFolder(t *testing.T) {
+	got := fontFiles("/fonts", DefaultCJKFontDir, fontKey{family: cjkFamily, index: cjkFaceSC, bold: true})
+	want := []string{"/fonts/NotoSansCJK-Bold.ttc", DefaultCJKFontDir + "/NotoSansCJK-Bold.ttc",
+		"/fonts/NotoSansCJK-Regular.ttc", DefaultCJKFontDir + "/NotoSansCJK-Regular.ttc"}
+	if !slices.Equal(got, want) {
+		t.Errorf("fontFiles = %q, want %q", got, want)
 	}
 }

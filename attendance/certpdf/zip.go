@@ -34,10 +34,14 @@ func ZIPName(c Certificate) string {
 // of any size streams through in constant memory.
 //
 // tpls gives the template of each certificate type; a type missing from it
-// uses DefaultTemplate. The first error (a certificate that cannot be drawn
-// right, a write error, ctx being done) stops the work and is returned; the
-// archive is then incomplete and should be discarded.
-func (r *Renderer) RenderZIP(ctx context.Context, w io.Writer, tpls map[Type]Template, certs iter.Seq[Certificate]) error {
+// uses DefaultTemplate. A certificate that cannot be drawn right (a name no
+// installed font covers, an unknown type, an id another certificate has
+// already taken) never stops the others: it is left out, listed in the
+// Report, and the archive ends with FailuresName, which says which
+// certificates are missing and why, with their names, for staff. Only a
+// write error or ctx being done stops the work; the archive is then
+// incomplete and should be discarded.
+func (r *Renderer) RenderZIP(ctx context.Context, w io.Writer, tpls map[Type]Template, certs iter.Seq[Certificate]) (Report, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -84,21 +88,24 @@ func (r *Renderer) RenderZIP(ctx context.Context, w io.Writer, tpls map[Type]Tem
 	}
 
 	// produce: read certificates in order, hand each to a worker and queue it for writing
-	var produceErr error
 	go func() {
 		defer close(order)
 		defer close(work)
 		for c := range certs {
+			j := &job{cert: c, done: make(chan struct{})}
 			p, err := pageOf(c.Type)
 			if err != nil {
-				produceErr = fmt.Errorf("certpdf: certificate %s: %w", c.ID, err)
-				return
+				j.err = fmt.Errorf("certpdf: certificate %s: %w", c.ID, err)
+				close(j.done)
 			}
-			j := &job{cert: c, page: p, done: make(chan struct{})}
+			j.page = p
 			select {
 			case order <- j:
 			case <-ctx.Done():
 				return
+			}
+			if err != nil {
+				continue
 			}
 			select {
 			case work <- j:
@@ -119,47 +126,64 @@ func (r *Renderer) RenderZIP(ctx context.Context, w io.Writer, tpls map[Type]Tem
 	})
 	modified := time.Now()
 	names := map[string]bool{}
+	var rep Report
 	var err error
 	for j := range order {
 		<-j.done
 		if err != nil {
 			continue // drain so that the producer and workers end
 		}
-		if err = j.err; err != nil {
-			cancel(err)
+		if j.err != nil {
+			if ctx.Err() != nil {
+				continue // not the certificate's fault
+			}
+			rep.Failures = append(rep.Failures, r.Failure(j.cert, j.err))
 			continue
 		}
 		name := ZIPName(j.cert)
 		if names[name] {
-			err = fmt.Errorf("certpdf: two certificates would be named %s in the archive", name)
-			cancel(err)
+			rep.Failures = append(rep.Failures, r.Failure(j.cert, fmt.Errorf("certpdf: two certificates would be named %s in the archive", name)))
 			continue
 		}
 		names[name] = true
-		f, cerr := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: modified})
-		if cerr == nil {
-			_, cerr = j.buf.WriteTo(f)
-		}
-		if cerr != nil {
-			err = fmt.Errorf("certpdf: write %s to zip: %w", name, cerr)
+		if cerr := writeZIPFile(zw, name, modified, j.buf.Bytes()); cerr != nil {
+			err = cerr
 			cancel(err)
 		}
+		rep.Rendered++
 		j.buf = bytes.Buffer{} // let the PDF go
 	}
 	wg.Wait()
-	if err == nil {
-		err = produceErr
-	}
 	if err == nil {
 		if cerr := context.Cause(ctx); cerr != nil {
 			err = fmt.Errorf("certpdf: render zip: %w", cerr)
 		}
 	}
 	if err != nil {
-		return err
+		return rep, err
+	}
+	if len(rep.Failures) > 0 {
+		var b bytes.Buffer
+		if err := rep.WriteText(&b); err != nil {
+			return rep, err
+		}
+		if err := writeZIPFile(zw, FailuresName, modified, b.Bytes()); err != nil {
+			return rep, err
+		}
 	}
 	if err := zw.Close(); err != nil {
-		return fmt.Errorf("certpdf: close zip: %w", err)
+		return rep, fmt.Errorf("certpdf: close zip: %w", err)
+	}
+	return rep, nil
+}
+
+func writeZIPFile(zw *zip.Writer, name string, modified time.Time, b []byte) error {
+	f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: modified})
+	if err == nil {
+		_, err = f.Write(b)
+	}
+	if err != nil {
+		return fmt.Errorf("certpdf: write %s to zip: %w", name, err)
 	}
 	return nil
 }

@@ -49,6 +49,8 @@ func TestReadErrors(t *testing.T) {
 			`row 2, column "Name as it should appear on your certificate": a bidirectional override`, nil},
 		{"an ANSI escape in the name to print", "Timestamp,Email Address,Full name\n2026-11-20 10:00:00,a@example.org,\x1b]0;owned\x07Budi\n",
 			`row 2, column "Full name": a control character`, nil},
+		{"a private-use character in the name to print", "Timestamp,Email Address,Full name\n2026-11-20 10:00:00,a@example.org,Budi\n2026-11-20 10:01:00,b@example.org,Siti \U000F0001\n",
+			`row 3, column "Full name": a private-use character (U+F0001)`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

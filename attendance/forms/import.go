@@ -23,6 +23,14 @@ type Imported struct {
 	Rows     int // data rows read
 	Replaced int // rows superseded by a later row of the same email in the file
 	Stored   attendance.FormImportResult
+	// Names are the names to print the responses gave, with their rows.
+	Names []Name
+}
+
+// Name is a name to print a form response gave, and its row in the file.
+type Name struct {
+	Row  int
+	Name string
 }
 
 // String is the one-line summary the CLI prints and the dashboard shows.
@@ -48,5 +56,11 @@ func Import(ctx context.Context, sink Sink, e attendance.Event, r io.Reader, nam
 	if err != nil {
 		return Imported{}, err
 	}
-	return Imported{Rows: fr.Rows, Replaced: fr.Replaced, Stored: res}, nil
+	im := Imported{Rows: fr.Rows, Replaced: fr.Replaced, Stored: res}
+	for _, r := range fr.Responses {
+		if r.CertificateName != "" {
+			im.Names = append(im.Names, Name{Row: r.Row, Name: r.CertificateName})
+		}
+	}
+	return im, nil
 }

@@ -17,10 +17,13 @@ import (
 // distinct email, in order of first appearance.
 type Roster struct {
 	Registrations []attendance.Registration
-	Rows          int // data rows read
-	Duplicates    int // rows that repeated an earlier email and updated it
-	Columns       map[attendance.Field]string
-	Encoding      sheet.Encoding
+	// RowOf is the data row (as InputError counts them) each registration
+	// was last read from, by index of Registrations.
+	RowOf      []int
+	Rows       int // data rows read
+	Duplicates int // rows that repeated an earlier email and updated it
+	Columns    map[attendance.Field]string
+	Encoding   sheet.Encoding
 }
 
 // Read reads the registration list in r. name is the file name for errors;
@@ -55,11 +58,13 @@ func Read(r io.Reader, name string, mapping map[string]attendance.Field) (*Roste
 		}
 		if i, ok := byEmail[reg.Email]; ok {
 			res.Registrations[i] = merge(res.Registrations[i], reg)
+			res.RowOf[i] = row.Num
 			res.Duplicates++
 			continue
 		}
 		byEmail[reg.Email] = len(res.Registrations)
 		res.Registrations = append(res.Registrations, reg)
+		res.RowOf = append(res.RowOf, row.Num)
 	}
 	return res, nil
 }

@@ -121,6 +121,7 @@ func TestReadErrors(t *testing.T) {
 		{"unknown role", "Name,Email,Role\nA,a@b.th,VIP\n", nil, 2, 2, "Role", "unknown role"},
 		{"a bidi override in a name", "Name,Email\nA,a@b.th\nBudi \u202eosotnaS,b@b.th\n", nil, 3, 3, "Name", "bidirectional override"},
 		{"an ANSI escape in a name", "Name,Email\n\x1b[31mRed,a@b.th\n", nil, 2, 2, "Name", "control character"},
+		{"a private-use character in a name", "Name,Email\nA,a@b.th\nSiti \ue000 Aminah,s@b.th\n", nil, 3, 3, "Name", "private-use character (U+E000)"},
 		{"a control in an organisation", "Name,Email,Organisation\nA,a@b.th,Acme\x07\n", nil, 2, 2, "Organisation", "control character"},
 		{"a name of 201 characters", "Name,Email\n" + strings.Repeat("a", 201) + ",a@b.th\n", nil, 2, 2, "Name", "more than 200"},
 		{"first and last names with a control", "First Name,Last Name,Email\nBudi,San\x1btoso,a@b.th\n", nil, 2, 2, "First Name", "control character"},

@@ -141,9 +141,13 @@ DIR/<type>-<id>.pdf.
 
 Templates: --template-dir may hold appreciation.json and participation.json
 (see attendance/certpdf LoadTemplate); a type without a file uses the default.
-Names in Thai, Khmer, Lao, Burmese and Vietnamese are shaped with the Noto
-fonts of the Debian package fonts-noto-core (or --font-dir); a name in a script
-without a font stops the render with an error naming the script.`,
+Names in Thai, Khmer, Lao, Burmese, Vietnamese, Tamil and Jawi are shaped with
+the Noto fonts of the Debian package fonts-noto-core (or --font-dir), Chinese,
+Japanese and Korean with Noto Sans CJK (fonts-noto-cjk). A certificate that
+cannot be drawn (a name with a character no installed font has) never stops
+the others: every other PDF is written, the failures (certificate id, name,
+missing characters) are listed on stderr and in FAILURES.txt inside the ZIP
+(or the folder), and the command exits 1 once done.`,
 		Example: `  rollcall certificates render --event pd-2026 --public-url https://certs.example.org -o certificates.zip
   rollcall certificates render --event pd-2026 --template-dir templates/ -o out/`,
 		Args: cobra.NoArgs,
@@ -218,26 +222,58 @@ func (a *app) renderCertificates(ctx context.Context, rf renderFlags) error {
 			progress = func() { _ = bar.Add(1) }
 		}
 		dest := "stdout"
+		var rep certpdf.Report
 		switch {
 		case toStdout:
-			err = svc.WriteZIP(ctx, a.stdout, b, progress)
+			rep, err = svc.WriteZIP(ctx, a.stdout, b, progress)
 		case strings.EqualFold(filepath.Ext(rf.out), ".zip"):
 			dest = rf.out
-			err = a.writeOutput(rf.out, func(w io.Writer) error { return svc.WriteZIP(ctx, w, b, progress) })
+			err = a.writeOutput(rf.out, func(w io.Writer) error {
+				var err error
+				rep, err = svc.WriteZIP(ctx, w, b, progress)
+				return err
+			})
 		default:
 			dest = rf.out + string(filepath.Separator)
-			err = svc.WriteDir(ctx, rf.out, b, progress)
+			rep, err = svc.WriteDir(ctx, rf.out, b, progress)
 		}
 		if err != nil {
 			return err
 		}
-		if err := s.Audit(ctx, who, "certificates render", e.ID, dest, fmt.Sprintf("%d certificates", len(b.Certificates))); err != nil {
+		detail := fmt.Sprintf("%d certificates", rep.Rendered)
+		if n := len(rep.Failures); n > 0 {
+			detail += fmt.Sprintf(", %d failed", n)
+		}
+		if err := s.Audit(ctx, who, "certificates render", e.ID, dest, detail); err != nil {
 			return err
 		}
-		a.summary("certificates render", start, issuedNote(res), fmt.Sprintf("%d PDFs written to %s", len(b.Certificates), dest),
-			fmt.Sprintf("%d revoked left out", b.Revoked))
-		return nil
+		parts := []string{issuedNote(res), fmt.Sprintf("%d PDFs written to %s", rep.Rendered, dest), fmt.Sprintf("%d revoked left out", b.Revoked)}
+		if len(rep.Failures) == 0 {
+			a.summary("certificates render", start, parts...)
+			return nil
+		}
+		a.printFailures(rep, dest)
+		a.summary("certificates render", start, append(parts, fmt.Sprintf("%d failed", len(rep.Failures)))...)
+		return &renderFailedError{failed: len(rep.Failures), total: rep.Rendered + len(rep.Failures)}
 	})
+}
+
+// renderFailedError ends a render that wrote every certificate it could:
+// exit 1, after the report.
+type renderFailedError struct{ failed, total int }
+
+func (e *renderFailedError) Error() string {
+	return fmt.Sprintf("%d of %d certificates could not be rendered (see %s)", e.failed, e.total, certpdf.FailuresName)
+}
+
+// printFailures tells staff on stderr which certificates are missing and
+// why: the id, the name and the characters no font has. It is for the
+// person at the terminal, never a log.
+func (a *app) printFailures(rep certpdf.Report, dest string) {
+	fmt.Fprintf(a.stderr, "%d certificates could not be rendered; the others are in %s, with %s:\n", len(rep.Failures), dest, certpdf.FailuresName)
+	for _, f := range rep.Failures {
+		fmt.Fprintf(a.stderr, "  %s  %s: %s\n", f.ID, terminal(f.Name), terminal(f.Reason()))
+	}
 }
 
 // ob3Flags are the flags export certificates --format ob3 adds.

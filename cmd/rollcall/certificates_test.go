@@ -24,6 +24,7 @@ import (
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/badges"
+	"github.com/seameo/rollcall/attendance/certpdf"
 	"github.com/seameo/rollcall/attendance/store"
 )
 
@@ -131,7 +132,8 @@ func TestCertificatesRenderAndRevoke(t *testing.T) {
 		t.Errorf("no public url: %d %s", code, errs)
 	}
 
-	// no Thai font: a clear error naming the script and the package, exit 1
+	// no Thai font: every other certificate is rendered, the failure is
+	// named on stderr and in the ZIP's FAILURES.txt, exit 1 at the end
 	fonts := filepath.Join(dir, "fonts")
 	os.Mkdir(fonts, 0o755)
 	for _, f := range []string{"NotoSans-Regular.ttf", "NotoSans-Bold.ttf"} {
@@ -141,11 +143,24 @@ func TestCertificatesRenderAndRevoke(t *testing.T) {
 	}
 	broken := filepath.Join(dir, "broken.zip")
 	_, errs, code = c.run("certificates", "render", "--event", "pd", "--public-url", public, "--font-dir", fonts, "-o", broken)
-	if code != 1 || !strings.Contains(errs, "Thai") || !strings.Contains(errs, "fonts-noto-core") {
+	if code != 1 || !strings.Contains(errs, "Thai") || !strings.Contains(errs, "fonts-noto-core") || !strings.Contains(errs, "พิมพ์ชนก สุขใจ") ||
+		!strings.Contains(errs, "U+0E1E พ") || !strings.Contains(errs, "1 of 2 certificates could not be rendered") {
 		t.Errorf("missing Thai font: %d %s", code, errs)
 	}
-	if _, err := os.Stat(broken); err == nil {
-		t.Errorf("a failed render left %s", broken)
+	zb, err := os.ReadFile(broken)
+	if err != nil {
+		t.Fatalf("a render with a failure left no archive: %v", err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []string
+	for _, f := range zr.File {
+		entries = append(entries, f.Name)
+	}
+	if len(entries) != 2 || !strings.HasSuffix(entries[0], ".pdf") || entries[1] != certpdf.FailuresName {
+		t.Errorf("archive with a failure holds %q, want one PDF and %s", entries, certpdf.FailuresName)
 	}
 
 	// revoke, typed as printed in lower case; twice is a no-op
@@ -429,7 +444,7 @@ func TestServeCertificateHooks(t *testing.T) {
 		t.Fatalf("with --public-url: %+v %v", h, err)
 	}
 	var zipBuf bytes.Buffer
-	if err := h.certificates.Render(ctx, e.ID, &zipBuf); err != nil {
+	if _, err := h.certificates.Render(ctx, e.ID, &zipBuf); err != nil {
 		t.Fatal(err)
 	}
 	if got := zipPDFs(t, zipBuf.Bytes()); strings.Join(got, ",") != strings.Join(ids, ",") {

@@ -15,9 +15,10 @@ import (
 func (a *app) formsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "forms", Short: "Import the certificate validation and assessment form"}
 	var (
-		event  string
-		maps   []string
-		dryRun bool
+		event   string
+		maps    []string
+		dryRun  bool
+		fontDir string
 	)
 	imp := &cobra.Command{
 		Use:   "import --event SLUG FILE",
@@ -29,7 +30,10 @@ and checkpoint words (optional); --map overrides. Responses are matched to
 registrations by email, then by attendance code; an unknown person becomes a
 registration (source form). A person's latest submission wins, and the name
 given for the certificate is printed instead of the registered one. Any
-invalid row fails the whole import, and nothing is written.`,
+invalid row fails the whole import, and nothing is written: a name with a
+control, private-use or noncharacter is refused with its row. A name to print
+with a character no installed font has is imported but flagged, by row, on
+stderr and in the summary.`,
 		Example: `  rollcall forms import --event pd-2026 "Assessment Form (Responses).csv"
   rollcall forms import --event pd-2026 --map "Name to print=certificate_name" --map "Secret word=checkpoint" form.csv`,
 		Args: cobra.ExactArgs(1),
@@ -61,7 +65,15 @@ invalid row fails the whole import, and nothing is written.`,
 				if dryRun {
 					what += " (dry run, nothing written)"
 				}
-				a.summary(what, start, im.String())
+				names := make([]nameRow, len(im.Names))
+				for i, n := range im.Names {
+					names[i] = nameRow{row: n.Row, name: n.Name}
+				}
+				parts := []string{im.String()}
+				if flagged := a.flagNames(fontDir, names); flagged != "" {
+					parts = append(parts, flagged)
+				}
+				a.summary(what, start, parts...)
 				return nil
 			})
 		},
@@ -69,6 +81,7 @@ invalid row fails the whole import, and nothing is written.`,
 	eventFlag(imp, &event)
 	imp.Flags().StringArrayVar(&maps, "map", nil, `override a column's meaning: "COLUMN=FIELD", FIELD one of timestamp, email, certificate_name, code, checkpoint, ignore`)
 	imp.Flags().BoolVar(&dryRun, "dry-run", false, "report what would change and write nothing")
+	fontDirFlag(imp, &fontDir)
 	cmd.AddCommand(imp)
 	return cmd
 }

@@ -638,7 +638,7 @@ func (p *preflight) checkPeople(ctx context.Context, st *store.Store, e attendan
 // checkNames shapes every registrant's name as a certificate prints it.
 // Only counts, scripts and registration ids are reported, never a name.
 func (p *preflight) checkNames(ctx context.Context, st *store.Store, e attendance.Event) {
-	const fixFonts = "install the Debian package " + certpdf.FontPackage + " (fonts-noto-cjk for Chinese, Japanese, Korean), or point --font-dir at the Noto fonts"
+	const fixFonts = "install the Debian package " + certpdf.FontPackage + " (" + certpdf.CJKFontPackage + " for Chinese, Japanese, Korean), or point --font-dir at the Noto fonts"
 	r, err := certpdf.NewRenderer(p.fontDir)
 	if err != nil {
 		var mf *certpdf.MissingFontError
@@ -651,6 +651,8 @@ func (p *preflight) checkNames(ctx context.Context, st *store.Store, e attendanc
 	}
 	checked := map[string]error{}
 	var total, bad, glyphs int
+	var missing []rune // characters no font has, across names
+	seenRune := map[rune]bool{}
 	scripts := map[string]int{}
 	var ids []string
 	err = st.EachRegistration(ctx, e.ID, func(reg attendance.Registration) error {
@@ -659,6 +661,14 @@ func (p *preflight) checkNames(ctx context.Context, st *store.Store, e attendanc
 		if !seen {
 			cerr = r.CheckName(reg.FullName)
 			checked[reg.FullName] = cerr
+			if cerr != nil {
+				for _, c := range r.Unprintable(reg.FullName) {
+					if !seenRune[c] {
+						seenRune[c] = true
+						missing = append(missing, c)
+					}
+				}
+			}
 		}
 		if cerr == nil {
 			return nil
@@ -694,6 +704,12 @@ func (p *preflight) checkNames(ctx context.Context, st *store.Store, e attendanc
 	}
 	if glyphs > 0 {
 		why = append(why, fmt.Sprintf("%d with a character no installed font has", glyphs))
+	}
+	if len(missing) > 0 {
+		if len(missing) > 10 {
+			missing = missing[:10]
+		}
+		why = append(why, "missing characters "+certpdf.FormatRunes(missing))
 	}
 	more := ""
 	if bad > len(ids) {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/certpdf"
 	"github.com/seameo/rollcall/attendance/csvout"
 	"github.com/seameo/rollcall/attendance/roster"
 	"github.com/seameo/rollcall/attendance/store"
@@ -42,9 +43,10 @@ func parseMapping(maps []string) (map[string]attendance.Field, error) {
 
 func (a *app) registrationsImportCommand() *cobra.Command {
 	var (
-		event  string
-		maps   []string
-		dryRun bool
+		event   string
+		maps    []string
+		dryRun  bool
+		fontDir string
 	)
 	cmd := &cobra.Command{
 		Use:   "import --event SLUG FILE",
@@ -58,7 +60,12 @@ Country, Institution / Organization, Role, YouTube handle, …); --map overrides
 Every other column is kept. Email is the identity: importing the same file
 again changes nothing, and a changed row updates the person. New people get a
 personal attendance code (see 'rollcall codes'). Any invalid row fails the
-whole import, and nothing is written.`,
+whole import, and nothing is written: a name with a control, private-use or
+noncharacter is refused with its row. A name with a character no installed
+font has (an emoji, a script without a font) is imported but flagged: its row
+and the characters are named on stderr and in the summary, since its
+certificate cannot be printed until the name is corrected or a font is
+installed.`,
 		Example: `  rollcall registrations import --event pd-2026 registrations.csv
   rollcall registrations import --event pd-2026 --map "Name on certificate=full_name" --dry-run form.csv`,
 		Args: cobra.ExactArgs(1),
@@ -86,9 +93,17 @@ whole import, and nothing is written.`,
 				if dryRun {
 					what += " (dry run, nothing written)"
 				}
-				a.summary(what, start, fmt.Sprintf("%d rows read", ros.Rows), fmt.Sprintf("%d added", res.Added),
+				names := make([]nameRow, len(ros.Registrations))
+				for i, reg := range ros.Registrations {
+					names[i] = nameRow{row: ros.RowOf[i], name: reg.FullName}
+				}
+				parts := []string{fmt.Sprintf("%d rows read", ros.Rows), fmt.Sprintf("%d added", res.Added),
 					fmt.Sprintf("%d updated", res.Updated), fmt.Sprintf("%d unchanged", res.Unchanged),
-					fmt.Sprintf("%d duplicate rows merged", ros.Duplicates))
+					fmt.Sprintf("%d duplicate rows merged", ros.Duplicates)}
+				if flagged := a.flagNames(fontDir, names); flagged != "" {
+					parts = append(parts, flagged)
+				}
+				a.summary(what, start, parts...)
 				return nil
 			})
 		},
@@ -96,7 +111,13 @@ whole import, and nothing is written.`,
 	eventFlag(cmd, &event)
 	cmd.Flags().StringArrayVar(&maps, "map", nil, `override a column's meaning: "COLUMN=FIELD", FIELD one of full_name, first_name, last_name, email, country, organisation, role, youtube, code, ignore`)
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would change and write nothing")
+	fontDirFlag(cmd, &fontDir)
 	return cmd
+}
+
+// fontDirFlag adds --font-dir, the fonts names are checked against.
+func fontDirFlag(cmd *cobra.Command, dir *string) {
+	cmd.Flags().StringVar(dir, "font-dir", "", "folder with the Noto fonts certificates print with, to flag names they cannot print (default "+certpdf.DefaultFontDir+", and "+certpdf.DefaultCJKFontDir+" for Chinese, Japanese, Korean)")
 }
 
 func (a *app) codesCommand() *cobra.Command {
