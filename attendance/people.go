@@ -595,7 +595,7 @@ func (p PersonRow) CSVCells(loc *time.Location) []string {
 	}
 	local, utc := "", ""
 	if !p.LinkedAt.IsZero() {
-		local = p.LinkedAt.In(loc).Format("2006-01-02 15:04 MST")
+		local = LocalTime(p.LinkedAt, loc, "2006-01-02 15:04 MST")
 		utc = p.LinkedAt.UTC().Format(time.RFC3339)
 	}
 	return []string{p.FullName, p.Email, FormatCode(p.Code), p.Country, p.Org, string(p.Role), yn(p.Linked), local, utc,

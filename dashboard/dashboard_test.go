@@ -202,6 +202,8 @@ var personRoutes = []struct{ method, path string }{
 	{"GET", "/events/dialogue/registrations"},
 	{"GET", "/events/dialogue/registrations?q=ana"},
 	{"POST", "/events/dialogue/registrations"},
+	{"GET", "/events/dialogue/people"},
+	{"GET", "/events/dialogue/exports/people.csv"},
 	{"GET", "/events/dialogue/registrations/1"},
 	{"POST", "/events/dialogue/registrations/1/link"},
 	{"POST", "/events/dialogue/registrations/1/override"},

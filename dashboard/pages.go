@@ -38,12 +38,32 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
+	// at and atClock show a time in the event's zone with its
+	// abbreviation ("2026-11-28 14:05 ICT", "14:05:09 ICT"), the UTC time
+	// in the title; stored times stay UTC.
+	"at":      func(t time.Time, loc *time.Location) template.HTML { return localTime(t, loc, "2006-01-02 15:04 MST") },
+	"atClock": func(t time.Time, loc *time.Location) template.HTML { return localTime(t, loc, "15:04:05 MST") },
+	"list":    func(v ...string) []string { return v },
 	"clock": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
 		}
 		return t.UTC().Format("15:04:05")
 	},
+}
+
+// localTime is t in loc, formatted by layout, in a <time> element whose
+// title is the UTC time.
+func localTime(t time.Time, loc *time.Location, layout string) template.HTML {
+	if t.IsZero() {
+		return "—"
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	u := t.UTC()
+	return template.HTML(fmt.Sprintf(`<time datetime="%s" title="%s">%s</time>`, u.Format(time.RFC3339),
+		u.Format("2006-01-02 15:04:05 UTC"), template.HTMLEscapeString(attendance.LocalTime(t, loc, layout))))
 }
 
 // group writes n with comma thousands separators: 12,345.
@@ -215,6 +235,7 @@ func (s *Server) forget(eventID int64) {
 	e.mu.Lock()
 	e.gen++ // a computation already running is too old now
 	e.mu.Unlock()
+	s.forgetPeople(eventID)
 }
 
 func (s *Server) openCheckpoint(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -420,6 +441,7 @@ func (s *Server) overridePerson(w http.ResponseWriter, r *http.Request, ss *sess
 		return
 	}
 	// AddOverride writes the audit log itself (the contract), with ss.email.
+	s.forgetPeople(ev.ID)
 	s.redirectWithFlash(w, r, fmt.Sprintf("/events/%s/registrations/%d", ev.Slug, id), "override saved")
 }
 
@@ -484,6 +506,7 @@ func (s *Server) importForms(w http.ResponseWriter, r *http.Request, ss *session
 		s.fail(w, r, err)
 		return
 	}
+	s.forgetPeople(ev.ID)
 	s.redirectWithFlash(w, r, "/events/"+ev.Slug+"/forms", summary)
 }
 

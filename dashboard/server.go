@@ -75,6 +75,13 @@ type PeopleStore interface {
 	AddOverride(ctx context.Context, eventID, registrationID int64, cert attendance.CertificateType, why, staff string) error
 }
 
+// PeopleTableStore reads the people table: every registration with its
+// evidence and decision, from one snapshot, indexed for filters, counts
+// and keyset pages (the certificates page lists decisions through it too).
+type PeopleTableStore interface {
+	PeopleIndex(ctx context.Context, eventID int64) (*attendance.PeopleIndex, error)
+}
+
 // FormStore lists the form submissions that match no registration (the
 // forms page).
 type FormStore interface {
@@ -120,6 +127,7 @@ type Store interface {
 	LiveStore
 	CheckpointStore
 	PeopleStore
+	PeopleTableStore
 	FormStore
 	CertificateStore
 	ReportStore
@@ -213,6 +221,11 @@ type Config struct {
 	// (default 1 h); the browser's EventSource reconnects at once, through
 	// the session check.
 	MaxStreamLife time.Duration
+	// PeopleTTL is how long the people table's index of an event (every
+	// decision, read at once) is shared by staff before it is read again
+	// in the background (default 5 s); a change made in the dashboard
+	// drops it at once. Negative: read it for every request.
+	PeopleTTL time.Duration
 	// MaxUpload is the largest upload accepted (default 32 MiB).
 	MaxUpload int64
 }
@@ -251,6 +264,9 @@ func (c *Config) defaults() {
 	if c.MaxStreamLife <= 0 {
 		c.MaxStreamLife = time.Hour
 	}
+	if c.PeopleTTL == 0 {
+		c.PeopleTTL = 5 * time.Second
+	}
 	if c.MaxUpload == 0 {
 		c.MaxUpload = 32 << 20
 	}
@@ -268,6 +284,7 @@ type Server struct {
 	liveMu sync.Mutex
 	live   map[int64]*liveEntry
 	events map[string]cachedEvent
+	people map[int64]*peopleEntry
 
 	sessions sessionCache
 	signIns  *signInGuard
@@ -279,7 +296,7 @@ type Server struct {
 // New returns a dashboard over st.
 func New(cfg Config, st Store) (*Server, error) {
 	cfg.defaults()
-	s := &Server{cfg: cfg, st: st, log: cfg.Logger, live: map[int64]*liveEntry{}, events: map[string]cachedEvent{}, done: make(chan struct{})}
+	s := &Server{cfg: cfg, st: st, log: cfg.Logger, live: map[int64]*liveEntry{}, events: map[string]cachedEvent{}, people: map[int64]*peopleEntry{}, done: make(chan struct{})}
 	guard, err := newSignInGuard(&s.cfg)
 	if err != nil {
 		return nil, err
@@ -369,6 +386,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /events/{slug}/checkpoints/{number}/close", s.admin(s.closeCheckpoint))
 	m.HandleFunc("GET /events/{slug}/registrations", s.admin(s.registrationsPage))
 	m.HandleFunc("POST /events/{slug}/registrations", s.admin(s.importRegistrations))
+	m.HandleFunc("GET /events/{slug}/people", s.admin(s.peoplePage))
+	m.HandleFunc("GET /events/{slug}/exports/people.csv", s.admin(sameSite(s.exportPeople)))
 	m.HandleFunc("GET /events/{slug}/registrations/{id}", s.admin(s.personPage))
 	m.HandleFunc("POST /events/{slug}/registrations/{id}/link", s.admin(s.linkPerson))
 	m.HandleFunc("POST /events/{slug}/registrations/{id}/override", s.admin(s.overridePerson))
