@@ -116,6 +116,10 @@ type pageData struct {
 
 	StaffEmail, StaffRole string
 	Admin                 bool
+	// Loc is the event's time zone (UTC on pages of no event): every time
+	// a page shows is in it, with TZAbbr, the UTC time in a title.
+	Loc    *time.Location
+	TZAbbr string
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, ss *session, data any) {
@@ -123,9 +127,12 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if ss != nil {
 		pd.CSRF, pd.StaffEmail, pd.StaffRole, pd.Admin = ss.csrf, ss.email, ss.role, ss.admin()
 	}
+	pd.Loc = time.UTC
 	if ev, ok := data.(interface{ event() *attendance.Event }); ok {
 		pd.Event = ev.event()
+		pd.Loc = pd.Event.Location()
 	}
+	pd.TZAbbr = attendance.ZoneAbbrev(s.cfg.Now(), pd.Loc)
 	var buf bytes.Buffer
 	t := s.pages[page]
 	if t == nil {
