@@ -172,9 +172,55 @@ const (
 	numDims
 )
 
-// fails returns a bit per condition of f that row i does not meet.
-func (x *PeopleIndex) fails(f *PeopleFilter, q string, i int) uint16 {
+// compiledFilter is a filter ready to test rows of one index: country,
+// role and certificate as the index's small integers, the text folded.
+type compiledFilter struct {
+	f       *PeopleFilter
+	q       string
+	qmatch  []bool // per row: the text holds q (when q is set)
+	country int32  // -1: any; -2: a country no row has
+	role    int32
+	cert    int8 // -1: any
+}
+
+func (x *PeopleIndex) compile(f *PeopleFilter) compiledFilter {
+	c := compiledFilter{f: f, q: foldQuery(f.Q), country: -1, role: -1, cert: -1}
+	if c.q != "" {
+		c.qmatch = x.search(c.q)
+	}
+	if f.Country != "" {
+		c.country = -2
+		if id, ok := x.countryID[strings.ToLower(f.Country)]; ok {
+			c.country = id
+		}
+	}
+	if f.Role != "" {
+		c.role = -2
+		if id := slices.Index(x.roles, f.Role); id >= 0 {
+			c.role = int32(id)
+		}
+	}
+	if f.Certificate != "" {
+		c.cert = certCode(f.Certificate)
+	}
+	return c
+}
+
+// certCode numbers the certificate labels: appreciation, participation, none.
+func certCode(label string) int8 {
+	switch label {
+	case string(CertAppreciation):
+		return 0
+	case string(CertParticipation):
+		return 1
+	}
+	return 2
+}
+
+// fails returns a bit per condition of the filter that row i does not meet.
+func (x *PeopleIndex) fails(c *compiledFilter, i int) uint16 {
 	p := &x.rows[i]
+	f := c.f
 	var bad uint16
 	if !f.Linked.match(p.Linked) {
 		bad |= 1 << dimLinked
@@ -188,7 +234,7 @@ func (x *PeopleIndex) fails(f *PeopleFilter, q string, i int) uint16 {
 	if !f.Form.match(p.FormSubmitted) {
 		bad |= 1 << dimForm
 	}
-	if f.Certificate != "" && p.CertificateLabel() != f.Certificate {
+	if c.cert >= 0 && x.cert[i] != c.cert {
 		bad |= 1 << dimCertificate
 	}
 	if f.Reason != "" && !slices.ContainsFunc(p.Reasons, func(r Reason) bool { return r.Kind == f.Reason }) {
@@ -197,16 +243,38 @@ func (x *PeopleIndex) fails(f *PeopleFilter, q string, i int) uint16 {
 	if !f.Conflict.match(p.Conflict) {
 		bad |= 1 << dimConflict
 	}
-	if f.Country != "" && !strings.EqualFold(p.Country, f.Country) {
+	if c.country != -1 && x.country[i] != c.country {
 		bad |= 1 << dimCountry
 	}
-	if f.Role != "" && p.Role != f.Role {
+	if c.role != -1 && x.role[i] != c.role {
 		bad |= 1 << dimRole
 	}
-	if q != "" && !strings.Contains(x.text[i], q) {
+	if c.q != "" && !c.qmatch[i] {
 		bad |= 1 << dimQ
 	}
 	return bad
+}
+
+// search marks the rows whose text holds q: one scan of the index's
+// text, row after row, rather than a search per row.
+func (x *PeopleIndex) search(q string) []bool {
+	out := make([]bool, len(x.rows))
+	for at := 0; at < len(x.blob); {
+		k := strings.Index(x.blob[at:], q)
+		if k < 0 {
+			break
+		}
+		hit := at + k
+		// the row whose text starts last at or before hit
+		row := sortSearch(len(x.starts), func(j int) bool { return int(x.starts[j]) > hit }) - 1
+		out[row] = true
+		if row+1 < len(x.starts) {
+			at = int(x.starts[row+1])
+		} else {
+			break
+		}
+	}
+	return out
 }
 
 // searchText is what the free-text filter looks in: name, email and code,
@@ -332,6 +400,8 @@ type PeopleQuery struct {
 	After  PeopleCursor
 	Before PeopleCursor
 	Limit  int // default 50, at most 500; negative: every row
+	// Facets asks for the counts per filter too (PeoplePage.Facets).
+	Facets bool
 }
 
 // PeoplePage is one page of the people table.
@@ -341,16 +411,28 @@ type PeoplePage struct {
 	// Next and Prev are the cursors of the following and previous pages;
 	// unset at either end.
 	Next, Prev PeopleCursor
+	// Facets are the counts per filter, when the query asked for them.
+	Facets PeopleFacets
 }
 
 // PeopleIndex is every registration of an event as the people table
 // shows them, read from one snapshot of the store; it filters, counts,
 // orders and pages in memory. It is immutable and safe for concurrent use.
 type PeopleIndex struct {
-	rows  []PersonRow
-	text  []string // searchText per row
-	name  []string // folded names, for order
-	order map[PeopleSort][]int32
+	rows    []PersonRow
+	name    []string // folded names, for order
+	cert    []int8   // certCode per row
+	country []int32  // index in countries per row, -1 for none
+	role    []int32  // index in roles per row
+	order   map[PeopleSort][]int32
+	// countryID finds a country by its folded name.
+	countryID map[string]int32
+	presets   []int // people each of PeoplePresets selects
+	maxHits   int   // the most checkpoints of any row
+	// blob is every row's text, each ended by a newline; starts the
+	// offset of each row's.
+	blob   string
+	starts []int32
 	// Countries and roles present, for the filter's choices.
 	countries []string
 	roles     []Role
@@ -360,11 +442,15 @@ type PeopleIndex struct {
 
 // NewPeopleIndex indexes rows (any order) read at builtAt.
 func NewPeopleIndex(rows []PersonRow, builtAt time.Time) *PeopleIndex {
-	x := &PeopleIndex{rows: rows, text: make([]string, len(rows)), name: make([]string, len(rows)), order: map[PeopleSort][]int32{}, BuiltAt: builtAt}
+	x := &PeopleIndex{rows: rows, name: make([]string, len(rows)), order: map[PeopleSort][]int32{}, BuiltAt: builtAt}
 	countries := map[string]bool{}
 	roles := map[Role]bool{}
+	var blob strings.Builder
+	x.starts = make([]int32, len(rows))
 	for i, p := range rows {
-		x.text[i] = searchText(p)
+		x.starts[i] = int32(blob.Len())
+		blob.WriteString(strings.ReplaceAll(searchText(p), "\n", " "))
+		blob.WriteByte('\n')
 		x.name[i] = strings.ToLower(p.FullName)
 		if p.Country != "" {
 			countries[p.Country] = true
@@ -391,8 +477,38 @@ func NewPeopleIndex(rows []PersonRow, builtAt time.Time) *PeopleIndex {
 		x.roles = append(x.roles, r)
 	}
 	slices.Sort(x.roles)
+	x.blob = blob.String()
+	x.countryID = make(map[string]int32, len(x.countries))
+	for i, c := range x.countries {
+		if _, ok := x.countryID[strings.ToLower(c)]; !ok {
+			x.countryID[strings.ToLower(c)] = int32(i)
+		}
+	}
+	roleID := map[Role]int32{}
+	for i, r := range x.roles {
+		roleID[r] = int32(i)
+	}
+	x.cert, x.country, x.role = make([]int8, len(rows)), make([]int32, len(rows)), make([]int32, len(rows))
+	for i, p := range rows {
+		x.maxHits = max(x.maxHits, p.CheckpointsTotal, p.CheckpointsHit)
+		x.cert[i] = certCode(p.CertificateLabel())
+		x.country[i] = -1
+		if id, ok := x.countryID[strings.ToLower(p.Country)]; ok && p.Country != "" {
+			x.country[i] = id
+		}
+		x.role[i] = -1
+		if id, ok := roleID[p.Role]; ok {
+			x.role[i] = id
+		}
+	}
+	for _, p := range PeoplePresets {
+		x.presets = append(x.presets, x.Count(p.Filter))
+	}
 	return x
 }
+
+// PresetCounts are how many people each of PeoplePresets selects.
+func (x *PeopleIndex) PresetCounts() []int { return x.presets }
 
 // Len is the number of registrations indexed.
 func (x *PeopleIndex) Len() int { return len(x.rows) }
@@ -405,10 +521,10 @@ func (x *PeopleIndex) Roles() []Role { return x.roles }
 
 // Count is the number of people f selects.
 func (x *PeopleIndex) Count(f PeopleFilter) int {
-	q := foldQuery(f.Q)
+	c := x.compile(&f)
 	n := 0
 	for i := range x.rows {
-		if x.fails(&f, q, i) == 0 {
+		if x.fails(&c, i) == 0 {
 			n++
 		}
 	}
@@ -430,7 +546,7 @@ func (x *PeopleIndex) Query(pq PeopleQuery) PeoplePage {
 	case limit < 0:
 		limit = len(x.rows)
 	}
-	q := foldQuery(pq.Filter.Q)
+	c := x.compile(&pq.Filter)
 	order := x.order[by]
 	// pos(j) is the j-th row in the asked direction.
 	pos := func(j int) int32 {
@@ -443,35 +559,71 @@ func (x *PeopleIndex) Query(pq PeopleQuery) PeoplePage {
 	if pq.Desc {
 		dir = -1
 	}
+	// The page is found by its cursor's key in the whole order (a binary
+	// search), then one pass tests every row, counts the matches and
+	// keeps the page's rows: no offset, nothing held but the page.
+	from, to := 0, len(order) // the page lies in [from, to) of the order
+	if pq.After.set {
+		from = sortSearch(len(order), func(j int) bool { return dir*compareKeys(x.key(by, int(pos(j))), pq.After.key) > 0 })
+	}
+	if pq.Before.set {
+		to = sortSearch(len(order), func(j int) bool { return dir*compareKeys(x.key(by, int(pos(j))), pq.Before.key) >= 0 })
+	}
 	var page PeoplePage
-	var matched []int32
+	var fc *facetCounter
+	if pq.Facets {
+		fc = x.newFacetCounter()
+	}
+	// Paging forward keeps the first limit matches from 'from'; paging
+	// back the last limit matches before 'to', in a ring.
+	rows := make([]int32, 0, min(limit, len(order)))
+	ring := 0 // Before: matches seen in [from, to)
+	before, after := false, false
 	for j := 0; j < len(order); j++ {
-		if x.fails(&pq.Filter, q, int(pos(j))) == 0 {
-			matched = append(matched, pos(j))
+		i := pos(j)
+		bad := x.fails(&c, int(i))
+		if fc != nil {
+			fc.add(int(i), bad)
+		}
+		if bad != 0 {
+			continue
+		}
+		page.Total++
+		switch {
+		case j < from:
+			before = true
+		case j >= to:
+			after = true
+		case pq.Before.set && !pq.After.set:
+			if len(rows) < limit {
+				rows = append(rows, i)
+			} else {
+				rows[ring%limit] = i
+				before = true
+			}
+			ring++
+		case len(rows) < limit:
+			rows = append(rows, i)
+		default:
+			after = true
 		}
 	}
-	page.Total = len(matched)
-	// The matched rows are in order; find the page by its cursor's key.
-	mpos := func(c sortKey) int {
-		return sortSearch(len(matched), func(j int) bool { return dir*compareKeys(x.key(by, int(matched[j])), c) > 0 })
+	if pq.Before.set && !pq.After.set && ring > limit {
+		// unroll the ring: its oldest entry is at ring%limit
+		k := ring % limit
+		rows = append(rows[k:], rows[:k]...)
 	}
-	start, end := 0, min(limit, len(matched))
-	switch {
-	case pq.Before.set:
-		end = sortSearch(len(matched), func(j int) bool { return dir*compareKeys(x.key(by, int(matched[j])), pq.Before.key) >= 0 })
-		start = max(0, end-limit)
-	case pq.After.set:
-		start = mpos(pq.After.key)
-		end = min(start+limit, len(matched))
+	if fc != nil {
+		page.Facets = fc.result()
 	}
-	for _, i := range matched[start:end] {
+	for _, i := range rows {
 		page.Rows = append(page.Rows, x.rows[i])
 	}
-	if start > 0 && end > start {
-		page.Prev = PeopleCursor{key: x.key(by, int(matched[start])), set: true}
+	if before && len(rows) > 0 {
+		page.Prev = PeopleCursor{key: x.key(by, int(rows[0])), set: true}
 	}
-	if end < len(matched) && end > start {
-		page.Next = PeopleCursor{key: x.key(by, int(matched[end-1])), set: true}
+	if after && len(rows) > 0 {
+		page.Next = PeopleCursor{key: x.key(by, int(rows[len(rows)-1])), set: true}
 	}
 	return page
 }
@@ -509,65 +661,86 @@ type PeopleFacets struct {
 
 // Facets counts, in one pass, what each choice of each filter selects.
 func (x *PeopleIndex) Facets(f PeopleFilter) PeopleFacets {
-	q := foldQuery(f.Q)
-	yesNo := func() []FacetCount { return []FacetCount{{Value: "yes"}, {Value: "no"}} }
-	out := PeopleFacets{Linked: yesNo(), Form: yesNo(), Conflict: yesNo(),
-		Certificate: []FacetCount{{Value: string(CertAppreciation)}, {Value: string(CertParticipation)}, {Value: "none"}}}
-	total := 0
-	for _, p := range x.rows {
-		total = max(total, p.CheckpointsTotal, p.CheckpointsHit)
+	c := x.compile(&f)
+	fc := x.newFacetCounter()
+	for i := range x.rows {
+		fc.add(i, x.fails(&c, i))
 	}
-	out.Checkpoints = make([]FacetCount, total+1)
-	for i := range out.Checkpoints {
-		out.Checkpoints[i].Value = "=" + strconv.Itoa(i)
+	return fc.result()
+}
+
+// facetCounter counts the choices of each filter over rows, given the
+// conditions each row fails.
+type facetCounter struct {
+	x                             *PeopleIndex
+	linked, form, conflict        [2]int
+	cert                          [3]int
+	checkpoints, countries, roles []int
+}
+
+func (x *PeopleIndex) newFacetCounter() *facetCounter {
+	return &facetCounter{x: x, checkpoints: make([]int, x.maxHits+1), countries: make([]int, len(x.countries)), roles: make([]int, len(x.roles))}
+}
+
+func (fc *facetCounter) add(i int, bad uint16) {
+	if bad&(bad-1) != 0 {
+		return // two or more conditions fail: no choice of one filter selects the row
 	}
-	countries := map[string]int{}
-	roles := map[string]int{}
 	yn := func(b bool) int {
 		if b {
 			return 0
 		}
 		return 1
 	}
-	for i := range x.rows {
-		bad := x.fails(&f, q, i)
-		// only this dimension fails, or none
-		but := func(d int) bool { return bad&^(1<<d) == 0 }
-		if bad != 0 && bad&(bad-1) != 0 {
-			continue // two or more fail: no facet counts it
+	// but(d): no condition fails, or only d's
+	but := func(d int) bool { return bad&^(1<<d) == 0 }
+	p := &fc.x.rows[i]
+	if but(dimLinked) {
+		fc.linked[yn(p.Linked)]++
+	}
+	if but(dimForm) {
+		fc.form[yn(p.FormSubmitted)]++
+	}
+	if but(dimConflict) {
+		fc.conflict[yn(p.Conflict)]++
+	}
+	if but(dimCertificate) {
+		fc.cert[fc.x.cert[i]]++
+	}
+	if but(dimCheckpoints) && p.CheckpointsHit < len(fc.checkpoints) {
+		fc.checkpoints[p.CheckpointsHit]++
+	}
+	if but(dimCountry) {
+		if c := fc.x.country[i]; c >= 0 {
+			fc.countries[c]++
 		}
-		p := &x.rows[i]
-		if but(dimLinked) {
-			out.Linked[yn(p.Linked)].N++
+	}
+	if but(dimRole) {
+		if r := fc.x.role[i]; r >= 0 {
+			fc.roles[r]++
 		}
-		if but(dimForm) {
-			out.Form[yn(p.FormSubmitted)].N++
-		}
-		if but(dimConflict) {
-			out.Conflict[yn(p.Conflict)].N++
-		}
-		if but(dimCertificate) {
-			switch p.Certificate {
-			case CertAppreciation:
-				out.Certificate[0].N++
-			case CertParticipation:
-				out.Certificate[1].N++
-			default:
-				out.Certificate[2].N++
-			}
-		}
-		if but(dimCheckpoints) && p.CheckpointsHit < len(out.Checkpoints) {
-			out.Checkpoints[p.CheckpointsHit].N++
-		}
-		if but(dimCountry) {
-			countries[p.Country]++
-		}
-		if but(dimRole) {
-			roles[string(p.Role)]++
+	}
+}
+
+func (fc *facetCounter) result() PeopleFacets {
+	yesNo := func(n [2]int) []FacetCount { return []FacetCount{{"yes", n[0]}, {"no", n[1]}} }
+	out := PeopleFacets{Linked: yesNo(fc.linked), Form: yesNo(fc.form), Conflict: yesNo(fc.conflict),
+		Certificate: []FacetCount{{string(CertAppreciation), fc.cert[0]}, {string(CertParticipation), fc.cert[1]}, {"none", fc.cert[2]}}}
+	for i, n := range fc.checkpoints {
+		out.Checkpoints = append(out.Checkpoints, FacetCount{"=" + strconv.Itoa(i), n})
+	}
+	countries := map[string]int{}
+	for i, n := range fc.countries {
+		if n > 0 {
+			countries[fc.x.countries[i]] += n
 		}
 	}
 	out.Country = facetList(countries)
-	out.Role = facetList(roles)
+	for i, n := range fc.roles {
+		if n > 0 {
+			out.Role = append(out.Role, FacetCount{string(fc.x.roles[i]), n})
+		}
+	}
 	return out
 }
 

@@ -21,8 +21,9 @@ type peopleEntry struct {
 	mu         sync.Mutex
 	index      *attendance.PeopleIndex
 	at         time.Time
-	gen        uint64 // bumped when staff change something the table shows
-	indexGen   uint64 // gen when index's computation began
+	took       time.Duration // how long the last read took
+	gen        uint64        // bumped when staff change something the table shows
+	indexGen   uint64        // gen when index's computation began
 	refreshing bool
 
 	compute sync.Mutex
@@ -59,7 +60,9 @@ func (s *Server) peopleIndex(ctx context.Context, ev attendance.Event) (*attenda
 	e := s.peopleEntry(ev.ID)
 	e.mu.Lock()
 	if x := e.index; x != nil && e.indexGen == e.gen {
-		if s.cfg.Now().Sub(e.at) >= s.cfg.PeopleTTL && !e.refreshing {
+		// A read of a large event takes seconds: reading again no more
+		// often than every 5 reads' time keeps it under a fifth of a core.
+		if age := s.cfg.Now().Sub(e.at); age >= s.cfg.PeopleTTL && age >= 5*e.took && !e.refreshing {
 			e.refreshing = true
 			go func() {
 				e.compute.Lock()
@@ -95,13 +98,13 @@ func (s *Server) computePeople(ctx context.Context, ev attendance.Event, e *peop
 	e.mu.Lock()
 	gen := e.gen
 	e.mu.Unlock()
-	now := s.cfg.Now()
+	now, t0 := s.cfg.Now(), time.Now()
 	x, err := s.st.PeopleIndex(cctx, ev.ID)
 	if err != nil {
 		return nil, err
 	}
 	e.mu.Lock()
-	e.index, e.at, e.indexGen = x, now, gen
+	e.index, e.at, e.indexGen, e.took = x, now, gen, time.Since(t0)
 	e.mu.Unlock()
 	return x, nil
 }
@@ -275,18 +278,19 @@ func (s *Server) peoplePage(w http.ResponseWriter, r *http.Request, ss *session)
 	if f.Checkpoints.Exact {
 		d.Cmp = "eq"
 	}
-	d.Page = x.Query(attendance.PeopleQuery{Filter: f, Sort: by, Desc: desc, After: after, Before: before, Limit: 50})
+	d.Page = x.Query(attendance.PeopleQuery{Filter: f, Sort: by, Desc: desc, After: after, Before: before, Limit: 50, Facets: true})
 	if c := d.Page.Next.String(); c != "" {
 		d.NextURL = peopleURL(ev.Slug, f, by, desc, c, false)
 	}
 	if c := d.Page.Prev.String(); c != "" {
 		d.PrevURL = peopleURL(ev.Slug, f, by, desc, c, true)
 	}
-	for _, p := range attendance.PeoplePresets {
-		d.Presets = append(d.Presets, peopleLink{Label: p.Name, N: x.Count(p.Filter), URL: peopleURL(ev.Slug, p.Filter, by, desc, "", false),
+	presetCounts := x.PresetCounts()
+	for i, p := range attendance.PeoplePresets {
+		d.Presets = append(d.Presets, peopleLink{Label: p.Name, N: presetCounts[i], URL: peopleURL(ev.Slug, p.Filter, by, desc, "", false),
 			Active: filterValues(p.Filter).Encode() == d.FilterQuery})
 	}
-	fc := x.Facets(f)
+	fc := d.Page.Facets
 	group := func(name string, counts []attendance.FacetCount, set func(*attendance.PeopleFilter, string), cur string) {
 		g := facetGroup{Name: name}
 		for _, c := range counts {
