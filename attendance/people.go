@@ -510,6 +510,17 @@ func NewPeopleIndex(rows []PersonRow, builtAt time.Time) *PeopleIndex {
 // PresetCounts are how many people each of PeoplePresets selects.
 func (x *PeopleIndex) PresetCounts() []int { return x.presets }
 
+// HasAll reports whether every id of ids is a registration of the index.
+func (x *PeopleIndex) HasAll(ids map[int64]bool) bool {
+	n := 0
+	for i := range x.rows {
+		if ids[x.rows[i].ID] {
+			n++
+		}
+	}
+	return n == len(ids)
+}
+
 // Len is the number of registrations indexed.
 func (x *PeopleIndex) Len() int { return len(x.rows) }
 

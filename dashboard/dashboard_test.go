@@ -211,6 +211,7 @@ var personRoutes = []struct{ method, path string }{
 	{"POST", "/events/dialogue/forms"},
 	{"GET", "/events/dialogue/certificates"},
 	{"POST", "/events/dialogue/certificates/issue"},
+	{"POST", "/events/dialogue/certificates/override"},
 	{"POST", "/events/dialogue/exports/certificates.zip"},
 	{"GET", "/events/dialogue/exports/attendance.csv"},
 	{"GET", "/events/dialogue/exports/certificates.csv"},

@@ -590,6 +590,8 @@ type certificatesData struct {
 	// ZIP download of the PDFs, the template previews and the editor.
 	Rendering bool
 	Msg       string
+	// List is the decisions, person by person (admins only).
+	List *decisionList
 }
 
 func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -603,8 +605,18 @@ func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *se
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "certificates", ss, certificatesData{eventPage: eventPage{ev}, Figures: f, Admin: ss.admin(),
-		Rendering: s.cfg.Certificates != nil, Msg: s.flash(w, r)})
+	d := certificatesData{eventPage: eventPage{ev}, Figures: f, Admin: ss.admin(), Rendering: s.cfg.Certificates != nil, Msg: s.flash(w, r)}
+	status := http.StatusOK
+	if ss.admin() {
+		if d.List, err = s.decisionList(r, ev); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if d.List.Error != "" {
+			status = http.StatusBadRequest
+		}
+	}
+	s.render(w, r, status, "certificates", ss, d)
 }
 
 func (s *Server) exportAttendance(w http.ResponseWriter, r *http.Request, ss *session) {

@@ -395,6 +395,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /events/{slug}/forms", s.admin(s.importForms))
 	m.HandleFunc("GET /events/{slug}/certificates", s.staff(s.certificatesPage))
 	m.HandleFunc("POST /events/{slug}/certificates/issue", s.admin(s.issueCertificates))
+	m.HandleFunc("POST /events/{slug}/certificates/override", s.admin(s.bulkOverride))
 	m.HandleFunc("GET /events/{slug}/exports/attendance.csv", s.admin(sameSite(s.exportAttendance)))
 	m.HandleFunc("GET /events/{slug}/exports/certificates.csv", s.admin(sameSite(s.exportCertificates)))
 	// The PDFs need every id, so the download issues the missing ones
