@@ -679,6 +679,10 @@ type reportData struct {
 	// Analytics are YouTube Analytics' figures of the event's videos, as
 	// fetched after the stream (empty until then).
 	Analytics []analyticsView
+	// Timeline is the whole event: chat per minute and people linked over
+	// time, checkpoint windows marked; Checkpoints the windows in words.
+	Timeline    []timeChart
+	Checkpoints []checkpointRow
 }
 
 // analyticsView is one video's YouTube Analytics figures for the report.
@@ -737,6 +741,26 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, ss *session)
 	}
 	d := reportData{eventPage: eventPage{ev}, Snap: sn, Countries: sortedCountries(sn.Countries), GeneratedAt: s.cfg.Now(),
 		Analytics: analyticsViews(reach)}
+	chat, err := s.st.ChatPerMinute(r.Context(), ev.ID, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	linked, err := s.st.LinkedPerMinute(r.Context(), ev.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cps, err := s.st.Checkpoints(r.Context(), ev.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if sp, ok := spanOf([][]attendance.MinuteCount{chat, linked}, cps); ok {
+		loc := ev.Location()
+		d.Timeline = []timeChart{chatChart(sp, chat, cps, loc), linkedChart(sp, linked, sn.Registered, cps, loc)}
+	}
+	d.Checkpoints = checkpointRows(cps, chat)
 	if n := len(sn.ViewerSeries); n > 0 {
 		var sum int64
 		for _, p := range sn.ViewerSeries {

@@ -108,9 +108,13 @@ type SessionStore interface {
 }
 
 // ReportStore reads what the reach report shows beyond the live figures:
-// YouTube Analytics' figures of the event's videos.
+// YouTube Analytics' figures of the event's videos, and people linked over
+// time (chat per minute over the whole event is LiveStore's ChatPerMinute
+// from minute 0).
 type ReportStore interface {
 	EventReach(ctx context.Context, eventID int64) ([]attendance.VideoReach, error)
+	// LinkedPerMinute counts the people first linked in each minute.
+	LinkedPerMinute(ctx context.Context, eventID int64) ([]attendance.MinuteCount, error)
 }
 
 // Auditor writes an audit row for what the dashboard itself does (sign-in,

@@ -65,3 +65,17 @@ func (s *Store) CountPeople(ctx context.Context, eventID int64, f attendance.Peo
 	}
 	return x.Count(f), nil
 }
+
+// LinkedPerMinute counts, per minute, the people of the event whose first
+// link was made in it (the report's "linked people over time"); one index
+// range of links.
+func (s *Store) LinkedPerMinute(ctx context.Context, eventID int64) ([]attendance.MinuteCount, error) {
+	var out []attendance.MinuteCount
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT first / 60000000 AS minute, COUNT(*) AS n
+		FROM (SELECT MIN(linked_at) AS first FROM links WHERE event_id = ? GROUP BY registration_id) x
+		GROUP BY first / 60000000 ORDER BY minute`), eventID)
+	if err != nil {
+		return nil, fmt.Errorf("store: linked per minute of event %d: %w", eventID, err)
+	}
+	return out, nil
+}
