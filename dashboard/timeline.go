@@ -172,9 +172,9 @@ func linkedChart(sp timeSpan, linked []attendance.MinuteCount, registered int64,
 // checkpointRow is one checkpoint of the report's table: its window in the
 // event's zone and the chat during it.
 type checkpointRow struct {
-	Number           int
+	Number            int
 	OpensAt, ClosesAt time.Time
-	Hits, Chat       int64
+	Hits, Chat        int64
 }
 
 func checkpointRows(cps []attendance.Checkpoint, chat []attendance.MinuteCount) []checkpointRow {
