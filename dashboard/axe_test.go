@@ -171,6 +171,13 @@ func TestKeyboardWalk(t *testing.T) {
 	tabTo(`.presets a[href*="cmp"], .presets a[href*="checkpoints=%3D1"]`)
 	keys("1 of 3 checkpoints", kb.Enter)
 	br.Run("filtered", browsertest.WaitText("#people-h", "people"), browsertest.WaitText("h1", "checkpoints hit =1"))
+	want, err := site.st.CountPeople(t.Context(), site.ev.ID, attendance.PeoplePresets[1].Filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := br.Text("#people-total"); got != strconv.Itoa(want) || want == 0 {
+		t.Errorf("the browser shows %s linked people with 1 of 3 checkpoints, the store counts %d", got, want)
+	}
 	tabTo(`#people-table tbody a`)
 	name := br.Text(`#people-table tbody a`)
 	keys("open the person", kb.Enter)
@@ -184,7 +191,7 @@ func TestKeyboardWalk(t *testing.T) {
 	br.Run("saved", browsertest.WaitText(".notice", "override saved"))
 	t.Logf("keyboard only: %d Tab presses from sign-in to an override of %s", step, name)
 	var found bool
-	err := site.st.Decisions(t.Context(), site.ev.ID, func(d attendance.Decision) error {
+	err = site.st.Decisions(t.Context(), site.ev.ID, func(d attendance.Decision) error {
 		if d.Registration.FullName == name && d.Certificate == attendance.CertAppreciation && d.Evidence.Override != nil &&
 			d.Evidence.Override.Why == "spoke from the floor, keyboard walk" && d.Evidence.Override.Staff == "admin@seameo.test" {
 			found = true
