@@ -22,6 +22,8 @@ type peopleEntry struct {
 	index      *attendance.PeopleIndex
 	at         time.Time
 	took       time.Duration // how long the last read took
+	stamp      string        // the store's PeopleStamp when index was read
+	readAt     time.Time     // when index was read (at moves when a stamp check finds no change)
 	gen        uint64        // bumped when staff change something the table shows
 	indexGen   uint64        // gen when index's computation began
 	refreshing bool
@@ -67,7 +69,7 @@ func (s *Server) peopleIndex(ctx context.Context, ev attendance.Event) (*attenda
 			go func() {
 				e.compute.Lock()
 				defer e.compute.Unlock()
-				if _, err := s.computePeople(context.Background(), ev, e); err != nil {
+				if err := s.refreshPeople(ev, e); err != nil {
 					s.log.Warn("people index", "event", ev.Slug, "err", err)
 				}
 				e.mu.Lock()
@@ -90,6 +92,35 @@ func (s *Server) peopleIndex(ctx context.Context, ev attendance.Event) (*attenda
 	return s.computePeople(ctx, ev, e)
 }
 
+// peopleMaxAge is how long an index is kept on an unchanged stamp before
+// it is read again anyway.
+const peopleMaxAge = time.Minute
+
+// refreshPeople reads the index again in the background, unless the
+// store's stamp says nothing it is read from changed (an event after its
+// stream: a read of 100,000 decisions costs seconds of a core); e.compute
+// is held.
+func (s *Server) refreshPeople(ev attendance.Event, e *peopleEntry) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	stamp, err := s.st.PeopleStamp(ctx, ev.ID)
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	e.mu.Lock()
+	same := stamp == e.stamp && e.indexGen == e.gen && now.Sub(e.readAt) < peopleMaxAge
+	if same {
+		e.at = now
+	}
+	e.mu.Unlock()
+	if same {
+		return nil
+	}
+	_, err = s.computePeople(ctx, ev, e)
+	return err
+}
+
 // computePeople reads the index and caches it; e.compute is held.
 func (s *Server) computePeople(ctx context.Context, ev attendance.Event, e *peopleEntry) (*attendance.PeopleIndex, error) {
 	// One read serves many staff: one leaving must not cancel it.
@@ -99,12 +130,18 @@ func (s *Server) computePeople(ctx context.Context, ev attendance.Event, e *peop
 	gen := e.gen
 	e.mu.Unlock()
 	now, t0 := s.cfg.Now(), time.Now()
+	// The stamp is read before the index: a change in between makes the
+	// next check read again.
+	stamp, err := s.st.PeopleStamp(cctx, ev.ID)
+	if err != nil {
+		return nil, err
+	}
 	x, err := s.st.PeopleIndex(cctx, ev.ID)
 	if err != nil {
 		return nil, err
 	}
 	e.mu.Lock()
-	e.index, e.at, e.indexGen, e.took = x, now, gen, time.Since(t0)
+	e.index, e.at, e.readAt, e.indexGen, e.took, e.stamp = x, now, now, gen, time.Since(t0), stamp
 	e.mu.Unlock()
 	return x, nil
 }

@@ -234,3 +234,42 @@ func TestPeopleFilterRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestPeopleRefreshSkipsUnchanged: a background refresh keeps the index
+// while the store's stamp is unchanged, and reads it again after a change
+// made elsewhere (the collector, the command line).
+func TestPeopleRefreshSkipsUnchanged(t *testing.T) {
+	h := peopleHarness(t, storetest.Engines()[0])
+	e := h.srv.peopleEntry(h.ev.ID)
+	e.compute.Lock()
+	defer e.compute.Unlock()
+	x0, err := h.srv.computePeople(context.Background(), h.ev, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Add(10 * time.Second)
+	if err := h.srv.refreshPeople(h.ev, e); err != nil {
+		t.Fatal(err)
+	}
+	if e.index != x0 || !e.at.Equal(h.clock.Now()) {
+		t.Fatal("an unchanged event was read again")
+	}
+	p := h.registration("p4@example.org")
+	if err := h.st.AddOverride(context.Background(), h.ev.ID, p.ID, attendance.CertAppreciation, "keynote", "mai"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.srv.refreshPeople(h.ev, e); err != nil {
+		t.Fatal(err)
+	}
+	if e.index == x0 || e.index.Count(attendance.PeopleFilter{Q: "p4@example.org", Certificate: "appreciation"}) != 1 {
+		t.Fatal("a changed event was not read again")
+	}
+	x1 := e.index
+	h.clock.Add(peopleMaxAge)
+	if err := h.srv.refreshPeople(h.ev, e); err != nil {
+		t.Fatal(err)
+	}
+	if e.index == x1 {
+		t.Fatal("an index older than peopleMaxAge was kept")
+	}
+}

@@ -80,6 +80,9 @@ type PeopleStore interface {
 // and keyset pages (the certificates page lists decisions through it too).
 type PeopleTableStore interface {
 	PeopleIndex(ctx context.Context, eventID int64) (*attendance.PeopleIndex, error)
+	// PeopleStamp changes whenever what an index is read from changes: an
+	// index whose stamp is unchanged need not be read again.
+	PeopleStamp(ctx context.Context, eventID int64) (string, error)
 }
 
 // FormStore lists the form submissions that match no registration (the

@@ -79,3 +79,41 @@ func (s *Store) LinkedPerMinute(ctx context.Context, eventID int64) ([]attendanc
 	}
 	return out, nil
 }
+
+// PeopleStamp is a cheap summary of everything a people index is read
+// from — registrations, links, conflicts, checkpoints and their hits,
+// chat activity, forms, overrides, certificates and the event's policy:
+// while it stays the same, an index read before is still right. A few
+// counts and maxima over indexes, for the dashboard to skip re-reading an
+// event that did not change.
+func (s *Store) PeopleStamp(ctx context.Context, eventID int64) (string, error) {
+	var st struct {
+		Policy      string `db:"policy"`
+		Regs        string `db:"regs"`
+		Links       string `db:"links"`
+		Conflicts   string `db:"conflicts"`
+		Checkpoints string `db:"checkpoints"`
+		Hits        int64  `db:"hits"`
+		Activity    int64  `db:"activity"`
+		Forms       string `db:"forms"`
+		Overrides   string `db:"overrides"`
+		Certs       string `db:"certs"`
+	}
+	err := s.db.GetContext(ctx, &st, s.db.Rebind(`SELECT
+		(SELECT COALESCE(min_checkpoints, -1) || '/' || min_presence_minutes || '/' || require_form || '/' || form_checkpoint_answers_count
+			|| '/' || max_registrations_per_channel FROM events WHERE id = ?) AS policy,
+		(SELECT COUNT(*) || '/' || COALESCE(MAX(updated_at), 0) FROM registrations WHERE event_id = ?) AS regs,
+		(SELECT COUNT(*) || '/' || COALESCE(MAX(linked_at), 0) FROM links WHERE event_id = ?) AS links,
+		(SELECT COUNT(*) || '/' || COUNT(CASE WHEN resolved THEN 1 END) || '/' || COALESCE(MAX(id), 0) FROM link_conflicts WHERE event_id = ?) AS conflicts,
+		(SELECT COUNT(*) || '/' || COALESCE(MAX(closes_at), 0) FROM checkpoints WHERE event_id = ?) AS checkpoints,
+		(SELECT COUNT(*) FROM checkpoint_hits h JOIN checkpoints c ON c.id = h.checkpoint_id WHERE c.event_id = ?) AS hits,
+		(SELECT COUNT(*) FROM chat_activity a JOIN streams st ON st.id = a.stream_id WHERE st.event_id = ?) AS activity,
+		(SELECT COUNT(*) || '/' || COALESCE(MAX(imported_at), 0) FROM form_responses WHERE event_id = ?) AS forms,
+		(SELECT COUNT(*) || '/' || COALESCE(MAX(id), 0) FROM overrides WHERE event_id = ?) AS overrides,
+		(SELECT COUNT(*) || '/' || COALESCE(MAX(revoked_at), 0) FROM certificates WHERE event_id = ?) AS certs`),
+		eventID, eventID, eventID, eventID, eventID, eventID, eventID, eventID, eventID, eventID)
+	if err != nil {
+		return "", fmt.Errorf("store: people stamp of event %d: %w", eventID, err)
+	}
+	return fmt.Sprintf("%+v", st), nil
+}

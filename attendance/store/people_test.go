@@ -180,3 +180,47 @@ func TestPeopleIndexAgreesWithDecisions(t *testing.T) {
 		}
 	})
 }
+
+// TestPeopleStamp: the stamp stays while nothing changes and moves with a
+// link, a hit, a form, an override and a policy change.
+func TestPeopleStamp(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		ev := seedPeople(t, s)
+		stamp := func() string {
+			v, err := s.PeopleStamp(ctx, ev.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		a := stamp()
+		if b := stamp(); a != b {
+			t.Fatalf("stamp moved by itself: %s, %s", a, b)
+		}
+		r, _ := s.Registration(ctx, ev.ID, "p25@example.org")
+		for name, change := range map[string]func() error{
+			"link": func() error { return s.LinkManually(ctx, ev.ID, r.ID, "UC0000000000000000000099", "mai", "asked") },
+			"override": func() error {
+				return s.AddOverride(ctx, ev.ID, r.ID, attendance.CertParticipation, "at the venue", "mai")
+			},
+			"form": func() error {
+				_, err := s.ImportFormResponses(ctx, ev.ID, []attendance.FormResponse{{Email: r.Email, SubmittedAt: time.Now()}}, false)
+				return err
+			},
+			"policy": func() error {
+				_, err := s.DB().Exec(s.DB().Rebind(`UPDATE events SET min_presence_minutes = 45 WHERE id = ?`), ev.ID)
+				return err
+			},
+		} {
+			if err := change(); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			b := stamp()
+			if b == a {
+				t.Errorf("%s did not move the stamp", name)
+			}
+			a = b
+		}
+	})
+}
