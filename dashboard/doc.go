@@ -31,9 +31,12 @@
 // GET /verify/{id} (Config.Verify) — nothing that shows a person. Viewers
 // see aggregates: the live page without names or checkpoint words, the
 // reach report and certificate counts. Admins also see people (recent
-// check-ins, search, one person's evidence), import registrations and forms,
-// open and close checkpoints, link by hand, override decisions, issue
-// certificates and download exports; every export, issue, override, manual
+// check-ins, search, the people table with its filters and CSV, one
+// person's evidence, the certificates page's decisions person by person),
+// import registrations and forms, open and close checkpoints, link by
+// hand, override decisions (one person, or many at once on the
+// certificates page, each audited), issue certificates and download
+// exports; every export, issue, override, manual
 // link, import and checkpoint change is written to the audit log once, in
 // the signed-in staff member's name: the dashboard audits what it hands out
 // (downloads, checkpoint changes, imports), the store what it changes
@@ -43,6 +46,21 @@
 // aside). Certificate ids are issued by a POST — the "Issue certificates"
 // button, or the PDF download, which issues what is missing first — never
 // by opening a page or a CSV download, which show the ids already issued.
+//
+// # People table
+//
+// GET /events/{slug}/people filters, counts, sorts and pages an index of
+// every registration's decision (store.PeopleIndex: one snapshot, the
+// same rules as Decisions), kept per event for Config.PeopleTTL and read
+// again in the background, or at once after a change made here. Pages
+// follow a keyset cursor (the last row's sort key and id), never an
+// offset.
+//
+// # Time
+//
+// Every time a page shows is in the event's time zone with its
+// abbreviation (attendance.LocalTime), the UTC time in a title; the
+// charts drawn in the browser read the zone from the body's data-tz.
 //
 // # Sessions and requests
 //

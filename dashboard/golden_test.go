@@ -16,6 +16,10 @@ var csrfValue = regexp.MustCompile(`name="csrf" value="[^"]+"`)
 func TestPagesGolden(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
+	// The event is in Bangkok: the pages show its times in ICT.
+	if _, err := h.st.DB().Exec(`UPDATE events SET time_zone = 'Asia/Bangkok'`); err != nil {
+		t.Fatal(err)
+	}
 	streams, _ := h.st.Streams(ctx, h.ev.ID)
 	start := h.clock.Now().Add(-10 * time.Minute)
 	for i := int64(0); i <= 10; i++ {

@@ -39,12 +39,32 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
+	// at and atClock show a time in the event's zone with its
+	// abbreviation ("2026-11-28 14:05 ICT", "14:05:09 ICT"), the UTC time
+	// in the title; stored times stay UTC.
+	"at":      func(t time.Time, loc *time.Location) template.HTML { return localTime(t, loc, "2006-01-02 15:04 MST") },
+	"atClock": func(t time.Time, loc *time.Location) template.HTML { return localTime(t, loc, "15:04:05 MST") },
+	"list":    func(v ...string) []string { return v },
 	"clock": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
 		}
 		return t.UTC().Format("15:04:05")
 	},
+}
+
+// localTime is t in loc, formatted by layout, in a <time> element whose
+// title is the UTC time.
+func localTime(t time.Time, loc *time.Location, layout string) template.HTML {
+	if t.IsZero() {
+		return "—"
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	u := t.UTC()
+	return template.HTML(fmt.Sprintf(`<time datetime="%s" title="%s">%s</time>`, u.Format(time.RFC3339),
+		u.Format("2006-01-02 15:04:05 UTC"), template.HTMLEscapeString(attendance.LocalTime(t, loc, layout))))
 }
 
 // group writes n with comma thousands separators: 12,345.
@@ -97,6 +117,10 @@ type pageData struct {
 
 	StaffEmail, StaffRole string
 	Admin                 bool
+	// Loc is the event's time zone (UTC on pages of no event): every time
+	// a page shows is in it, with TZAbbr, the UTC time in a title.
+	Loc    *time.Location
+	TZAbbr string
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, ss *session, data any) {
@@ -104,9 +128,12 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if ss != nil {
 		pd.CSRF, pd.StaffEmail, pd.StaffRole, pd.Admin = ss.csrf, ss.email, ss.role, ss.admin()
 	}
+	pd.Loc = time.UTC
 	if ev, ok := data.(interface{ event() *attendance.Event }); ok {
 		pd.Event = ev.event()
+		pd.Loc = pd.Event.Location()
 	}
+	pd.TZAbbr = attendance.ZoneAbbrev(s.cfg.Now(), pd.Loc)
 	var buf bytes.Buffer
 	t := s.pages[page]
 	if t == nil {
@@ -216,6 +243,7 @@ func (s *Server) forget(eventID int64) {
 	e.mu.Lock()
 	e.gen++ // a computation already running is too old now
 	e.mu.Unlock()
+	s.forgetPeople(eventID)
 }
 
 func (s *Server) openCheckpoint(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -460,6 +488,7 @@ func (s *Server) overridePerson(w http.ResponseWriter, r *http.Request, ss *sess
 		return
 	}
 	// AddOverride writes the audit log itself (the contract), with ss.email.
+	s.forgetPeople(ev.ID)
 	s.redirectWithFlash(w, r, fmt.Sprintf("/events/%s/registrations/%d", ev.Slug, id), "override saved")
 }
 
@@ -524,6 +553,7 @@ func (s *Server) importForms(w http.ResponseWriter, r *http.Request, ss *session
 		s.fail(w, r, err)
 		return
 	}
+	s.forgetPeople(ev.ID)
 	s.redirectWithFlash(w, r, "/events/"+ev.Slug+"/forms", summary)
 }
 
@@ -603,6 +633,8 @@ type certificatesData struct {
 	// Unprintable are the issued certificates the PDF download leaves
 	// out: a character of the name is in no installed font.
 	Unprintable []certpdf.Failure
+	// List is the decisions, person by person (admins only).
+	List *decisionList
 }
 
 func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -616,15 +648,24 @@ func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *se
 		s.fail(w, r, err)
 		return
 	}
-	data := certificatesData{eventPage: eventPage{ev}, Figures: f, Admin: ss.admin(),
-		Rendering: s.cfg.Certificates != nil, Msg: s.flash(w, r)}
-	if data.Rendering && data.Admin {
-		// no fonts at all is said by the download; the page still shows
-		if data.Unprintable, err = s.cfg.Certificates.Unprintable(r.Context(), ev.ID); err != nil {
-			s.log.Warn("check printable names", "event", ev.Slug, "err", err)
+	d := certificatesData{eventPage: eventPage{ev}, Figures: f, Admin: ss.admin(), Rendering: s.cfg.Certificates != nil, Msg: s.flash(w, r)}
+	status := http.StatusOK
+	if ss.admin() {
+		if d.List, err = s.decisionList(r, ev); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if d.List.Error != "" {
+			status = http.StatusBadRequest
+		}
+		if d.Rendering {
+			// no fonts at all is said by the download; the page still shows
+			if d.Unprintable, err = s.cfg.Certificates.Unprintable(r.Context(), ev.ID); err != nil {
+				s.log.Warn("check printable names", "event", ev.Slug, "err", err)
+			}
 		}
 	}
-	s.render(w, r, http.StatusOK, "certificates", ss, data)
+	s.render(w, r, status, "certificates", ss, d)
 }
 
 func (s *Server) exportAttendance(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -687,6 +728,10 @@ type reportData struct {
 	// Analytics are YouTube Analytics' figures of the event's videos, as
 	// fetched after the stream (empty until then).
 	Analytics []analyticsView
+	// Timeline is the whole event: chat per minute and people linked over
+	// time, checkpoint windows marked; Checkpoints the windows in words.
+	Timeline    []timeChart
+	Checkpoints []checkpointRow
 }
 
 // analyticsView is one video's YouTube Analytics figures for the report.
@@ -745,6 +790,26 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, ss *session)
 	}
 	d := reportData{eventPage: eventPage{ev}, Snap: sn, Countries: sortedCountries(sn.Countries), GeneratedAt: s.cfg.Now(),
 		Analytics: analyticsViews(reach)}
+	chat, err := s.st.ChatPerMinute(r.Context(), ev.ID, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	linked, err := s.st.LinkedPerMinute(r.Context(), ev.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cps, err := s.st.Checkpoints(r.Context(), ev.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if sp, ok := spanOf([][]attendance.MinuteCount{chat, linked}, cps); ok {
+		loc := ev.Location()
+		d.Timeline = []timeChart{chatChart(sp, chat, cps, loc), linkedChart(sp, linked, sn.Registered, cps, loc)}
+	}
+	d.Checkpoints = checkpointRows(cps, chat)
 	if n := len(sn.ViewerSeries); n > 0 {
 		var sum int64
 		for _, p := range sn.ViewerSeries {

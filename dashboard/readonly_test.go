@@ -154,7 +154,8 @@ func TestLookingNeverWrites(t *testing.T) {
 			pages := []string{"/events", "/events/dialogue", "/events/dialogue/live.json", "/events/dialogue/registrations",
 				"/events/dialogue/registrations?q=Person", fmt.Sprintf("/events/dialogue/registrations/%d", p1), "/events/dialogue/forms",
 				"/events/dialogue/certificates", "/events/dialogue/certificates/templates/participation",
-				"/events/dialogue/certificates/preview/participation.png", "/events/dialogue/report"}
+				"/events/dialogue/certificates/preview/participation.png", "/events/dialogue/report",
+				"/events/dialogue/people", "/events/dialogue/certificates?certificate=none&reason=not_linked", "/events/dialogue/people?linked=yes&checkpoints=%3D1&sort=presence&desc=1&q=example"}
 			before := rowCounts(t, h.st)
 			for _, c := range []*http.Client{viewer, admin} {
 				for _, p := range pages {

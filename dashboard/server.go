@@ -83,6 +83,16 @@ type PeopleStore interface {
 	ResendMail(ctx context.Context, eventID, registrationID int64, kind attendance.MailKind, staff string) error
 }
 
+// PeopleTableStore reads the people table: every registration with its
+// evidence and decision, from one snapshot, indexed for filters, counts
+// and keyset pages (the certificates page lists decisions through it too).
+type PeopleTableStore interface {
+	PeopleIndex(ctx context.Context, eventID int64) (*attendance.PeopleIndex, error)
+	// PeopleStamp changes whenever what an index is read from changes: an
+	// index whose stamp is unchanged need not be read again.
+	PeopleStamp(ctx context.Context, eventID int64) (string, error)
+}
+
 // FormStore lists the form submissions that match no registration (the
 // forms page).
 type FormStore interface {
@@ -109,9 +119,13 @@ type SessionStore interface {
 }
 
 // ReportStore reads what the reach report shows beyond the live figures:
-// YouTube Analytics' figures of the event's videos.
+// YouTube Analytics' figures of the event's videos, and people linked over
+// time (chat per minute over the whole event is LiveStore's ChatPerMinute
+// from minute 0).
 type ReportStore interface {
 	EventReach(ctx context.Context, eventID int64) ([]attendance.VideoReach, error)
+	// LinkedPerMinute counts the people first linked in each minute.
+	LinkedPerMinute(ctx context.Context, eventID int64) ([]attendance.MinuteCount, error)
 }
 
 // Auditor writes an audit row for what the dashboard itself does (sign-in,
@@ -128,6 +142,7 @@ type Store interface {
 	LiveStore
 	CheckpointStore
 	PeopleStore
+	PeopleTableStore
 	FormStore
 	CertificateStore
 	ReportStore
@@ -227,6 +242,11 @@ type Config struct {
 	// (default 1 h); the browser's EventSource reconnects at once, through
 	// the session check.
 	MaxStreamLife time.Duration
+	// PeopleTTL is how long the people table's index of an event (every
+	// decision, read at once) is shared by staff before it is read again
+	// in the background (default 5 s); a change made in the dashboard
+	// drops it at once. Negative: read it for every request.
+	PeopleTTL time.Duration
 	// MaxUpload is the largest upload accepted (default 32 MiB).
 	MaxUpload int64
 }
@@ -265,6 +285,9 @@ func (c *Config) defaults() {
 	if c.MaxStreamLife <= 0 {
 		c.MaxStreamLife = time.Hour
 	}
+	if c.PeopleTTL == 0 {
+		c.PeopleTTL = 5 * time.Second
+	}
 	if c.MaxUpload == 0 {
 		c.MaxUpload = 32 << 20
 	}
@@ -282,6 +305,7 @@ type Server struct {
 	liveMu sync.Mutex
 	live   map[int64]*liveEntry
 	events map[string]cachedEvent
+	people map[int64]*peopleEntry
 
 	sessions sessionCache
 	signIns  *signInGuard
@@ -293,7 +317,7 @@ type Server struct {
 // New returns a dashboard over st.
 func New(cfg Config, st Store) (*Server, error) {
 	cfg.defaults()
-	s := &Server{cfg: cfg, st: st, log: cfg.Logger, live: map[int64]*liveEntry{}, events: map[string]cachedEvent{}, done: make(chan struct{})}
+	s := &Server{cfg: cfg, st: st, log: cfg.Logger, live: map[int64]*liveEntry{}, events: map[string]cachedEvent{}, people: map[int64]*peopleEntry{}, done: make(chan struct{})}
 	guard, err := newSignInGuard(&s.cfg)
 	if err != nil {
 		return nil, err
@@ -385,6 +409,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /events/{slug}/checkpoints/{number}/close", s.admin(s.closeCheckpoint))
 	m.HandleFunc("GET /events/{slug}/registrations", s.admin(s.registrationsPage))
 	m.HandleFunc("POST /events/{slug}/registrations", s.admin(s.importRegistrations))
+	m.HandleFunc("GET /events/{slug}/people", s.admin(s.peoplePage))
+	m.HandleFunc("GET /events/{slug}/exports/people.csv", s.admin(sameSite(s.exportPeople)))
 	m.HandleFunc("GET /events/{slug}/registrations/{id}", s.admin(s.personPage))
 	m.HandleFunc("POST /events/{slug}/registrations/{id}/link", s.admin(s.linkPerson))
 	m.HandleFunc("POST /events/{slug}/registrations/{id}/override", s.admin(s.overridePerson))
@@ -393,6 +419,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /events/{slug}/forms", s.admin(s.importForms))
 	m.HandleFunc("GET /events/{slug}/certificates", s.staff(s.certificatesPage))
 	m.HandleFunc("POST /events/{slug}/certificates/issue", s.admin(s.issueCertificates))
+	m.HandleFunc("POST /events/{slug}/certificates/override", s.admin(s.bulkOverride))
 	m.HandleFunc("GET /events/{slug}/exports/attendance.csv", s.admin(sameSite(s.exportAttendance)))
 	m.HandleFunc("GET /events/{slug}/exports/certificates.csv", s.admin(sameSite(s.exportCertificates)))
 	// The PDFs need every id, so the download issues the missing ones

@@ -19,7 +19,7 @@ import (
 // attendanceCommands returns the commands of the attendance area.
 func (a *app) attendanceCommands() []*cobra.Command {
 	return []*cobra.Command{a.checkpointCommand(), a.formsCommand(), a.overrideCommand(), a.exportCommand(),
-		a.replayCommand(), a.personCommand(), a.purgeCommand(), a.linkCommand(), a.conflictsCommand()}
+		a.replayCommand(), a.personCommand(), a.peopleCommand(), a.purgeCommand(), a.linkCommand(), a.conflictsCommand()}
 }
 
 // withEvent opens the store, finds the event and runs fn.

@@ -8,9 +8,20 @@
     if (typeof v === "number") return v.toLocaleString("en-US");
     return String(v);
   }
+  // Times show in the event's time zone with its abbreviation ("14:05:09
+  // ICT"), as the server renders them; stored and sent times are UTC.
+  var tz = document.body.getAttribute("data-tz") || "UTC";
+  var tzAbbr = document.body.getAttribute("data-tzabbr") || "UTC";
+  var tzFormat;
+  try {
+    tzFormat = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  } catch (e) {
+    tzFormat = null; tzAbbr = "UTC";
+  }
   function clock(iso) {
     if (!iso || iso.indexOf("0001-") === 0) return "—";
-    return new Date(iso).toISOString().substr(11, 8);
+    var d = new Date(iso);
+    return (tzFormat ? tzFormat.format(d) : d.toISOString().substr(11, 8)) + " " + tzAbbr;
   }
   function el(name, attrs, text) {
     var e = document.createElementNS(SVG, name);
@@ -45,7 +56,7 @@
     svg.appendChild(el("path", { d: a, "class": "area" }));
     svg.appendChild(el("path", { d: d, "class": "line" }));
     svg.appendChild(el("text", { x: pad, y: H - 4 }, clock(new Date(t0).toISOString())));
-    svg.appendChild(el("text", { x: W - 60, y: H - 4 }, clock(new Date(t1).toISOString())));
+    svg.appendChild(el("text", { x: W - 90, y: H - 4 }, clock(new Date(t1).toISOString())));
   }
   // barChart draws points [{t,v}] as bars, one per minute.
   function barChart(svg, pts) {
@@ -79,7 +90,7 @@
     set("chat_messages", fmt(s.chat_messages)); set("chatters", fmt(s.chatters));
     set("linked", fmt(s.linked)); set("registered", fmt(s.registered)); set("linked_pct", s.linked_pct);
     set("quota_used", fmt(s.quota.used)); set("quota_limit", fmt(s.quota.limit)); set("quota_remaining", fmt(s.quota.remaining));
-    set("quota_exhaustion", s.quota.projected_exhaustion && s.quota.projected_exhaustion.indexOf("0001-") !== 0 ? clock(s.quota.projected_exhaustion) + " UTC" : "not today");
+    set("quota_exhaustion", s.quota.projected_exhaustion && s.quota.projected_exhaustion.indexOf("0001-") !== 0 ? clock(s.quota.projected_exhaustion) : "not today");
     var qb = document.getElementById("quota-bar"); if (qb) qb.value = s.quota.percent;
     var vc = document.getElementById("viewer-chart"); if (vc) lineChart(vc, s.viewer_series);
     var cc = document.getElementById("chat-chart"); if (cc) barChart(cc, s.chat_series);
