@@ -309,8 +309,15 @@ func TestEightHourEventWithinBudget(t *testing.T) {
 	}
 	t.Logf("8h event: %d messages, units used %d of %d (chat %d, videos %d), latency publishedAt→committed median %v p95 %v max %v",
 		len(r.lags), r.units, eightHourBudget, r.chatUnits, r.videoUnits, r.p(50), r.p(95), r.lags[len(r.lags)-1])
-	if n := testutil.ToFloat64(sc.metrics.errors.WithLabelValues(MethodChatList, "rate_limited")); n != 0 {
-		t.Errorf("read sooner than pollingIntervalMillis %v times", n)
+	// The reader waits pollingIntervalMillis between reads. Only a read
+	// that failed (a timeout on a loaded machine, after the fake had
+	// answered it) may be followed by one that comes too soon, as it would
+	// against YouTube, which then answers rateLimitExceeded and the reader
+	// backs off: never more of those than failed reads.
+	limited := testutil.ToFloat64(sc.metrics.errors.WithLabelValues(MethodChatList, "rate_limited"))
+	failed := testutil.ToFloat64(sc.metrics.errors.WithLabelValues(MethodChatList, "transient"))
+	if limited > failed {
+		t.Errorf("read sooner than pollingIntervalMillis %v times, after %v failed reads", limited, failed)
 	}
 	if r.p(95) > 2*time.Minute {
 		t.Errorf("p95 latency %v is too high", r.p(95))
