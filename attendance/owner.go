@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Discovery binds an event to the channel owner's own broadcasts: rollcall
@@ -28,6 +30,9 @@ func (d Discovery) Validate() error {
 		if _, err := regexp.Compile(d.Match); err != nil {
 			return Errorf(EInvalid, "title pattern %q: %v", d.Match, err)
 		}
+	}
+	if h, ok := strings.CutPrefix(d.ChannelID, "@"); ok && !validHandle(h) {
+		return Errorf(EInvalid, "handle %q: 3 to 30 letters, digits, '.', '_' or '-' after the @", d.ChannelID)
 	}
 	if d.On && (d.From.IsZero() || !d.To.After(d.From)) {
 		return Errorf(EInvalid, "the discovery window must end after it starts")
@@ -138,4 +143,18 @@ type Announcement struct {
 // text holds the checkpoint word).
 func (a Announcement) String() string {
 	return fmt.Sprintf("checkpoint %d to video %s", a.CheckpointNumber, a.VideoID)
+}
+
+// validHandle checks a YouTube handle without its @: 3 to 30 letters,
+// digits, underscores, hyphens and periods (YouTube's handle rules).
+func validHandle(h string) bool {
+	if n := utf8.RuneCountInString(h); n < 3 || n > 30 {
+		return false
+	}
+	for _, r := range h {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '-' && r != '.' {
+			return false
+		}
+	}
+	return true
 }

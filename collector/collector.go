@@ -138,6 +138,9 @@ func New(cfg Config, src Source, store Store, metrics *Metrics, logger *slog.Log
 	if isOwner {
 		c.discoverer = NewDiscoverer(cfg.Owner, owner, quota, cfg.Clock, logger)
 		c.discoverer.rnd = cfg.Rand
+		if p, ok := src.(PublicSource); ok {
+			c.discoverer.UsePublic(p) // discovery by handle works with a key too
+		}
 		c.announcer = NewAnnouncer(cfg.Owner, owner, quota, cfg.Clock, logger)
 	}
 	return c, nil

@@ -106,6 +106,8 @@ type Discoverer struct {
 	retryAt      time.Time // no listing before, after a failure
 	errCount     int
 	told         map[string]bool // log lines said once: refusals, ignored broadcasts
+	pub        PublicSource        // the handle fallback; nil: none
+	lastPublic map[int64]time.Time // last reading of each handle event's uploads
 	// windowsEnd is when the last discovering event's window closes: until
 	// then a broadcast may still appear, so the collector is not done.
 	windowsEnd time.Time
@@ -115,7 +117,7 @@ type Discoverer struct {
 // now, as of the last Step: more broadcasts may appear, so the event is
 // not over even if every stream found so far has ended.
 func (d *Discoverer) Pending(now time.Time) bool {
-	return d.src != nil && now.Before(d.windowsEnd)
+	return (d.src != nil || d.pub != nil) && now.Before(d.windowsEnd)
 }
 
 // NewDiscoverer returns a discoverer; src nil refuses discovery loudly.
@@ -123,8 +125,20 @@ func NewDiscoverer(src OwnerSource, store OwnerStore, quota *Quota, clock Clock,
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Discoverer{src: src, store: store, quota: quota, clock: clock, log: logger.With("component", "discovery"),
-		rnd: rand.Float64, told: map[string]bool{}}
+	d := &Discoverer{src: src, store: store, quota: quota, clock: clock, log: logger.With("component", "discovery"),
+		rnd: rand.Float64, told: map[string]bool{}, lastPublic: map[int64]time.Time{}}
+	if p, ok := src.(PublicSource); ok {
+		d.pub = p
+	}
+	return d
+}
+
+// UsePublic sets the source of discovery by handle (the collector's
+// YouTube client, with a key or a token).
+func (d *Discoverer) UsePublic(p PublicSource) {
+	if p != nil {
+		d.pub = p
+	}
 }
 
 // once logs a line the first time key is seen.
@@ -153,6 +167,26 @@ func (d *Discoverer) Step(ctx context.Context) time.Time {
 			d.windowsEnd = e.Discovery.To
 		}
 	}
+	// Events discovered by handle read the channel's public uploads; the
+	// others list the owner's broadcasts.
+	var byHandle, owned []attendance.Event
+	for _, e := range events {
+		if IsHandle(e.Discovery.ChannelID) {
+			byHandle = append(byHandle, e)
+		} else {
+			owned = append(owned, e)
+		}
+	}
+	nextPublic := now.Add(time.Hour)
+	if len(byHandle) > 0 {
+		nextPublic = d.stepPublic(ctx, now, byHandle)
+	}
+	return minTime(nextPublic, d.stepOwned(ctx, now, owned))
+}
+
+// stepOwned lists the owner's broadcasts for events when a listing is due
+// and returns when the next one is.
+func (d *Discoverer) stepOwned(ctx context.Context, now time.Time, events []attendance.Event) time.Time {
 	if len(events) == 0 {
 		return now.Add(time.Minute)
 	}

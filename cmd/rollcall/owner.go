@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/collector"
 )
 
 // ownerFlags bind the owner-mode flags shared by `event create` and
@@ -21,14 +22,16 @@ type ownerFlags struct {
 	windowTo         string
 	announce         bool
 	announceTemplate string
+	channel          string
 }
 
 const discoverHelp = `find the event's streams among the channel owner's own broadcasts (needs serve --oauth-token-file: ` +
-	`liveBroadcasts.list, about 5 units a call, every minute while the event is on); the public --channel @handle fallback ` +
-	`without OAuth is not built: give --video instead`
+	`liveBroadcasts.list, about 5 units a call, every minute while the event is on); without the owner's token, --channel @handle ` +
+	`finds them among the channel's public uploads instead`
 
 func (o *ownerFlags) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.discover, "discover", false, discoverHelp)
+	fs.StringVar(&o.channel, "channel", "", "discover by handle (@name) among the channel's public uploads, with an API key: channels.list, playlistItems.list and videos.list, 3 units every 2 minutes while the event is on; less reliable than the owner's token: unlisted and private broadcasts are not found, and a broadcast shows only once YouTube lists it publicly (implies --discover)")
 	fs.StringVar(&o.match, "match", "", "with --discover: a regular expression a broadcast's title must match (default: any title)")
 	fs.StringVar(&o.day, "day", "", "with --discover: the event's day, YYYY-MM-DD in its time zone; broadcasts scheduled that day are followed (default: today)")
 	fs.StringVar(&o.windowFrom, "window-from", "", "with --discover: the window's start (RFC 3339), instead of --day")
@@ -39,7 +42,7 @@ func (o *ownerFlags) bind(fs *pflag.FlagSet) {
 
 // changed says whether any owner-mode flag was given.
 func (o *ownerFlags) changed(fs *pflag.FlagSet) bool {
-	for _, n := range []string{"discover", "match", "day", "window-from", "window-to", "announce", "announce-template"} {
+	for _, n := range []string{"discover", "channel", "match", "day", "window-from", "window-to", "announce", "announce-template"} {
 		if fs.Changed(n) {
 			return true
 		}
@@ -52,6 +55,15 @@ func (o *ownerFlags) apply(fs *pflag.FlagSet, e *attendance.Event, now time.Time
 	d := &e.Discovery
 	if fs.Changed("discover") {
 		d.On = o.discover
+	}
+	if fs.Changed("channel") {
+		if !strings.HasPrefix(o.channel, "@") {
+			return usagef("--channel %q: a YouTube handle, starting with @", o.channel)
+		}
+		d.ChannelID = o.channel
+		if !fs.Changed("discover") {
+			d.On = true
+		}
 	}
 	if fs.Changed("match") {
 		d.Match = o.match
@@ -101,15 +113,19 @@ func printOwnerMode(w io.Writer, e attendance.Event) {
 	loc := e.Location()
 	if d := e.Discovery; d.On {
 		ch := "the oauth token's channel (bound at the first listing)"
-		if d.ChannelID != "" {
+		needs := "needs serve --oauth-token-file"
+		switch {
+		case collector.IsHandle(d.ChannelID):
+			ch, needs = "the public uploads of "+d.ChannelID, "with any credential; unlisted broadcasts are not found"
+		case d.ChannelID != "":
 			ch = "channel " + d.ChannelID
 		}
 		match := "any title"
 		if d.Match != "" {
 			match = "titles matching " + d.Match
 		}
-		fmt.Fprintf(w, "discovery: on — %s, %s, scheduled %s – %s (needs serve --oauth-token-file)\n", ch, match,
-			d.From.In(loc).Format(time.RFC3339), d.To.In(loc).Format(time.RFC3339))
+		fmt.Fprintf(w, "discovery: on — %s, %s, scheduled %s – %s (%s)\n", ch, match,
+			d.From.In(loc).Format(time.RFC3339), d.To.In(loc).Format(time.RFC3339), needs)
 	}
 	if e.Announce {
 		tmpl := e.AnnounceTemplate

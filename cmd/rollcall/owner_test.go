@@ -29,6 +29,9 @@ func TestDiscoverAndAnnounceFlags(t *testing.T) {
 		{"--announce-template", strings.Repeat("x", 200) + " {{word}}"},
 		{"--day", "20/11/2026"},
 		{"--day", "2026-11-20", "--window-from", "2026-11-20T08:00:00+07:00", "--window-to", "2026-11-20T18:00:00+07:00"},
+		{"--channel", "seameo"},
+		{"--channel", "@x"},
+		{"--channel", "@seameo channel"},
 	} {
 		if code, _, errs := c.run(append([]string{"event", "set", "pd"}, bad...)...); code != 2 {
 			t.Errorf("event set %v: exit %d %s", bad, code, errs)
@@ -41,6 +44,12 @@ func TestDiscoverAndAnnounceFlags(t *testing.T) {
 		if !strings.Contains(show, want) {
 			t.Errorf("event show lacks %q:\n%s", want, show)
 		}
+	}
+
+	// Discovery by handle, without the owner's token: the public uploads.
+	_, _, errs = c.run("event", "create", "pub", "--title", "Public Dialogue", "--time-zone", "Asia/Bangkok", "--channel", "@seameo", "--day", "2026-11-20")
+	if !strings.Contains(errs, "discovery: on — the public uploads of @seameo") || !strings.Contains(errs, "unlisted broadcasts are not found") {
+		t.Errorf("create --channel said:\n%s", errs)
 	}
 
 	// What the collector does, through the store: a stream found, a

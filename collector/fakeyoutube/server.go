@@ -59,6 +59,12 @@
 //   - messageDeletedEvent, messageRetractedEvent and userBannedEvent carry
 //     their target in their details (the liveChatMessages resource);
 //     Audience.Moderation scripts them.
+//   - channels.list forHandle gives a channel (SetHandle) with its uploads
+//     playlist, and playlistItems.list of that playlist its public videos
+//     and broadcasts, newest first (1 unit each; the channels.list and
+//     playlistItems.list references); Video.Unlisted ones are not there,
+//     as on YouTube, which is why discovery by handle is the less reliable
+//     fallback of the owner's liveBroadcasts.list.
 //   - Fault injects Google's error bodies, dropped connections, cut and
 //     invalid bodies, huge bodies and odd polling intervals on demand.
 //   - The channel owner's calls (liveBroadcasts.list, liveChatMessages.insert,
@@ -74,6 +80,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -88,6 +95,7 @@ const (
 	MethodChatInsert      = "liveChatMessages.insert"
 	MethodBroadcastsList  = "liveBroadcasts.list"
 	MethodChannelsList    = "channels.list"
+	MethodPlaylistItems   = "playlistItems.list"
 	defaultDailyQuota     = 10000
 	defaultHistory        = 75
 	defaultPollingMillis  = 5000
@@ -187,6 +195,10 @@ type Video struct {
 	// DeletedAt: from then on videos.list no longer returns the video and
 	// its chats answer 404 liveChatNotFound (zero: never deleted).
 	DeletedAt      time.Time
+	// Unlisted broadcasts (and private ones) are not in the channel's
+	// uploads playlist, so the public fallback of discovery (a handle and
+	// an API key) cannot find them; the owner's liveBroadcasts.list can.
+	Unlisted       bool
 	ScheduledStart time.Time
 	ScheduledEnd   time.Time
 	ActualStart    time.Time
@@ -247,6 +259,7 @@ type Server struct {
 	nextID    int
 	posted    []Posted        // liveChatMessages.insert calls that succeeded, in order
 	leaked    map[string]bool // videos every broadcast list answers with, whatever their channel (LeakBroadcast)
+	handles   map[string]string // lower-case handle without @ → channel id (SetHandle)
 	grpc      grpcState       // streamList over gRPC: see ServeGRPC
 }
 
@@ -286,6 +299,7 @@ func New(clock Clock, opts Options) *Server {
 	s.mux.HandleFunc("POST /youtube/v3/liveChat/messages", s.api(MethodChatInsert, s.chatInsert))
 	s.mux.HandleFunc("GET /youtube/v3/liveBroadcasts", s.api(MethodBroadcastsList, s.broadcastsList))
 	s.mux.HandleFunc("GET /youtube/v3/channels", s.api(MethodChannelsList, s.channelsList))
+	s.mux.HandleFunc("GET /youtube/v3/playlistItems", s.api(MethodPlaylistItems, s.playlistItems))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "global", "notFound", "Not Found")
 	})
@@ -679,13 +693,106 @@ func (s *Server) channelsList(w http.ResponseWriter, r *http.Request, f *Fault) 
 			return
 		}
 		resp.Items = []*youtube.Channel{{Kind: "youtube#channel", Id: s.opts.OwnerChannelID}}
-	case q.Get("id") != "" || q.Get("forHandle") != "":
+	case q.Get("forHandle") != "":
+		// channels.list forHandle (with or without the @) answers the
+		// channel with its uploads playlist in contentDetails; an unknown
+		// handle answers an empty list, as for an unknown id (the
+		// channels.list reference: forHandle, relatedPlaylists.uploads).
+		s.mu.Lock()
+		id, ok := s.handles[strings.ToLower(strings.TrimPrefix(q.Get("forHandle"), "@"))]
+		s.mu.Unlock()
+		if ok {
+			resp.Items = []*youtube.Channel{{Kind: "youtube#channel", Id: id,
+				ContentDetails: &youtube.ChannelContentDetails{RelatedPlaylists: &youtube.ChannelContentDetailsRelatedPlaylists{Uploads: uploadsOf(id)}}}}
+		}
+	case q.Get("id") != "":
 		// unknown channels: an empty list, as YouTube answers
 	default:
 		writeError(w, http.StatusBadRequest, "youtube.parameter", "missingRequiredParameter", "No filter selected.")
 		return
 	}
 	resp.PageInfo = &youtube.PageInfo{TotalResults: int64(len(resp.Items)), ResultsPerPage: int64(len(resp.Items))}
+	writeJSON(w, resp, f)
+}
+
+// SetHandle gives a channel its public handle (@name), for channels.list
+// forHandle.
+func (s *Server) SetHandle(handle, channelID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.handles == nil {
+		s.handles = map[string]string{}
+	}
+	s.handles[strings.ToLower(strings.TrimPrefix(handle, "@"))] = channelID
+}
+
+// uploadsOf is a channel's uploads playlist id: its id with UU for UC, as
+// YouTube forms it (observed; the reference only says to read it from
+// contentDetails, which rollcall does).
+func uploadsOf(channelID string) string {
+	if rest, ok := strings.CutPrefix(channelID, "UC"); ok {
+		return "UU" + rest
+	}
+	return "UU" + channelID
+}
+
+// playlistItems answers playlistItems.list for a channel's uploads
+// playlist: its public videos and broadcasts, newest first (by scheduled
+// or actual start), maxResults 0–50 (default 5), one page (the
+// playlistItems.list reference; 1 unit). An unknown playlist answers 404
+// playlistNotFound.
+func (s *Server) playlistItems(w http.ResponseWriter, r *http.Request, f *Fault) {
+	q := r.URL.Query()
+	pl := q.Get("playlistId")
+	if pl == "" {
+		writeError(w, http.StatusBadRequest, "youtube.parameter", "missingRequiredParameter", "No filter selected. Expected one of: playlistId, id")
+		return
+	}
+	maxResults := 5
+	if v := q.Get("maxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 50 {
+			writeError(w, http.StatusBadRequest, "youtube.parameter", "invalidParameter", "Invalid value for parameter maxResults")
+			return
+		}
+		maxResults = n
+	}
+	now := s.clock.Now()
+	s.mu.Lock()
+	known := false
+	for _, id := range s.handles {
+		known = known || uploadsOf(id) == pl
+	}
+	var vids []*Video
+	for _, v := range s.videos {
+		if uploadsOf(v.ChannelID) == pl {
+			known = true
+			if !v.Unlisted && (v.DeletedAt.IsZero() || now.Before(v.DeletedAt)) {
+				vids = append(vids, v)
+			}
+		}
+	}
+	s.mu.Unlock()
+	if !known {
+		writeError(w, http.StatusNotFound, "youtube.playlistItem", "playlistNotFound", "The playlist identified with the request's playlistId parameter cannot be found.")
+		return
+	}
+	startOf := func(v *Video) time.Time {
+		if !v.ScheduledStart.IsZero() {
+			return v.ScheduledStart
+		}
+		return v.ActualStart
+	}
+	sort.Slice(vids, func(i, j int) bool { return startOf(vids[i]).After(startOf(vids[j])) })
+	if len(vids) > maxResults {
+		vids = vids[:maxResults]
+	}
+	resp := &youtube.PlaylistItemListResponse{Kind: "youtube#playlistItemListResponse", Etag: "fake-etag",
+		PageInfo: &youtube.PageInfo{TotalResults: int64(len(vids)), ResultsPerPage: int64(maxResults)}}
+	for _, v := range vids {
+		resp.Items = append(resp.Items, &youtube.PlaylistItem{Kind: "youtube#playlistItem", Id: "PLI" + v.ID,
+			ContentDetails: &youtube.PlaylistItemContentDetails{VideoId: v.ID}})
+	}
 	writeJSON(w, resp, f)
 }
 
