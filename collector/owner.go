@@ -105,9 +105,9 @@ type Discoverer struct {
 	lastUpcoming time.Time // last listing of upcoming broadcasts
 	retryAt      time.Time // no listing before, after a failure
 	errCount     int
-	told         map[string]bool // log lines said once: refusals, ignored broadcasts
-	pub        PublicSource        // the handle fallback; nil: none
-	lastPublic map[int64]time.Time // last reading of each handle event's uploads
+	told         map[string]bool     // log lines said once: refusals, ignored broadcasts
+	pub          PublicSource        // the handle fallback; nil: none
+	lastPublic   map[int64]time.Time // last reading of each handle event's uploads
 	// windowsEnd is when the last discovering event's window closes: until
 	// then a broadcast may still appear, so the collector is not done.
 	windowsEnd time.Time

@@ -194,7 +194,7 @@ type Video struct {
 	Forbidden []Span
 	// DeletedAt: from then on videos.list no longer returns the video and
 	// its chats answer 404 liveChatNotFound (zero: never deleted).
-	DeletedAt      time.Time
+	DeletedAt time.Time
 	// Unlisted broadcasts (and private ones) are not in the channel's
 	// uploads playlist, so the public fallback of discovery (a handle and
 	// an API key) cannot find them; the owner's liveBroadcasts.list can.
@@ -257,10 +257,10 @@ type Server struct {
 	calls     map[string]int // per method
 	faults    []*faultRule
 	nextID    int
-	posted    []Posted        // liveChatMessages.insert calls that succeeded, in order
-	leaked    map[string]bool // videos every broadcast list answers with, whatever their channel (LeakBroadcast)
+	posted    []Posted          // liveChatMessages.insert calls that succeeded, in order
+	leaked    map[string]bool   // videos every broadcast list answers with, whatever their channel (LeakBroadcast)
 	handles   map[string]string // lower-case handle without @ → channel id (SetHandle)
-	grpc      grpcState       // streamList over gRPC: see ServeGRPC
+	grpc      grpcState         // streamList over gRPC: see ServeGRPC
 }
 
 // New returns a fake YouTube playing on clock.
