@@ -146,15 +146,15 @@ func TestBatchAndWriteDir(t *testing.T) {
 	// and the others are written
 	good := c
 	emoji := c
-	emoji.ID, emoji.FullName = "EMOJI", "Ana 😀 Cruz"
+	emoji.ID, emoji.FullName = "EMOJI", "Ana 🥲 Cruz"
 	b.Certificates = []certpdf.Certificate{emoji, good}
 	out := filepath.Join(t.TempDir(), "out")
 	rep, err := svc.WriteDir(ctx, out, b, nil)
-	if err != nil || rep.Rendered != 1 || len(rep.Failures) != 1 || rep.Failures[0].ID != "EMOJI" || !slices.Equal(rep.Failures[0].Missing, []rune{'😀'}) {
+	if err != nil || rep.Rendered != 1 || len(rep.Failures) != 1 || rep.Failures[0].ID != "EMOJI" || !slices.Equal(rep.Failures[0].Missing, []rune{'🥲'}) {
 		t.Fatalf("WriteDir with a name no font covers = %+v, %v", rep, err)
 	}
 	report, err := os.ReadFile(filepath.Join(out, certpdf.FailuresName))
-	if err != nil || !strings.Contains(string(report), "Ana 😀 Cruz") || !strings.Contains(string(report), "U+1F600") {
+	if err != nil || !strings.Contains(string(report), "Ana 🥲 Cruz") || !strings.Contains(string(report), "U+1F972") {
 		t.Errorf("%s: %q %v", certpdf.FailuresName, report, err)
 	}
 	if _, err := os.Stat(filepath.Join(out, certpdf.ZIPName(good))); err != nil {

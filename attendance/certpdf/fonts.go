@@ -25,6 +25,21 @@ const FontPackage = "fonts-noto-core"
 // font dir for the scripts of Chinese, Japanese and Korean names.
 const DefaultCJKFontDir = "/usr/share/fonts/opentype/noto"
 
+// SymbolFontPackage is the Debian package that provides Symbola, the
+// outline font that draws emoji and pictographs in names; DefaultSymbolFontDir
+// is where it installs it (searched after the font dir).
+const (
+	SymbolFontPackage    = "fonts-symbola"
+	DefaultSymbolFontDir = "/usr/share/fonts/truetype/ancient-scripts"
+	symbolFamily         = "Symbola"
+)
+
+// isSymbol reports whether r is a symbol that the Symbola fallback may
+// draw when the Latin font lacks it: emoji and other pictographs.
+func isSymbol(r rune) bool {
+	return unicode.In(r, unicode.So, unicode.Sk, unicode.Sm)
+}
+
 // CJKFontPackage is the Debian package that provides Noto Sans CJK.
 const CJKFontPackage = "fonts-noto-cjk"
 
@@ -76,8 +91,11 @@ const glyphHint = "it cannot be printed with the installed fonts; correct the te
 
 // scriptPackage is the Debian package with the font of a script.
 func scriptPackage(s Script) string {
-	if family, _ := fontFamily(s); family == cjkFamily {
+	switch family, _ := fontFamily(s); family {
+	case cjkFamily:
 		return CJKFontPackage
+	case symbolFamily:
+		return SymbolFontPackage
 	}
 	return FontPackage
 }
@@ -86,6 +104,8 @@ func installHint(s Script) string {
 	switch s {
 	case "Han", "Hiragana", "Katakana", "Hangul", "Bopomofo":
 		return "install the Debian package " + CJKFontPackage + " (it puts " + cjkFamily + "-Regular.ttc in " + DefaultCJKFontDir + "), or set the font dir to a folder holding " + cjkFamily + "-Regular.ttc and -Bold.ttc"
+	case ScriptSymbols:
+		return "install the Debian package " + SymbolFontPackage + " (it puts Symbola_hint.ttf in " + DefaultSymbolFontDir + "), or set the font dir to a folder holding Symbola.ttf"
 	}
 	return "install the Debian package " + FontPackage + ", or set the font dir to a folder holding the Noto fonts"
 }
@@ -102,6 +122,8 @@ func fontFamily(s Script) (family string, index int) {
 		return "NotoSans", 0
 	case "Han", "Hiragana", "Katakana", "Hangul", "Bopomofo":
 		return cjkFamily, cjkFaceSC
+	case ScriptSymbols:
+		return symbolFamily, 0
 	}
 	return "NotoSans" + strings.ReplaceAll(string(s), "_", ""), 0
 }
@@ -117,6 +139,14 @@ type fontKey struct {
 // font collection, looked for in dir and then in cjkDir (DefaultCJKFontDir).
 func fontFiles(dir, cjkDir string, k fontKey) []string {
 	var names []string
+	if k.family == symbolFamily {
+		// one weight: a bold name draws its symbols regular
+		names = append(names, filepath.Join(dir, "Symbola.ttf"), filepath.Join(dir, "Symbola_hint.ttf"))
+		if filepath.Clean(dir) != DefaultSymbolFontDir {
+			names = append(names, filepath.Join(DefaultSymbolFontDir, "Symbola_hint.ttf"), filepath.Join(DefaultSymbolFontDir, "Symbola.ttf"))
+		}
+		return names
+	}
 	if k.family == cjkFamily {
 		dirs := []string{dir}
 		if cjkDir != "" && filepath.Clean(dir) != filepath.Clean(cjkDir) {
@@ -285,10 +315,42 @@ func (fs *fontSet) fontRuns(text string, bold bool) ([]fontRun, error) {
 			return nil, err
 		}
 		if run.Script == ScriptLatin || run.Script == ScriptCommon {
-			if err := checkGlyphs(f, run); err != nil {
+			// symbols the Latin font lacks (emoji) are drawn with Symbola
+			start, inSym := 0, false
+			flushLatin := func(end int) error {
+				if start == end {
+					return nil
+				}
+				sub, font := Run{Script: run.Script, Text: run.Text[start:end]}, f
+				if inSym {
+					sub.Script = ScriptSymbols
+					var err error
+					if font, err = fs.font(ScriptSymbols, bold); err != nil {
+						return err
+					}
+				}
+				if err := checkGlyphs(font, sub); err != nil {
+					return err
+				}
+				out = appendRun(out, fontRun{Run: sub, font: font})
+				start = end
+				return nil
+			}
+			for i, r := range run.Text {
+				sym := isSymbol(r) && f.SFNT.GlyphIndex(r) == 0
+				if ignorable(r) {
+					sym = inSym // a joiner or variation selector stays with its symbol
+				}
+				if sym != inSym {
+					if err := flushLatin(i); err != nil {
+						return nil, err
+					}
+					inSym = sym
+				}
+			}
+			if err := flushLatin(len(run.Text)); err != nil {
 				return nil, err
 			}
-			out = appendRun(out, fontRun{Run: run, font: f})
 			continue
 		}
 		// split off neutral runes this script's font lacks

@@ -96,6 +96,7 @@ func (r *Renderer) Unprintable(name string) []rune {
 	fs := r.getFontSet()
 	defer r.putFontSet(fs)
 	latin, _ := fs.font(ScriptCommon, true)
+	symbols, _ := fs.font(ScriptSymbols, true)
 	var out []rune
 	seen := map[rune]bool{}
 	add := func(c rune) {
@@ -115,6 +116,10 @@ func (r *Renderer) Unprintable(name string) []rune {
 			}
 			// a neutral rune the script's font lacks is drawn with the Latin font
 			if runeClass(c) == classNeutral && latin != nil && latin.SFNT.GlyphIndex(c) != 0 {
+				continue
+			}
+			// and a symbol the Latin font lacks with Symbola
+			if isSymbol(c) && symbols != nil && symbols.SFNT.GlyphIndex(c) != 0 && (run.Script == ScriptLatin || run.Script == ScriptCommon) {
 				continue
 			}
 			add(c)

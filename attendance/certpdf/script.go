@@ -21,6 +21,10 @@ const (
 	// ScriptCommon is the script of a run made only of spaces, digits and
 	// punctuation; it is drawn with the Latin font.
 	ScriptCommon Script = "Common"
+	// ScriptSymbols is a run of symbols the Latin font lacks (emoji, most
+	// pictographs), drawn in outline with Symbola (Debian's fonts-symbola):
+	// no colour emoji font can be embedded in a PDF by the renderer.
+	ScriptSymbols Script = "Symbols"
 )
 
 // Run is a stretch of text in one script.

@@ -127,7 +127,7 @@ func TestDeployEnvNamesAreFlags(t *testing.T) {
 		}
 	}
 	walk(newApp(strings.NewReader(""), io.Discard, io.Discard, func(string) string { return "" }).rootCommand())
-	for _, v := range []string{"ROLLCALL_TEST_POSTGRES", "ROLLCALL_PERF", "ROLLCALL_REQUIRE_BROWSER", "ROLLCALL_REQUIRE_FONTS", "ROLLCALL_ARTIFACT_DIR"} {
+	for _, v := range []string{"ROLLCALL_TEST_POSTGRES", "ROLLCALL_PERF", "ROLLCALL_REQUIRE_BROWSER", "ROLLCALL_REQUIRE_FONTS", "ROLLCALL_ARTIFACT_DIR", "ROLLCALL_LONG", "ROLLCALL_MAIL_BENCH"} {
 		known[v] = true
 	}
 	if !known["ROLLCALL_TRUSTED_PROXIES"] || !known["ROLLCALL_YOUTUBE_API_KEY_FILE"] {
