@@ -27,7 +27,7 @@ func TestMailBenchmark10k(t *testing.T) {
 	}
 	c, _, people := mailEvent(t, n)
 	srv := newSMTPServer(t)
-	srv.keepRaw = false
+	srv.configure(func(s *smtpServer) { s.keepRaw = false })
 	start := time.Now()
 	cmd := exec.Command(bin, mailArgs("certificates", srv)...)
 	cmd.Env = append(os.Environ(), "ROLLCALL_DB="+c.db, "USER=tester")

@@ -248,11 +248,13 @@ func TestMailExactlyOnceKill(t *testing.T) {
 			srv := newSMTPServer(t)
 			killAt := 1 + rand.IntN(n-2)
 			reached := make(chan struct{})
-			srv.onData = func(got int) {
-				if got == killAt {
-					close(reached)
+			srv.configure(func(s *smtpServer) {
+				s.onData = func(got int) {
+					if got == killAt {
+						close(reached)
+					}
 				}
-			}
+			})
 			cmd := exec.Command(bin, mailArgs(kind, srv)...)
 			cmd.Env = append(os.Environ(), "ROLLCALL_DB="+c.db, "USER=tester")
 			p := startProc(t, cmd)
@@ -315,7 +317,7 @@ func TestMailReplyLostInCrash(t *testing.T) {
 	const n = 30
 	c, _, people := mailEvent(t, n)
 	srv := newSMTPServer(t)
-	srv.hold = 1 + rand.IntN(n)
+	srv.configure(func(s *smtpServer) { s.hold = 1 + rand.IntN(n) })
 	cmd := exec.Command(bin, mailArgs("codes", srv)...)
 	cmd.Env = append(os.Environ(), "ROLLCALL_DB="+c.db, "USER=tester")
 	p := startProc(t, cmd)
@@ -348,9 +350,11 @@ func TestMailRetriesFailuresAndDeletion(t *testing.T) {
 	c, dir, people := mailEvent(t, 6)
 	srv := newSMTPServer(t)
 	greylisted, unknown, rejected, deleted := "person0001@example.org", "person0002@example.org", "person0003@example.org", "person0004@example.org"
-	srv.tempFails[greylisted] = 2
-	srv.rcptFail[unknown] = true
-	srv.dataFail[rejected] = true
+	srv.configure(func(s *smtpServer) {
+		s.tempFails[greylisted] = 2
+		s.rcptFail[unknown] = true
+		s.dataFail[rejected] = true
+	})
 
 	out, errs, code := c.run(append(mailArgs("codes", srv), "--dry-run")...)
 	if code != 0 || !strings.Contains(out, "Message-ID: <preview@rollcall.invalid>") || srv.count() != 0 {

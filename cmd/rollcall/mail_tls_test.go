@@ -56,7 +56,7 @@ func TestMailSTARTTLSAndImplicitTLS(t *testing.T) {
 				t.Fatal(err)
 			}
 			srv := newSMTPServerTLS(t, &cert, tc.implicit)
-			srv.password = "correct horse battery"
+			srv.configure(func(s *smtpServer) { s.password = "correct horse battery" })
 			scheme := "smtp"
 			if tc.implicit {
 				scheme = "smtps"

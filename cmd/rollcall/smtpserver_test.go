@@ -46,6 +46,14 @@ type smtpServer struct {
 	authed    int             // successful AUTHs
 }
 
+// configure changes the server's behaviour under its lock: its sessions
+// read these fields from their own goroutines.
+func (s *smtpServer) configure(fn func(s *smtpServer)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s)
+}
+
 func newSMTPServer(t *testing.T) *smtpServer {
 	t.Helper()
 	return newSMTPServerTLS(t, nil, false)
