@@ -306,7 +306,8 @@ func ignorable(r rune) bool {
 
 // fontRuns splits text into script runs and gives each its font. Spaces and
 // punctuation that a script's font cannot draw are moved into runs of their
-// own, drawn with the Latin font. Every rune is checked to have a glyph.
+// own, drawn with the Latin font, and symbols the Latin font cannot draw
+// into runs drawn with Symbola. Every rune is checked to have a glyph.
 func (fs *fontSet) fontRuns(text string, bold bool) ([]fontRun, error) {
 	var out []fontRun
 	for _, run := range SplitRuns(text) {
@@ -315,79 +316,63 @@ func (fs *fontSet) fontRuns(text string, bold bool) ([]fontRun, error) {
 			return nil, err
 		}
 		if run.Script == ScriptLatin || run.Script == ScriptCommon {
-			// symbols the Latin font lacks (emoji) are drawn with Symbola
-			start, inSym := 0, false
-			flushLatin := func(end int) error {
-				if start == end {
-					return nil
-				}
-				sub, font := Run{Script: run.Script, Text: run.Text[start:end]}, f
-				if inSym {
-					sub.Script = ScriptSymbols
-					var err error
-					if font, err = fs.font(ScriptSymbols, bold); err != nil {
-						return err
-					}
-				}
-				if err := checkGlyphs(font, sub); err != nil {
-					return err
-				}
-				out = appendRun(out, fontRun{Run: sub, font: font})
-				start = end
-				return nil
-			}
-			for i, r := range run.Text {
-				sym := isSymbol(r) && f.SFNT.GlyphIndex(r) == 0
+			// symbols the Latin font lacks (emoji) are drawn with Symbola;
+			// a joiner or variation selector stays with its symbol
+			out, err = fs.fallbackRuns(out, run, f, ScriptSymbols, bold, func(r rune, inFallback bool) bool {
 				if ignorable(r) {
-					sym = inSym // a joiner or variation selector stays with its symbol
+					return inFallback
 				}
-				if sym != inSym {
-					if err := flushLatin(i); err != nil {
-						return nil, err
-					}
-					inSym = sym
-				}
-			}
-			if err := flushLatin(len(run.Text)); err != nil {
-				return nil, err
-			}
-			continue
+				return isSymbol(r) && f.SFNT.GlyphIndex(r) == 0
+			})
+		} else {
+			// neutral runes this script's font lacks are drawn with the
+			// Latin font
+			out, err = fs.fallbackRuns(out, run, f, ScriptCommon, bold, func(r rune, _ bool) bool {
+				return runeClass(r) == classNeutral && !ignorable(r) && f.SFNT.GlyphIndex(r) == 0
+			})
 		}
-		// split off neutral runes this script's font lacks
-		start := 0
-		inNeutral := false
-		flush := func(end int) error {
-			if start == end {
-				return nil
-			}
-			sub := Run{Script: run.Script, Text: run.Text[start:end]}
-			font := f
-			if inNeutral {
-				sub.Script = ScriptCommon
-				var err error
-				if font, err = fs.font(ScriptCommon, bold); err != nil {
-					return err
-				}
-			}
-			if err := checkGlyphs(font, sub); err != nil {
-				return err
-			}
-			out = appendRun(out, fontRun{Run: sub, font: font})
-			start = end
-			return nil
-		}
-		for i, r := range run.Text {
-			lacks := runeClass(r) == classNeutral && !ignorable(r) && f.SFNT.GlyphIndex(r) == 0
-			if lacks != inNeutral {
-				if err := flush(i); err != nil {
-					return nil, err
-				}
-				inNeutral = lacks
-			}
-		}
-		if err := flush(len(run.Text)); err != nil {
+		if err != nil {
 			return nil, err
 		}
+	}
+	return out, nil
+}
+
+// fallbackRuns splits run into stretches drawn with f and stretches that
+// the font of the fallback script draws, checks each stretch's glyphs and
+// appends them to out. moves tells whether a rune goes to the fallback
+// font, given whether the rune before it did.
+func (fs *fontSet) fallbackRuns(out []fontRun, run Run, f *loadedFont, fallback Script, bold bool, moves func(r rune, inFallback bool) bool) ([]fontRun, error) {
+	start, inFallback := 0, false
+	flush := func(end int) error {
+		if start == end {
+			return nil
+		}
+		sub, font := Run{Script: run.Script, Text: run.Text[start:end]}, f
+		if inFallback {
+			sub.Script = fallback
+			var err error
+			if font, err = fs.font(fallback, bold); err != nil {
+				return err
+			}
+		}
+		if err := checkGlyphs(font, sub); err != nil {
+			return err
+		}
+		out = appendRun(out, fontRun{Run: sub, font: font})
+		start = end
+		return nil
+	}
+	for i, r := range run.Text {
+		if m := moves(r, inFallback); m != inFallback {
+			if err := flush(i); err != nil {
+				return nil, err
+			}
+			inFallback = m
+		}
+	}
+	if err := flush(len(run.Text)); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
