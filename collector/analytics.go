@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
-	"google.golang.org/api/option"
 	"google.golang.org/api/youtubeanalytics/v2"
 
 	"github.com/seameo/rollcall/attendance"
@@ -50,23 +48,11 @@ func NewAnalytics(ctx context.Context, cfg AnalyticsConfig) (*Analytics, error) 
 	if cfg.TokenSource == nil {
 		return nil, errors.New("analytics: the channel owner's oauth token is needed (yt-analytics.readonly)")
 	}
-	base := cfg.Transport
-	if base == nil {
-		base = http.DefaultTransport.(*http.Transport).Clone()
-	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultRequestTimeout
 	}
-	rt := &bearerTransport{source: cfg.TokenSource, base: &limitTransport{base: base, limit: DefaultMaxBodyBytes}}
-	opts := []option.ClientOption{option.WithHTTPClient(&http.Client{Transport: rt, Timeout: cfg.Timeout})}
-	if cfg.Endpoint != "" {
-		ep := cfg.Endpoint
-		if !strings.HasSuffix(ep, "/") {
-			ep += "/"
-		}
-		opts = append(opts, option.WithEndpoint(ep))
-	}
-	svc, err := youtubeanalytics.NewService(ctx, opts...)
+	rt := &bearerTransport{source: cfg.TokenSource, base: &limitTransport{base: baseTransport(cfg.Transport), limit: DefaultMaxBodyBytes}}
+	svc, err := youtubeanalytics.NewService(ctx, clientOptions(rt, cfg.Timeout, cfg.Endpoint)...)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: new service: %w", err)
 	}

@@ -96,17 +96,13 @@ func (m *GrantMonitor) check() error {
 		return nil // Google did not say; the API answers insufficientPermissions if a scope is missing
 	}
 	if missing := MissingScopes(granted, m.Need); len(missing) > 0 {
-		names := make([]string, len(missing))
-		for i, s := range missing {
-			names[i] = ScopeName(s)
-		}
-		return fmt.Errorf("oauth: the grant lacks the scope %s: run 'rollcall auth login --scopes %s' again", strings.Join(names, ", "), strings.Join(scopeList(m.Need), ","))
+		return fmt.Errorf("oauth: the grant lacks the scope %s: run 'rollcall auth login --scopes %s' again", strings.Join(ScopeNames(missing), ", "), strings.Join(ScopeNames(m.Need), ","))
 	}
 	return nil
 }
 
-// scopeList is scopes by short name.
-func scopeList(scopes []string) []string {
+// ScopeNames are scopes by short name (ScopeName of each).
+func ScopeNames(scopes []string) []string {
 	out := make([]string, len(scopes))
 	for i, s := range scopes {
 		out[i] = ScopeName(s)

@@ -68,10 +68,7 @@ func NewYouTube(ctx context.Context, cfg YouTubeConfig) (*YouTube, error) {
 	if (cfg.APIKey == "") == (cfg.TokenSource == nil) {
 		return nil, errors.New("youtube: exactly one of an api key and an oauth token source is needed")
 	}
-	base := cfg.Transport
-	if base == nil {
-		base = http.DefaultTransport.(*http.Transport).Clone()
-	}
+	base := baseTransport(cfg.Transport)
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -91,19 +88,33 @@ func NewYouTube(ctx context.Context, cfg YouTubeConfig) (*YouTube, error) {
 	} else {
 		rt = &bearerTransport{source: cfg.TokenSource, base: rt, fallbackKey: cfg.FallbackAPIKey}
 	}
-	opts := []option.ClientOption{option.WithHTTPClient(&http.Client{Transport: rt, Timeout: cfg.Timeout})}
-	if cfg.Endpoint != "" {
-		ep := cfg.Endpoint
-		if !strings.HasSuffix(ep, "/") {
-			ep += "/"
-		}
-		opts = append(opts, option.WithEndpoint(ep))
-	}
-	svc, err := youtube.NewService(ctx, opts...)
+	svc, err := youtube.NewService(ctx, clientOptions(rt, cfg.Timeout, cfg.Endpoint)...)
 	if err != nil {
 		return nil, fmt.Errorf("youtube: new service: %w", err)
 	}
 	return &YouTube{svc: svc, pageSize: cfg.ChatPageSize, secrets: []string{cfg.APIKey, cfg.FallbackAPIKey}, metrics: cfg.Metrics}, nil
+}
+
+// baseTransport is t, or a clone of http.DefaultTransport when t is nil.
+func baseTransport(t http.RoundTripper) http.RoundTripper {
+	if t == nil {
+		return http.DefaultTransport.(*http.Transport).Clone()
+	}
+	return t
+}
+
+// clientOptions are the options the Google API clients share: an HTTP
+// client over rt with a per-request timeout, and the endpoint, with its
+// trailing slash, when one is given (a proxy or the fake).
+func clientOptions(rt http.RoundTripper, timeout time.Duration, endpoint string) []option.ClientOption {
+	opts := []option.ClientOption{option.WithHTTPClient(&http.Client{Transport: rt, Timeout: timeout})}
+	if endpoint != "" {
+		if !strings.HasSuffix(endpoint, "/") {
+			endpoint += "/"
+		}
+		opts = append(opts, option.WithEndpoint(endpoint))
+	}
+	return opts
 }
 
 // VideoSample is one video's reading from videos.list. Sample.At is left

@@ -40,15 +40,6 @@ that die after 7 days: run 'rollcall auth check' the day before the event.
 	return cmd
 }
 
-// scopeNames are scopes by short name.
-func scopeNames(scopes []string) []string {
-	out := make([]string, len(scopes))
-	for i, s := range scopes {
-		out[i] = collector.ScopeName(s)
-	}
-	return out
-}
-
 func (a *app) authLoginCommand() *cobra.Command {
 	var (
 		yf     youtubeFlags
@@ -91,9 +82,9 @@ func (a *app) authLoginCommand() *cobra.Command {
 			}
 			fmt.Fprintf(a.stderr, "token saved to %s (mode 0600)\n", yf.oauthTokenFile)
 			if granted, known := collector.GrantedScopes(tok); known {
-				fmt.Fprintf(a.stderr, "granted: %s\n", strings.Join(scopeNames(granted), ", "))
+				fmt.Fprintf(a.stderr, "granted: %s\n", strings.Join(collector.ScopeNames(granted), ", "))
 				if missing := collector.MissingScopes(granted, want); len(missing) > 0 {
-					return fmt.Errorf("the owner left %s unticked on the consent page: log in again and tick every box", strings.Join(scopeNames(missing), ", "))
+					return fmt.Errorf("the owner left %s unticked on the consent page: log in again and tick every box", strings.Join(collector.ScopeNames(missing), ", "))
 				}
 			}
 			return nil
@@ -123,7 +114,7 @@ key.`,
 			if yf.grant != nil {
 				if tok := yf.grant.Source.Current(); tok != nil {
 					if granted, known := collector.GrantedScopes(tok); known {
-						fmt.Fprintf(a.stderr, "the grant holds: %s\n", strings.Join(scopeNames(granted), ", "))
+						fmt.Fprintf(a.stderr, "the grant holds: %s\n", strings.Join(collector.ScopeNames(granted), ", "))
 					} else {
 						fmt.Fprintln(a.stderr, "Google did not say which scopes the grant holds")
 					}

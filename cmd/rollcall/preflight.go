@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/oauth2"
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/certpdf"
@@ -358,19 +357,11 @@ func (p *preflight) checkYouTube(ctx context.Context, a *app, e attendance.Event
 	cfg := collector.YouTubeConfig{Endpoint: p.yf.endpoint, Transport: dates}
 	oauth := p.yf.oauthTokenFile != ""
 	if oauth {
-		if p.yf.oauthClientID == "" || p.yf.oauthClientSecret == "" {
-			return nil, nil, usagef("--oauth-token-file needs --oauth-client-id and --oauth-client-secret")
-		}
-		tok, err := collector.LoadToken(p.yf.oauthTokenFile)
-		if err != nil {
-			return nil, nil, usagef("%v", err)
-		}
-		need, err := p.yf.neededScopes()
+		o, err := p.yf.ownerGrant(a)
 		if err != nil {
 			return nil, nil, err
 		}
-		ocfg := p.yf.oauthConfig(need...)
-		fresh, err := collector.CheckGrant(ctx, ocfg, tok)
+		fresh, err := collector.CheckGrant(ctx, o.config, o.token)
 		if err != nil {
 			p.fail(checkCredential, "run 'rollcall auth login' again, signed in as the channel owner",
 				"the channel owner's OAuth grant does not refresh: %v", err)
@@ -378,26 +369,17 @@ func (p *preflight) checkYouTube(ctx context.Context, a *app, e attendance.Event
 			return nil, dates, nil
 		}
 		if granted, known := collector.GrantedScopes(fresh); known {
-			if missing := collector.MissingScopes(granted, need); len(missing) > 0 {
-				p.fail(checkCredential, "run 'rollcall auth login --scopes "+strings.Join(scopeNames(need), ",")+"' again, signed in as the channel owner",
-					"the channel owner's OAuth grant lacks %s", strings.Join(scopeNames(missing), ", "))
+			if missing := collector.MissingScopes(granted, o.need); len(missing) > 0 {
+				p.fail(checkCredential, "run 'rollcall auth login --scopes "+strings.Join(collector.ScopeNames(o.need), ",")+"' again, signed in as the channel owner",
+					"the channel owner's OAuth grant lacks %s", strings.Join(collector.ScopeNames(missing), ", "))
 			}
 		}
-		save := func(t *oauth2.Token) {
-			if err := collector.SaveToken(p.yf.oauthTokenFile, t); err != nil {
-				a.log.Error("save refreshed oauth token", "err", err)
-			}
-		}
-		save(fresh)
-		cfg.TokenSource = collector.NewRefreshingTokenSource(ctx, ocfg, fresh, save)
+		o.save(fresh)
+		cfg.TokenSource = collector.NewRefreshingTokenSource(ctx, o.config, fresh, o.save)
 	} else {
-		key := p.yf.apiKey
-		if p.yf.apiKeyFile != "" {
-			k, err := collector.ReadSecretFile(p.yf.apiKeyFile)
-			if err != nil {
-				return nil, nil, usagef("%v", err)
-			}
-			key = k
+		key, err := p.yf.apiKeyValue()
+		if err != nil {
+			return nil, nil, err
 		}
 		if key == "" {
 			return nil, nil, usagef("no YouTube credential: set --youtube-api-key (or ROLLCALL_YOUTUBE_API_KEY_FILE) or --oauth-token-file")

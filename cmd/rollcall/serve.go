@@ -97,6 +97,37 @@ func (y *youtubeFlags) reach(ctx context.Context, a *app, st collector.ReachStor
 	return &collector.Reach{Analytics: an, Store: st, Project: project, Log: a.log}, nil
 }
 
+// ownerGrantFlags is what the OAuth flags give: the token file's token,
+// the scopes it must hold, the client asking for them, and how a refreshed
+// token is saved back to the file.
+type ownerGrantFlags struct {
+	token  *oauth2.Token
+	need   []string
+	config *oauth2.Config
+	save   func(*oauth2.Token)
+}
+
+// ownerGrant reads the OAuth flags and the token file, for serve, auth
+// check and preflight alike.
+func (y *youtubeFlags) ownerGrant(a *app) (ownerGrantFlags, error) {
+	if y.oauthClientID == "" || y.oauthClientSecret == "" {
+		return ownerGrantFlags{}, usagef("--oauth-token-file needs --oauth-client-id and --oauth-client-secret")
+	}
+	need, err := y.neededScopes()
+	if err != nil {
+		return ownerGrantFlags{}, err
+	}
+	tok, err := collector.LoadToken(y.oauthTokenFile)
+	if err != nil {
+		return ownerGrantFlags{}, usagef("%v", err)
+	}
+	return ownerGrantFlags{token: tok, need: need, config: y.oauthConfig(need...), save: func(t *oauth2.Token) {
+		if err := collector.SaveToken(y.oauthTokenFile, t); err != nil {
+			a.log.Error("save refreshed oauth token", "err", err)
+		}
+	}}, nil
+}
+
 // apiKeyValue is the API key of --youtube-api-key or its file; empty when
 // none is given.
 func (y *youtubeFlags) apiKeyValue() (string, error) {
@@ -203,29 +234,16 @@ func (y *youtubeFlags) source(ctx context.Context, a *app, metrics *collector.Me
 	oauth := y.oauthTokenFile != ""
 	switch {
 	case oauth:
-		if y.oauthClientID == "" || y.oauthClientSecret == "" {
-			return nil, "", usagef("--oauth-token-file needs --oauth-client-id and --oauth-client-secret")
-		}
-		need, err := y.neededScopes()
+		o, err := y.ownerGrant(a)
 		if err != nil {
 			return nil, "", err
-		}
-		tok, err := collector.LoadToken(y.oauthTokenFile)
-		if err != nil {
-			return nil, "", usagef("%v", err)
 		}
 		key, err := y.apiKeyValue()
 		if err != nil {
 			return nil, "", err
 		}
-		ocfg := y.oauthConfig(need...)
-		save := func(t *oauth2.Token) {
-			if err := collector.SaveToken(y.oauthTokenFile, t); err != nil {
-				a.log.Error("save refreshed oauth token", "err", err)
-			}
-		}
-		src := collector.NewRefreshingTokenSource(ctx, ocfg, tok, save)
-		y.grant, err = collector.NewGrantMonitor(y.registry, collector.GrantMonitor{Source: src, Need: need, FallbackKey: key != "", Log: a.log,
+		src := collector.NewRefreshingTokenSource(ctx, o.config, o.token, o.save)
+		y.grant, err = collector.NewGrantMonitor(y.registry, collector.GrantMonitor{Source: src, Need: o.need, FallbackKey: key != "", Log: a.log,
 			Reload: func() (*oauth2.Token, error) { return collector.LoadToken(y.oauthTokenFile) }})
 		if err != nil {
 			return nil, "", err
