@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -63,7 +64,7 @@ func (s *Server) decisionList(r *http.Request, ev attendance.Event) (*decisionLi
 		d.Error = userMessage(err)
 	}
 	f.Reason = strings.TrimSpace(q.Get("reason"))
-	if f.Reason != "" && !contains(reasonKinds, f.Reason) {
+	if f.Reason != "" && !slices.Contains(reasonKinds, f.Reason) {
 		d.Error, f.Reason = fmt.Sprintf("reason %q: expected one of %s", f.Reason, strings.Join(reasonKinds, ", ")), ""
 	}
 	after, aerr := attendance.ParsePeopleCursor(q.Get("after"))
@@ -86,15 +87,6 @@ func (s *Server) decisionList(r *http.Request, ev attendance.Event) (*decisionLi
 	}
 	d.FilterQuery = filterValues(f).Encode()
 	return d, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // bulkOverride overrides the decision of the people ticked on the

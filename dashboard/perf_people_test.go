@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -30,27 +28,7 @@ import (
 //	go test -run '^$' -bench BenchmarkPeople ./dashboard/
 func BenchmarkPeople(b *testing.B) {
 	ctx := context.Background()
-	path := os.Getenv("ROLLCALL_PERF_DB")
-	if path == "" {
-		path = filepath.Join(b.TempDir(), "perf.db")
-	}
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	ev, err := st.Event(ctx, "big")
-	if err != nil {
-		ev, err = st.CreateEvent(ctx, attendance.Event{Slug: "big", Title: "Regional Policy Dialogue", TimeZone: "Asia/Bangkok",
-			VideoIDs: []string{"dQw4w9WgXcQ"}, Policy: attendance.DefaultPolicy()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		streams, _ := st.Streams(ctx, ev.ID)
-		t0 := time.Now()
-		seedLarge(b, st, ev, streams[0].ID, 100_000, 1_000_000, time.Now())
-		b.Logf("seeded 100,000 registrations and 1,000,000 messages in %s", time.Since(t0).Round(time.Millisecond))
-	}
+	st, ev := openLargeEvent(b)
 	var cps int
 	if err := st.DB().Get(&cps, st.DB().Rebind(`SELECT COUNT(*) FROM checkpoints WHERE event_id = ?`), ev.ID); err != nil {
 		b.Fatal(err)

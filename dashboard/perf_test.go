@@ -84,6 +84,36 @@ func seedLarge(t testing.TB, st *store.Store, ev attendance.Event, streamID int6
 	}
 }
 
+// openLargeEvent opens the benchmarks' store (ROLLCALL_PERF_DB, kept for
+// the next run and for wrk, or a temporary file) with the event "big" of
+// 100,000 registrations and 1,000,000 messages, seeding it the first time.
+func openLargeEvent(b *testing.B) (*store.Store, attendance.Event) {
+	b.Helper()
+	ctx := context.Background()
+	path := os.Getenv("ROLLCALL_PERF_DB")
+	if path == "" {
+		path = filepath.Join(b.TempDir(), "perf.db")
+	}
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	ev, err := st.Event(ctx, "big")
+	if err != nil {
+		ev, err = st.CreateEvent(ctx, attendance.Event{Slug: "big", Title: "Regional Policy Dialogue", TimeZone: "Asia/Bangkok",
+			VideoIDs: []string{"dQw4w9WgXcQ"}, Policy: attendance.DefaultPolicy()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		streams, _ := st.Streams(ctx, ev.ID)
+		t0 := time.Now()
+		seedLarge(b, st, ev, streams[0].ID, 100_000, 1_000_000, time.Now())
+		b.Logf("seeded 100,000 registrations and 1,000,000 messages in %s", time.Since(t0).Round(time.Millisecond))
+	}
+	return st, ev
+}
+
 // BenchmarkLive measures the live page and its updates with 50
 // concurrent viewers over 100,000 registrations and 1,000,000 messages:
 // the snapshot computations, the page and its figures under 50 clients
@@ -94,26 +124,7 @@ func seedLarge(t testing.TB, st *store.Store, ev attendance.Event, streamID int6
 //	go test -run '^$' -bench BenchmarkLive ./dashboard/
 func BenchmarkLive(b *testing.B) {
 	ctx := context.Background()
-	path := os.Getenv("ROLLCALL_PERF_DB")
-	if path == "" {
-		path = filepath.Join(b.TempDir(), "perf.db")
-	}
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	ev, err := st.Event(ctx, "big")
-	if err != nil {
-		ev, err = st.CreateEvent(ctx, attendance.Event{Slug: "big", Title: "Regional Policy Dialogue", VideoIDs: []string{"dQw4w9WgXcQ"}, Policy: attendance.DefaultPolicy()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		streams, _ := st.Streams(ctx, ev.ID)
-		t0 := time.Now()
-		seedLarge(b, st, ev, streams[0].ID, 100_000, 1_000_000, time.Now())
-		b.Logf("seeded 100,000 registrations and 1,000,000 messages in %s", time.Since(t0).Round(time.Millisecond))
-	}
+	st, ev := openLargeEvent(b)
 	password := "perf password 123"
 	if _, err := CreateStaffUser(ctx, st, "perf@seameo.test", "admin", password); err != nil {
 		b.Fatal(err)

@@ -93,21 +93,19 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			if err != nil {
 				return err
 			}
-			fln, err := net.Listen("tcp", "127.0.0.1:0")
+			fakeURL, stopFake, err := serveLoopback(fake)
 			if err != nil {
 				return err
 			}
-			fakeSrv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
-			go func() { _ = fakeSrv.Serve(fln) }()
-			defer fakeSrv.Close()
+			defer stopFake()
 			gln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				return err
 			}
 			go func() { _ = fake.ServeGRPC(gln) }()
 			defer fake.StopGRPC()
-			fmt.Fprintf(a.stderr, "rollcall demo: event %q, %d registrations, %d chat messages scripted, fake YouTube at http://%s, %gx speed\n",
-				ev.Slug, people, scripted, fln.Addr(), speed)
+			fmt.Fprintf(a.stderr, "rollcall demo: event %q, %d registrations, %d chat messages scripted, fake YouTube at %s, %gx speed\n",
+				ev.Slug, people, scripted, fakeURL, speed)
 
 			d.store = st
 			d.now = clock.Now // checkpoints opened on the dashboard run on the event's time
@@ -132,7 +130,7 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 				return err
 			}
 			yt, err := collector.NewYouTube(ctx, collector.YouTubeConfig{TokenSource: tokens, FallbackAPIKey: "demo",
-				Endpoint: "http://" + fln.Addr().String() + "/", Metrics: metrics})
+				Endpoint: fakeURL + "/", Metrics: metrics})
 			if err != nil {
 				return err
 			}
@@ -340,17 +338,15 @@ func seedDemo(ctx context.Context, st *store.Store, now time.Time, people int, o
 // login' leaves in a token file.
 func demoOwnerGrant(ctx context.Context) (*collector.RefreshingTokenSource, func(), error) {
 	o := fakeyoutube.NewOAuth(fakeyoutube.OAuthOptions{ClientID: "demo-client", ClientSecret: "demo-secret", AccessToken: "demo-owner-token"})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	url, stop, err := serveLoopback(o)
 	if err != nil {
 		return nil, nil, err
 	}
-	srv := &http.Server{Handler: o, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
 	cfg := collector.GoogleOAuthConfig("demo-client", "demo-secret", collector.ScopeReadOnly)
-	collector.SetOAuthEndpoint(cfg, "http://"+ln.Addr().String())
+	collector.SetOAuthEndpoint(cfg, url)
 	// youtube: the demo announces checkpoints in the chat (owner mode).
 	tok := &oauth2.Token{RefreshToken: o.IssueRefreshToken(collector.ScopeYouTube, collector.ScopeAnalytics)}
-	return collector.NewRefreshingTokenSource(ctx, cfg, tok, nil), func() { srv.Close() }, nil
+	return collector.NewRefreshingTokenSource(ctx, cfg, tok, nil), stop, nil
 }
 
 // demoReach serves a fake YouTube Analytics API with figures in keeping with
@@ -371,19 +367,29 @@ func (d *daemon) demoReach(ctx context.Context, a *app, st *store.Store, tokens 
 			"MY": live * 9 / 100, "KH": live * 6 / 100, "LA": live * 4 / 100, "MM": live * 4 / 100, "SG": live * 2 / 100,
 			"BN": live / 100, "TL": live / 100},
 	}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	url, stop, err := serveLoopback(fake)
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	an, err := collector.NewAnalytics(ctx, collector.AnalyticsConfig{TokenSource: tokens, Endpoint: "http://" + ln.Addr().String() + "/", Metrics: metrics})
+	an, err := collector.NewAnalytics(ctx, collector.AnalyticsConfig{TokenSource: tokens, Endpoint: url + "/", Metrics: metrics})
 	if err != nil {
-		srv.Close()
+		stop()
 		return nil, err
 	}
 	d.reach = &collector.Reach{Analytics: an, Store: st, Clock: clock, Every: time.Minute, Project: "demo", Log: a.log}
-	return func() { srv.Close() }, nil
+	return stop, nil
+}
+
+// serveLoopback serves h on a free loopback port (the demo's fakes) and
+// returns its base URL and how to stop it.
+func serveLoopback(h http.Handler) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }
 
 // loopbackHost is addr with an unspecified host (":8080", "0.0.0.0:8080")

@@ -360,6 +360,22 @@ func serveFake(t *testing.T, fake *fakeyoutube.Server) string {
 
 // checkStoredOnce fails t unless the stored message ids are exactly the
 // served ones, each once. It returns the served and stored ids as sets.
+// checkInOrder fails when stored (message ids in commit order) holds a
+// message committed after one the fake scripted later: pages are committed
+// in the order YouTube served them.
+func checkInOrder(t *testing.T, scripted []fakeyoutube.Message, stored []string) {
+	t.Helper()
+	pos := map[string]int{}
+	for i, m := range scripted {
+		pos[m.ID] = i
+	}
+	for i := 1; i < len(stored); i++ {
+		if pos[stored[i]] < pos[stored[i-1]] {
+			t.Fatalf("committed out of order: %s (position %d) after %s (position %d)", stored[i], pos[stored[i]], stored[i-1], pos[stored[i-1]])
+		}
+	}
+}
+
 func checkStoredOnce(t *testing.T, servedIDs, stored []string) (served, seen map[string]bool) {
 	t.Helper()
 	served = map[string]bool{}

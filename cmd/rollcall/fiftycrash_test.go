@@ -194,15 +194,7 @@ func TestFiftyCrashes(t *testing.T) {
 	if len(served) != scripted {
 		t.Errorf("the fake served %d of %d scripted messages: nothing should have been lost", len(served), scripted)
 	}
-	pos := map[string]int{}
-	for i, m := range fake.Messages(video) {
-		pos[m.ID] = i
-	}
-	for i := 1; i < len(stored); i++ {
-		if pos[stored[i]] < pos[stored[i-1]] {
-			t.Fatalf("committed out of order: %s (position %d) after %s (position %d)", stored[i], pos[stored[i]], stored[i-1], pos[stored[i-1]])
-		}
-	}
+	checkInOrder(t, fake.Messages(video), stored)
 	var counted, gaps int64
 	if err := db.GetContext(ctx, &counted, `SELECT chat_messages FROM streams WHERE video_id = ?`, video); err != nil {
 		t.Fatal(err)

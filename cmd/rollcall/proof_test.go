@@ -449,15 +449,7 @@ func outageEndToEnd(t *testing.T, outage time.Duration, oc outageCase) {
 		}
 		seen[id] = true
 	}
-	pos := map[string]int{}
-	for i, m := range fake.Messages(video) {
-		pos[m.ID] = i
-	}
-	for i := 1; i < len(stored); i++ {
-		if pos[stored[i]] < pos[stored[i-1]] {
-			t.Fatalf("committed out of order: %s (position %d) after %s (position %d)", stored[i], pos[stored[i]], stored[i-1], pos[stored[i-1]])
-		}
-	}
+	checkInOrder(t, fake.Messages(video), stored)
 	gaps, err := st.Gaps(ctx, ev.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -668,15 +660,7 @@ func TestReplicasPostgresRestart(t *testing.T) {
 	if len(served) != scripted {
 		t.Errorf("the fake served %d of %d scripted messages", len(served), scripted)
 	}
-	pos := map[string]int{}
-	for i, m := range fake.Messages(video) {
-		pos[m.ID] = i
-	}
-	for i := 1; i < len(stored); i++ {
-		if pos[stored[i]] < pos[stored[i-1]] {
-			t.Fatalf("committed out of order: %s (position %d) after %s (position %d)", stored[i], pos[stored[i]], stored[i-1], pos[stored[i-1]])
-		}
-	}
+	checkInOrder(t, fake.Messages(video), stored)
 	var gaps, counted int64
 	if err := st.DB().GetContext(ctx, &gaps, `SELECT count(*) FROM chat_gaps`); err != nil {
 		t.Fatal(err)
