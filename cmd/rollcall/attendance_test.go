@@ -11,7 +11,7 @@ import (
 )
 
 type attCLI struct {
-	t  *testing.T
+	t  testing.TB
 	db string
 }
 

@@ -43,7 +43,7 @@ var mailNames = []string{
 // mailEvent creates an event of n registrants (speakers, panelists and
 // moderators: each earns a certificate of appreciation) and returns the CLI
 // and the people by email.
-func mailEvent(t *testing.T, n int) (attCLI, string, map[string]*mailPerson) {
+func mailEvent(t testing.TB, n int) (attCLI, string, map[string]*mailPerson) {
 	t.Helper()
 	dir := t.TempDir()
 	c := attCLI{t: t, db: filepath.Join(dir, "rc.db")}

@@ -29,7 +29,7 @@ type received struct {
 // recorded, as a server that has taken it in) and never answer, as if the
 // reply were lost to a crash of the sender.
 type smtpServer struct {
-	t    *testing.T
+	t    testing.TB
 	addr string
 
 	mu        sync.Mutex
@@ -54,14 +54,14 @@ func (s *smtpServer) configure(fn func(s *smtpServer)) {
 	fn(s)
 }
 
-func newSMTPServer(t *testing.T) *smtpServer {
+func newSMTPServer(t testing.TB) *smtpServer {
 	t.Helper()
 	return newSMTPServerTLS(t, nil, false)
 }
 
 // newSMTPServerTLS starts the server offering STARTTLS with cert, or, when
 // implicit, speaking TLS from the first byte.
-func newSMTPServerTLS(t *testing.T, cert *tls.Certificate, implicit bool) *smtpServer {
+func newSMTPServerTLS(t testing.TB, cert *tls.Certificate, implicit bool) *smtpServer {
 	t.Helper()
 	s := &smtpServer{t: t, tempFails: map[string]int{}, rcptFail: map[string]bool{}, dataFail: map[string]bool{},
 		held: make(chan struct{}), release: make(chan struct{}), keepRaw: true}
