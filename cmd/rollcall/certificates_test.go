@@ -15,6 +15,8 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,6 +28,7 @@ import (
 	"github.com/seameo/rollcall/attendance/badges"
 	"github.com/seameo/rollcall/attendance/certpdf"
 	"github.com/seameo/rollcall/attendance/store"
+	"github.com/seameo/rollcall/dashboard"
 )
 
 // certEvent sets up an event with a speaker and a participant with a Thai
@@ -222,18 +225,7 @@ func TestExportCertificatesOB3(t *testing.T) {
 	}
 
 	// signed with a PKCS #8 Ed25519 key of mode 0600, into a ZIP
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "issuer.pem")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pub, keyFile := writeIssuerKey(t, dir)
 	zipFile := filepath.Join(dir, "badges.zip")
 	_, errs, code := c.run(append(base, "--issuer-key-file", keyFile, "-o", zipFile)...)
 	if code != 0 || !strings.Contains(errs, "2 credentials signed") {
@@ -325,12 +317,7 @@ func TestExportCertificatesOB3(t *testing.T) {
 }
 
 func TestIssuerDocumentForServe(t *testing.T) {
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(priv)
-	keyFile := filepath.Join(t.TempDir(), "issuer.pem")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	issuerPub, keyFile := writeIssuerKey(t, t.TempDir())
 	if doc, err := issuerDocument("", "X", "", ""); doc != nil || err != nil {
 		t.Fatalf("no key: %s %v", doc, err)
 	}
@@ -349,7 +336,7 @@ func TestIssuerDocumentForServe(t *testing.T) {
 		d.VerificationMethod[0].ID != badges.KeyID(d.ID) {
 		t.Fatalf("issuer document %s: %v", doc, err)
 	}
-	if pub, err := d.VerificationMethod[0].PublicKeyJWK.PublicKey(); err != nil || !priv.Public().(ed25519.PublicKey).Equal(pub) {
+	if pub, err := d.VerificationMethod[0].PublicKeyJWK.PublicKey(); err != nil || !issuerPub.Equal(pub) {
 		t.Fatalf("published key: %v", err)
 	}
 	for _, bad := range [][2]string{{"", "X"}, {"https://certs.example.org", ""}} {
@@ -454,4 +441,53 @@ func TestServeCertificateHooks(t *testing.T) {
 	if err != nil || f.Title == "" {
 		t.Errorf("editor fields %+v %v", f, err)
 	}
+}
+
+// writeIssuerKey writes a fresh PKCS #8 Ed25519 issuer key, mode 0600, into
+// dir and returns its public half and the file.
+func writeIssuerKey(t *testing.T, dir string) (ed25519.PublicKey, string) {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "issuer.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return pub, keyFile
+}
+
+// serveCertificatePages serves the dashboard's public certificate pages
+// (verify and its PDF link, the issuer profile, the status lists) on the
+// store of db, as serve wires them with d's flags, listening before its
+// public URL is known: d.publicURL becomes the server's own. It returns
+// that URL and the hooks.
+func serveCertificatePages(t *testing.T, db string, d *daemon) (string, certificateHooks) {
+	t.Helper()
+	var handler http.Handler = http.NotFoundHandler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	st, err := store.Open(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	a := newApp(strings.NewReader(""), io.Discard, io.Discard, func(string) string { return "" })
+	a.log = slog.New(slog.DiscardHandler)
+	d.publicURL = srv.URL
+	h, err := d.certificateHooks(st, a)
+	if err != nil {
+		t.Fatalf("certificate hooks: %v", err)
+	}
+	dash, err := dashboard.New(dashboard.Config{Verify: h.verify, IssuerDocument: h.issuerDocument, StatusList: h.statusList}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler = dash.Handler()
+	return srv.URL, h
 }

@@ -7,12 +7,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	netmail "net/mail"
 	"os"
 	"os/exec"
@@ -23,7 +21,6 @@ import (
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/store"
-	"github.com/seameo/rollcall/dashboard"
 )
 
 // mailPerson is one registrant as the test expects their message.
@@ -462,32 +459,13 @@ func TestMailRetriesFailuresAndDeletion(t *testing.T) {
 // and stops working once the certificate is revoked.
 func TestMailCertificatesLink(t *testing.T) {
 	c, _, people := mailEvent(t, 3)
-	var handler http.Handler = http.NotFoundHandler()
-	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	defer web.Close()
-	ctx := t.Context()
-	st, err := store.Open(ctx, c.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	a := newApp(strings.NewReader(""), io.Discard, io.Discard, func(string) string { return "" })
-	a.log = slog.New(slog.DiscardHandler)
-	h, err := (&daemon{publicURL: web.URL}).certificateHooks(st, a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dash, err := dashboard.New(dashboard.Config{Verify: h.verify}, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler = dash.Handler()
+	web, _ := serveCertificatePages(t, c.db, &daemon{})
 
 	srv := newSMTPServer(t)
 	args := mailArgs("certificates", srv, "--link")
 	for i, v := range args {
 		if v == "https://certs.example.org" {
-			args[i] = web.URL
+			args[i] = web
 		}
 	}
 	if _, errs, code := c.run(args...); code != 0 {
@@ -502,11 +480,11 @@ func TestMailCertificatesLink(t *testing.T) {
 	for _, m := range msgs {
 		pm := parseMessage(t, m.Raw)
 		p := people[pm.ToEmail]
-		link := web.URL + "/verify/" + p.CertificateID + "/pdf"
+		link := web + "/verify/" + p.CertificateID + "/pdf"
 		if pm.PDF != nil || !strings.Contains(pm.Text, link) {
 			t.Fatalf("%s: attachment %d bytes, text:\n%s", pm.ToEmail, len(pm.PDF), pm.Text)
 		}
-		res, err := web.Client().Get(link)
+		res, err := http.Get(link)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -520,7 +498,7 @@ func TestMailCertificatesLink(t *testing.T) {
 		revokeID = p.CertificateID
 	}
 	c.ok("certificates", "revoke", "--event", "pd", "--id", revokeID, "--why", "sent to the wrong person")
-	res, err := web.Client().Get(web.URL + "/verify/" + revokeID + "/pdf")
+	res, err := http.Get(web + "/verify/" + revokeID + "/pdf")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,26 +2,16 @@ package main
 
 import (
 	"crypto"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/seameo/rollcall/attendance/badges"
-	"github.com/seameo/rollcall/attendance/store"
-	"github.com/seameo/rollcall/dashboard"
 )
 
 // verifierCheck resolves a signed badge the way a recipient's verifier
@@ -104,43 +94,15 @@ func base64URL(s string) ([]byte, error) {
 // running dashboard sees that badge revoked and the other still good.
 func TestStatusListRevokedAfterExport(t *testing.T) {
 	c, dir, ids := certEvent(t)
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "issuer.pem")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	_, keyFile := writeIssuerKey(t, dir)
 
 	// the dashboard, listening before its public URL is known
-	var handler http.Handler = http.NotFoundHandler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	defer srv.Close()
-	ctx := t.Context()
-	st, err := store.Open(ctx, c.db)
-	if err != nil {
-		t.Fatal(err)
+	srv, h := serveCertificatePages(t, c.db, &daemon{issuerName: "Regional Education Secretariat", issuerKeyFile: keyFile})
+	if h.statusList == nil {
+		t.Fatal("no status list served")
 	}
-	defer st.Close()
-	a := newApp(strings.NewReader(""), io.Discard, io.Discard, func(string) string { return "" })
-	a.log = slog.New(slog.DiscardHandler)
-	d := &daemon{publicURL: srv.URL, issuerName: "Regional Education Secretariat", issuerKeyFile: keyFile}
-	h, err := d.certificateHooks(st, a)
-	if err != nil || h.statusList == nil {
-		t.Fatalf("hooks: %v", err)
-	}
-	dash, err := dashboard.New(dashboard.Config{Verify: h.verify, IssuerDocument: h.issuerDocument, StatusList: h.statusList}, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler = dash.Handler()
 
-	out := c.ok("export", "certificates", "--event", "pd", "--format", "ob3", "--public-url", srv.URL,
+	out := c.ok("export", "certificates", "--event", "pd", "--format", "ob3", "--public-url", srv,
 		"--issuer-name", "Regional Education Secretariat", "--issuer-key-file", keyFile)
 	tokens := map[string]string{}
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
@@ -153,7 +115,7 @@ func TestStatusListRevokedAfterExport(t *testing.T) {
 	if len(tokens) != len(ids) {
 		t.Fatalf("%d badges, want %d", len(tokens), len(ids))
 	}
-	client := srv.Client()
+	client := &http.Client{Timeout: 30 * time.Second}
 	for id, tok := range tokens {
 		if revoked, err := verifierCheck(t, client, tok); err != nil || revoked {
 			t.Fatalf("before revocation, %s: revoked %v, %v", id, revoked, err)
@@ -172,7 +134,7 @@ func TestStatusListRevokedAfterExport(t *testing.T) {
 	}
 
 	// an unknown event has no list; the list is public and holds no person
-	resp, err := client.Get(srv.URL + "/status/nope/revocation")
+	resp, err := client.Get(srv + "/status/nope/revocation")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +142,7 @@ func TestStatusListRevokedAfterExport(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown event: %s", resp.Status)
 	}
-	resp, err = client.Get(badges.StatusListURL(srv.URL, "pd"))
+	resp, err = client.Get(badges.StatusListURL(srv, "pd"))
 	if err != nil {
 		t.Fatal(err)
 	}
