@@ -35,12 +35,19 @@ const (
 // YouTubeScope is the scope that covers reading, broadcasts and posting.
 const YouTubeScope = ScopeYouTube
 
-// scopeNames are the short names of the scopes, as --scopes takes them.
-var scopeNames = map[string]string{
-	"readonly":  ScopeReadOnly,
-	"youtube":   ScopeYouTube,
-	"force-ssl": ScopeForceSSL,
-	"analytics": ScopeAnalytics,
+// scopeOf is the scope URL of a short name, as --scopes takes them.
+func scopeOf(name string) (string, bool) {
+	switch name {
+	case "readonly":
+		return ScopeReadOnly, true
+	case "youtube":
+		return ScopeYouTube, true
+	case "force-ssl":
+		return ScopeForceSSL, true
+	case "analytics":
+		return ScopeAnalytics, true
+	}
+	return "", false
 }
 
 // ParseScopes turns short scope names (readonly, youtube, force-ssl,
@@ -53,13 +60,9 @@ func ParseScopes(names []string) ([]string, error) {
 		if n == "" {
 			continue
 		}
-		full, ok := scopeNames[n]
-		if !ok {
-			for _, v := range scopeNames {
-				if v == n {
-					full, ok = v, true
-				}
-			}
+		full, ok := scopeOf(n)
+		if !ok && ScopeName(n) != n {
+			full, ok = n, true // a full URL of a known scope
 		}
 		if !ok {
 			return nil, fmt.Errorf("oauth: unknown scope %q: expected readonly, youtube, force-ssl or analytics", n)
@@ -75,9 +78,9 @@ func ParseScopes(names []string) ([]string, error) {
 // ScopeName is the short name of a scope URL (the URL itself when it has
 // none).
 func ScopeName(scope string) string {
-	for k, v := range scopeNames {
-		if v == scope {
-			return k
+	for _, name := range []string{"readonly", "youtube", "force-ssl", "analytics"} {
+		if full, _ := scopeOf(name); full == scope {
+			return name
 		}
 	}
 	return scope
@@ -142,10 +145,10 @@ func MissingScopes(granted, need []string) []string {
 	return missing
 }
 
-// deviceScopes are the only scopes Google's device flow grants of ours
+// deviceScope reports whether Google's device flow grants a scope of ours
 // (YOUTUBE.md: "The device flow allows only youtube and youtube.readonly";
 // any other scope answers invalid_scope).
-var deviceScopes = []string{ScopeReadOnly, ScopeYouTube}
+func deviceScope(s string) bool { return s == ScopeReadOnly || s == ScopeYouTube }
 
 // tokenTimeout bounds one call to the token endpoint, so that a refresh
 // never hangs a reader.
@@ -200,7 +203,7 @@ func SetOAuthEndpoint(cfg *oauth2.Config, base string) {
 // with a browser.
 func LoginDevice(ctx context.Context, cfg *oauth2.Config, show func(*oauth2.DeviceAuthResponse) error) (*oauth2.Token, error) {
 	for _, s := range cfg.Scopes {
-		if !slices.Contains(deviceScopes, s) {
+		if !deviceScope(s) {
 			return nil, fmt.Errorf("oauth: the device flow cannot grant %s (Google allows only youtube and youtube.readonly there): run 'rollcall auth login' without --device on a machine with a browser", ScopeName(s))
 		}
 	}

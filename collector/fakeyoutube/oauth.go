@@ -93,8 +93,11 @@ type deviceCode struct {
 	used     bool
 }
 
-// DeviceScopes are the scopes of ours Google's device flow allows.
-var deviceScopes = []string{"https://www.googleapis.com/auth/youtube", "https://www.googleapis.com/auth/youtube.readonly"}
+// deviceScope reports whether Google's device flow allows a scope of ours
+// (youtube and youtube.readonly; the limited-input page).
+func deviceScope(s string) bool {
+	return s == "https://www.googleapis.com/auth/youtube" || s == "https://www.googleapis.com/auth/youtube.readonly"
+}
 
 // NewOAuth returns a fake OAuth server.
 func NewOAuth(opts OAuthOptions) *OAuth {
@@ -292,7 +295,7 @@ func (o *OAuth) deviceCode(w http.ResponseWriter, r *http.Request) {
 	}
 	scopes := strings.Fields(r.PostForm.Get("scope"))
 	for _, s := range scopes {
-		if !slices.Contains(deviceScopes, s) {
+		if !deviceScope(s) {
 			oauthErr(w, http.StatusBadRequest, "invalid_scope", "Invalid device flow scope: "+s)
 			return
 		}
