@@ -124,20 +124,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(sctx, ln) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	base := "http://" + ln.Addr().String()
+	base := serveOnLoopback(t, srv)
 
 	br := browsertest.Start(t, exe, 90*time.Second)
 	bctx, run, text, waitText := br.Ctx, br.Run, br.Text, browsertest.WaitText
@@ -242,4 +229,25 @@ func TestBrowser(t *testing.T) {
 	if got := strings.Join(auditLog(t, st, ev.ID), "|"); got != want {
 		t.Fatalf("audit %q, want %q", got, want)
 	}
+}
+
+// serveOnLoopback serves srv with Serve (as the daemon does, SSE shutdown
+// included) on a free loopback port until the test ends, and returns its
+// base URL.
+func serveOnLoopback(t *testing.T, srv *Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(sctx, ln) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
 }

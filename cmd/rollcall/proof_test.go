@@ -552,27 +552,7 @@ func TestReplicasPostgresRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := serveFake(t, fake)
-	var replicas []replica
-	t.Cleanup(func() {
-		if t.Failed() || os.Getenv("ROLLCALL_E2E_LOGS") != "" {
-			for _, r := range replicas {
-				t.Logf("%s (pid %d):\n%s", r.name, r.pid(), r.proc.log())
-			}
-		}
-	})
-	for i := 1; i <= 2; i++ {
-		name := fmt.Sprintf("replica-%d", i)
-		p := startServe(t, bin, []string{"ROLLCALL_DB=" + dsn + "&application_name=" + name, "ROLLCALL_YOUTUBE_ENDPOINT=http://" + addr + "/",
-			"ROLLCALL_YOUTUBE_API_KEY=restart-key-not-secret", "ROLLCALL_EVENT_DURATION=2m", "ROLLCALL_QUOTA_DAILY=1000000"})
-		select {
-		case <-p.addr:
-		case err := <-p.done:
-			t.Fatalf("%s exited early: %v\n%s", name, err, p.log())
-		case <-time.After(30 * time.Second):
-			t.Fatalf("%s did not listen\n%s", name, p.log())
-		}
-		replicas = append(replicas, replica{name: name, proc: p})
-	}
+	replicas := startReplicas(t, bin, 2, dsn, addr, "restart-key-not-secret")
 	alive := func() {
 		t.Helper()
 		for _, r := range replicas {

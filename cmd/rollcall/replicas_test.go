@@ -131,29 +131,7 @@ func TestReplicasTakeOver(t *testing.T) {
 
 	newCLI(t, dsn).ok("event", "create", "replicas", "--title", "Replicas", "--video", video)
 
-	var replicas []replica
-	t.Cleanup(func() {
-		if t.Failed() || os.Getenv("ROLLCALL_E2E_LOGS") != "" {
-			for _, r := range replicas {
-				t.Logf("%s (pid %d):\n%s", r.name, r.pid(), r.proc.log())
-			}
-		}
-	})
-	for i := 1; i <= 3; i++ {
-		name := fmt.Sprintf("replica-%d", i)
-		env := []string{"ROLLCALL_DB=" + dsn + "&application_name=" + name,
-			"ROLLCALL_YOUTUBE_ENDPOINT=http://" + addr + "/",
-			"ROLLCALL_YOUTUBE_API_KEY=test-key-not-secret", "ROLLCALL_EVENT_DURATION=2m", "ROLLCALL_QUOTA_DAILY=1000000"}
-		p := startServe(t, bin, env)
-		select {
-		case <-p.addr:
-		case err := <-p.done:
-			t.Fatalf("%s exited early: %v\n%s", name, err, p.log())
-		case <-time.After(30 * time.Second):
-			t.Fatalf("%s did not listen\n%s", name, p.log())
-		}
-		replicas = append(replicas, replica{name: name, proc: p})
-	}
+	replicas := startReplicas(t, bin, 3, dsn, addr, "test-key-not-secret")
 
 	// lease reads the stream's lease; holder names the replica holding it.
 	var streamID int64
@@ -383,4 +361,34 @@ func TestReplicasTakeOver(t *testing.T) {
 	}
 	t.Logf("%d messages scripted, %d distinct served (%d before the SIGKILL), %d stored once each; %d accepted writes audited; stale replica resumed %s after its stop",
 		scripted, len(served), servedAtKill, len(stored), len(rows), resumedAt.Sub(stoppedAt).Round(time.Millisecond))
+}
+
+// startReplicas starts n `rollcall serve` replicas on the PostgreSQL of
+// dsn, each named in its connection (application_name), against the fake
+// at addr with the API key, and waits for each to listen. Their logs are
+// shown when the test fails (or ROLLCALL_E2E_LOGS is set).
+func startReplicas(t *testing.T, bin string, n int, dsn, addr, key string) []replica {
+	t.Helper()
+	var replicas []replica
+	t.Cleanup(func() {
+		if t.Failed() || os.Getenv("ROLLCALL_E2E_LOGS") != "" {
+			for _, r := range replicas {
+				t.Logf("%s (pid %d):\n%s", r.name, r.pid(), r.proc.log())
+			}
+		}
+	})
+	for i := 1; i <= n; i++ {
+		name := fmt.Sprintf("replica-%d", i)
+		p := startServe(t, bin, []string{"ROLLCALL_DB=" + dsn + "&application_name=" + name, "ROLLCALL_YOUTUBE_ENDPOINT=http://" + addr + "/",
+			"ROLLCALL_YOUTUBE_API_KEY=" + key, "ROLLCALL_EVENT_DURATION=2m", "ROLLCALL_QUOTA_DAILY=1000000"})
+		select {
+		case <-p.addr:
+		case err := <-p.done:
+			t.Fatalf("%s exited early: %v\n%s", name, err, p.log())
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s did not listen\n%s", name, p.log())
+		}
+		replicas = append(replicas, replica{name: name, proc: p})
+	}
+	return replicas
 }
