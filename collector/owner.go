@@ -105,9 +105,10 @@ type Discoverer struct {
 	lastUpcoming time.Time // last listing of upcoming broadcasts
 	retryAt      time.Time // no listing before, after a failure
 	errCount     int
-	told         map[string]bool     // log lines said once: refusals, ignored broadcasts
-	pub          PublicSource        // the handle fallback; nil: none
-	lastPublic   map[int64]time.Time // last reading of each handle event's uploads
+	told         map[string]bool          // log lines said once: refusals, ignored broadcasts
+	pub          PublicSource             // the handle fallback; nil: none
+	lastPublic   map[int64]time.Time      // last reading of each handle event's uploads
+	handles      map[string]handleChannel // handles found (lower case): their channel and uploads
 	// windowsEnd is when the last discovering event's window closes: until
 	// then a broadcast may still appear, so the collector is not done.
 	windowsEnd time.Time
@@ -126,7 +127,8 @@ func NewDiscoverer(src OwnerSource, store OwnerStore, quota *Quota, clock Clock,
 		logger = slog.New(slog.DiscardHandler)
 	}
 	d := &Discoverer{src: src, store: store, quota: quota, clock: clock, log: logger.With("component", "discovery"),
-		rnd: rand.Float64, told: map[string]bool{}, lastPublic: map[int64]time.Time{}}
+		rnd: rand.Float64, told: map[string]bool{}, lastPublic: map[int64]time.Time{},
+		handles: map[string]handleChannel{}}
 	if p, ok := src.(PublicSource); ok {
 		d.pub = p
 	}

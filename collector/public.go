@@ -14,17 +14,21 @@ import (
 // an event whose discovery channel is a handle (`event create --discover
 // --channel @name`) finds its streams among the channel's public uploads
 // with any credential, an API key included: channels.list forHandle (its
-// uploads playlist, 1 unit), playlistItems.list of the 50 newest uploads
-// (1 unit) and videos.list of those (1 unit). It is less reliable than the
+// uploads playlist, 1 unit, once per handle), then at each reading
+// playlistItems.list of the 50 newest uploads (1 unit) and videos.list of
+// those (1 unit). It is less reliable than the
 // owner's liveBroadcasts.list: unlisted and private broadcasts are not in
 // the uploads playlist, and a broadcast shows there only once YouTube
 // lists it publicly.
+
+// handleChannel is a handle's channel and its uploads playlist.
+type handleChannel struct{ channel, uploads string }
 
 // MethodPlaylistItems is playlistItems.list (1 unit).
 const MethodPlaylistItems = "playlistItems.list"
 
 // publicEvery is how often a channel's uploads are read while an event is
-// on: every two minutes (3 units a time), a restart under a new video id
+// on: every two minutes (2 units a time), a restart under a new video id
 // is followed within two; otherwise as DiscoveryCadence says.
 const publicEvery = 2 * time.Minute
 
@@ -111,7 +115,8 @@ func (d *Discoverer) stepPublic(ctx context.Context, now time.Time, events []att
 	return next
 }
 
-// listPublic is one reading of a handle event's channel: 3 units.
+// listPublic is one reading of a handle event's channel: 2 units, and 1
+// more the first time, to find the handle's channel.
 func (d *Discoverer) listPublic(ctx context.Context, e attendance.Event) error {
 	call := func(method string, fn func(ctx context.Context) error) error {
 		if err := d.quota.Allow(ctx, 1, true); err != nil {
@@ -122,13 +127,22 @@ func (d *Discoverer) listPublic(ctx context.Context, e attendance.Event) error {
 		charge(ctx, d.quota, method, attempts())
 		return err
 	}
-	var channel, uploads string
-	if err := call(MethodChannelsList, func(ctx context.Context) (err error) {
-		channel, uploads, err = d.pub.ChannelUploads(ctx, e.Discovery.ChannelID)
-		return err
-	}); err != nil {
-		return fmt.Errorf("discovery: channel %s: %w", e.Discovery.ChannelID, err)
+	// A handle's channel and uploads playlist do not change: they are
+	// looked up once (1 unit) and kept.
+	handle := strings.ToLower(e.Discovery.ChannelID)
+	ch, known := d.handles[handle]
+	if !known {
+		if err := call(MethodChannelsList, func(ctx context.Context) (err error) {
+			ch.channel, ch.uploads, err = d.pub.ChannelUploads(ctx, e.Discovery.ChannelID)
+			return err
+		}); err != nil {
+			return fmt.Errorf("discovery: channel %s: %w", e.Discovery.ChannelID, err)
+		}
+		if ch.channel != "" {
+			d.handles[handle] = ch
+		}
 	}
+	channel, uploads := ch.channel, ch.uploads
 	if channel == "" {
 		d.once("nohandle/"+e.Slug, slog.LevelError, "no YouTube channel has the event's handle: nothing is discovered for it", "event", e.Slug, "handle", e.Discovery.ChannelID)
 		return nil

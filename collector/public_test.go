@@ -17,8 +17,8 @@ import (
 
 // TestDiscoverByHandleWithAKey: an event discovered by handle, with an API
 // key only, finds the channel's public broadcast in its window through the
-// uploads playlist (3 units a reading, charged alike in the fake and in
-// the ledger); an unlisted broadcast, one outside the window, an ordinary
+// uploads playlist (2 units a reading, and 1 once to find the handle's
+// channel; charged alike in the fake and in the ledger); an unlisted broadcast, one outside the window, an ordinary
 // upload and another channel's broadcast are not added; a restart under a
 // new video id is followed within two minutes; an unknown handle is said
 // once and adds nothing.
@@ -99,6 +99,12 @@ func TestDiscoverByHandleWithAKey(t *testing.T) {
 		}
 		if n := strings.Count(logs.String(), "no YouTube channel has the event's handle"); n != 1 {
 			t.Errorf("unknown handle said %d times:\n%s", n, logs.String())
+		}
+		// Each handle is looked up once in these two minutes: the found
+		// one is kept, the unknown one is asked again only at its next
+		// reading (10 minutes on).
+		if n := fake.Calls(fakeyoutube.MethodChannelsList); n != 2 {
+			t.Errorf("channels.list called %d times, want 2 (each handle once)", n)
 		}
 		if n := fake.Calls(fakeyoutube.MethodBroadcastsList); n != 0 {
 			t.Errorf("liveBroadcasts.list called %d times with a key", n)

@@ -31,7 +31,7 @@ const discoverHelp = `find the event's streams among the channel owner's own bro
 
 func (o *ownerFlags) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.discover, "discover", false, discoverHelp)
-	fs.StringVar(&o.channel, "channel", "", "discover by handle (@name) among the channel's public uploads, with an API key: channels.list, playlistItems.list and videos.list, 3 units every 2 minutes while the event is on; less reliable than the owner's token: unlisted and private broadcasts are not found, and a broadcast shows only once YouTube lists it publicly (implies --discover)")
+	fs.StringVar(&o.channel, "channel", "", "discover by handle (@name) among the channel's public uploads, with an API key: channels.list once, then playlistItems.list and videos.list, 2 units every 2 minutes while the event is on; less reliable than the owner's token: unlisted and private broadcasts are not found, and a broadcast shows only once YouTube lists it publicly (implies --discover)")
 	fs.StringVar(&o.match, "match", "", "with --discover: a regular expression a broadcast's title must match (default: any title)")
 	fs.StringVar(&o.day, "day", "", "with --discover: the event's day, YYYY-MM-DD in its time zone; broadcasts scheduled that day are followed (default: today)")
 	fs.StringVar(&o.windowFrom, "window-from", "", "with --discover: the window's start (RFC 3339), instead of --day")
