@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/seameo/rollcall/attendance"
@@ -22,6 +23,7 @@ type fakeCertificates struct {
 	saveTemplate func(ctx context.Context, eventID int64, typ string, f certpdf.TemplateFields, staff string) error
 	report       certpdf.Report    // what render reports
 	unprintable  []certpdf.Failure // what Unprintable answers
+	asked        atomic.Int32      // Unprintable calls
 }
 
 var errNotFaked = errors.New("fake certificates: not set up")
@@ -34,6 +36,7 @@ func (f *fakeCertificates) Render(ctx context.Context, eventID int64, w io.Write
 }
 
 func (f *fakeCertificates) Unprintable(context.Context, int64) ([]certpdf.Failure, error) {
+	f.asked.Add(1)
 	return f.unprintable, nil
 }
 
@@ -269,6 +272,17 @@ func TestCertificatesPageNamesTheUnprintable(t *testing.T) {
 	}
 	if _, page := h.get(viewer, "/events/dialogue/certificates"); strings.Contains(page, "Ana 😀 Cruz") {
 		t.Error("a viewer is shown the unprintable names")
+	}
+	// Finding them reads every decision: again only after a change.
+	fake := h.srv.cfg.Certificates.(*fakeCertificates)
+	h.get(admin, "/events/dialogue/certificates")
+	if n := fake.asked.Load(); n != 1 {
+		t.Errorf("two views asked %d times for the unprintable names, want once", n)
+	}
+	h.seedPeople("Lim Wei Ling 林慧玲")
+	h.get(admin, "/events/dialogue/certificates")
+	if n := fake.asked.Load(); n != 2 {
+		t.Errorf("after a registration, asked %d times in all, want twice", n)
 	}
 	res, _ := h.postBody(admin, "/events/dialogue/exports/certificates.zip", url.Values{"csrf": {h.csrf(admin)}})
 	if res.StatusCode != http.StatusOK || res.Header.Get("X-Rollcall-Failures") != "1" {

@@ -660,7 +660,7 @@ func (s *Server) certificatesPage(w http.ResponseWriter, r *http.Request, ss *se
 		}
 		if d.Rendering {
 			// no fonts at all is said by the download; the page still shows
-			if d.Unprintable, err = s.cfg.Certificates.Unprintable(r.Context(), ev.ID); err != nil {
+			if d.Unprintable, err = s.unprintableCertificates(r.Context(), ev.ID); err != nil {
 				s.log.Warn("check printable names", "event", ev.Slug, "err", err)
 			}
 		}

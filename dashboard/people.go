@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seameo/rollcall/attendance"
+	"github.com/seameo/rollcall/attendance/certpdf"
 	"github.com/seameo/rollcall/attendance/csvout"
 )
 
@@ -29,7 +30,41 @@ type peopleEntry struct {
 	indexGen   uint64        // gen when index's computation began
 	refreshing bool
 
+	// The certificates the PDF download leaves out (Certificates.
+	// Unprintable reads every decision), kept for the stamp they were
+	// computed at.
+	unprintable      []certpdf.Failure
+	unprintableStamp string // "" until computed
+
 	compute sync.Mutex
+}
+
+// unprintableCertificates lists the event's issued certificates whose
+// name no installed font can print. Finding them reads every decision
+// (seconds for a large event), so the answer is kept until the store's
+// people stamp, which moves with every registration, link, form, override,
+// issue and revocation, says something changed.
+func (s *Server) unprintableCertificates(ctx context.Context, eventID int64) ([]certpdf.Failure, error) {
+	stamp, err := s.st.PeopleStamp(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	e := s.peopleEntry(eventID)
+	e.mu.Lock()
+	if e.unprintableStamp == stamp {
+		f := e.unprintable
+		e.mu.Unlock()
+		return f, nil
+	}
+	e.mu.Unlock()
+	f, err := s.cfg.Certificates.Unprintable(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.unprintable, e.unprintableStamp = f, stamp
+	e.mu.Unlock()
+	return f, nil
 }
 
 func (s *Server) peopleEntry(eventID int64) *peopleEntry {
