@@ -20,11 +20,7 @@ type PDFs struct {
 // PDFs reads the event's issued, unrevoked certificates and their
 // templates (Batch) for rendering one by one. It only reads.
 func (s *Service) PDFs(ctx context.Context, eventID int64) (*PDFs, error) {
-	r, err := s.renderer()
-	if err != nil {
-		return nil, err
-	}
-	b, err := s.Batch(ctx, eventID)
+	r, b, err := s.printRun(ctx, eventID)
 	if err != nil {
 		return nil, err
 	}

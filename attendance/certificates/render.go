@@ -81,15 +81,22 @@ func (b Batch) each(progress func()) iter.Seq[certpdf.Certificate] {
 // certpdf.FailuresName. It only reads: the caller issues the missing ids
 // first and audits the download.
 func (s *Service) Render(ctx context.Context, eventID int64, w io.Writer) (certpdf.Report, error) {
-	r, err := s.renderer()
-	if err != nil {
-		return certpdf.Report{}, err
-	}
-	b, err := s.Batch(ctx, eventID)
+	r, b, err := s.printRun(ctx, eventID)
 	if err != nil {
 		return certpdf.Report{}, err
 	}
 	return r.RenderZIP(ctx, w, b.Templates, b.each(nil))
+}
+
+// printRun is the renderer and the event's print run (Batch): what every
+// rendering of an event's certificates starts from.
+func (s *Service) printRun(ctx context.Context, eventID int64) (*certpdf.Renderer, Batch, error) {
+	r, err := s.renderer()
+	if err != nil {
+		return nil, Batch{}, err
+	}
+	b, err := s.Batch(ctx, eventID)
+	return r, b, err
 }
 
 // WriteZIP renders a batch into one ZIP archive on w (certpdf.RenderZIP:
@@ -217,11 +224,7 @@ func writePDF(ctx context.Context, r *certpdf.Renderer, dir string, tpl certpdf.
 // fonts without shaping, so that the dashboard can ask on every view of
 // the certificates page.
 func (s *Service) Unprintable(ctx context.Context, eventID int64) ([]certpdf.Failure, error) {
-	r, err := s.renderer()
-	if err != nil {
-		return nil, err
-	}
-	b, err := s.Batch(ctx, eventID)
+	r, b, err := s.printRun(ctx, eventID)
 	if err != nil {
 		return nil, err
 	}
