@@ -4,10 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"sync"
 	"syscall"
 	"testing"
@@ -36,9 +32,6 @@ func BenchmarkPeople(b *testing.B) {
 	if cps == 0 {
 		seedPeopleEvidence(b, st, ev)
 	}
-	if _, err := CreateStaffUser(ctx, st, "perf@seameo.test", "admin", "perf password 123"); err != nil {
-		b.Fatal(err)
-	}
 	t0 := time.Now()
 	x, err := st.PeopleIndex(ctx, ev.ID)
 	if err != nil {
@@ -51,21 +44,7 @@ func BenchmarkPeople(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	sctx, stop := context.WithCancel(ctx)
-	go srv.Serve(sctx, ln)
-	defer stop()
-	base := "http://" + ln.Addr().String()
-	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar, Transport: &http.Transport{MaxIdleConnsPerHost: 100}}
-	res, err := client.PostForm(base+"/signin", url.Values{"email": {"perf@seameo.test"}, "password": {"perf password 123"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	res.Body.Close()
+	base, client := serveSignedIn(b, srv, 100)
 	// The first request reads the index; the measure starts after it.
 	if res, err := client.Get(base + "/events/big/people"); err != nil || res.StatusCode != 200 {
 		b.Fatalf("people: %v %v", res, err)

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,17 +26,7 @@ func TestBrowserDuringDemo(t *testing.T) {
 		t.Skip("starts the demo and a browser")
 	}
 	exe := browsertest.Chromium(t)
-	bin := binary(t)
-	cmd := exec.Command(bin, "demo", "--listen", "127.0.0.1:0", "--speed", "30", "--log-json", "--db", filepath.Join(t.TempDir(), "demo.db"))
-	cmd.Env = os.Environ()
-	p := startProc(t, cmd)
-	select {
-	case <-p.addr:
-	case err := <-p.done:
-		t.Fatalf("demo exited: %v\n%s", err, p.log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("demo did not listen\n%s", p.log())
-	}
+	p, _ := startDemo(t, 30)
 	var base, slug, password string
 	banner := regexp.MustCompile(`dashboard at (http://[^/\s]+)/events/(\S+)\s+sign in as \S+ with password (\S+)`)
 	waitFor(t, 10*time.Second, func() bool {

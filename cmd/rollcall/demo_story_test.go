@@ -6,11 +6,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,18 +23,7 @@ func TestDemoTellsTheWholeStory(t *testing.T) {
 		t.Skip("plays the demo")
 	}
 	const speed = 200
-	bin := binary(t)
-	cmd := exec.Command(bin, "demo", "--listen", "127.0.0.1:0", "--speed", strconv.Itoa(speed), "--log-json", "--db", filepath.Join(t.TempDir(), "demo.db"))
-	cmd.Env = os.Environ()
-	p := startProc(t, cmd)
-	var addr string
-	select {
-	case addr = <-p.addr:
-	case err := <-p.done:
-		t.Fatalf("demo exited: %v\n%s", err, p.log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("demo did not listen\n%s", p.log())
-	}
+	p, addr := startDemo(t, speed)
 	// The sign-in line follows the "listening" log line.
 	signInLine := regexp.MustCompile(`dashboard at http://\S+/events/(\S+)\n\s+sign in as (\S+) with password (\S+)`)
 	var m []string

@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -28,18 +27,7 @@ func TestDeployMetricsAreExported(t *testing.T) {
 	if len(used) < 10 {
 		t.Fatalf("found only %d metric names in deploy/: the scan is broken", len(used))
 	}
-	bin := binary(t)
-	cmd := exec.Command(bin, "demo", "--listen", "127.0.0.1:0", "--speed", "200", "--log-json", "--db", filepath.Join(t.TempDir(), "demo.db"))
-	cmd.Env = os.Environ()
-	p := startProc(t, cmd)
-	var addr string
-	select {
-	case addr = <-p.addr:
-	case err := <-p.done:
-		t.Fatalf("demo exited: %v\n%s", err, p.log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("demo did not listen\n%s", p.log())
-	}
+	_, addr := startDemo(t, 200)
 	var exposition string
 	// The demo plays two hours at 200x: 36 s, then YouTube Analytics'
 	// figures are fetched the next fake minute after the end. Three times

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -398,4 +399,22 @@ func checkStoredOnce(t *testing.T, servedIDs, stored []string) (served, seen map
 		t.Fatalf("stored %d messages, the fake served %d distinct", len(stored), len(served))
 	}
 	return served, seen
+}
+
+// startDemo starts `rollcall demo` at speed on a fresh database and waits
+// for it to listen; it returns the process and its address.
+func startDemo(t *testing.T, speed int) (*daemonProc, string) {
+	t.Helper()
+	cmd := exec.Command(binary(t), "demo", "--listen", "127.0.0.1:0", "--speed", strconv.Itoa(speed), "--log-json", "--db", filepath.Join(t.TempDir(), "demo.db"))
+	cmd.Env = os.Environ()
+	p := startProc(t, cmd)
+	select {
+	case addr := <-p.addr:
+		return p, addr
+	case err := <-p.done:
+		t.Fatalf("demo exited: %v\n%s", err, p.log())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("demo did not listen\n%s", p.log())
+	}
+	return nil, ""
 }
