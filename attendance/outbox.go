@@ -9,11 +9,22 @@ import (
 type MailKind string
 
 // The kinds of mail rollcall sends: before the event each registrant's
-// attendance code, after it each certificate.
+// attendance code, during it a reminder staff send to the people of a
+// filter (their code again), after it each certificate.
 const (
 	MailCodes        MailKind = "codes"
+	MailReminders    MailKind = "reminders"
 	MailCertificates MailKind = "certificates"
 )
+
+// MailTemplate is an event's own text of a kind of mail (Go templates over
+// the fields attendance/mailtext documents), kept with who set it and when.
+type MailTemplate struct {
+	Kind                MailKind
+	Subject, Text, HTML string
+	UpdatedBy           string
+	UpdatedAt           time.Time
+}
 
 // MailState is where an outbox message stands.
 type MailState string

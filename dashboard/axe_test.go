@@ -72,8 +72,8 @@ func describeViolations(vs []axeViolation) string {
 }
 
 // TestAccessibility: axe-core finds no violation of WCAG 2.1 A and AA on
-// the sign-in page, the events, live, people, person, forms, certificates
-// and report pages, and on /verify (signed out, and on a 360 px wide
+// the sign-in page, the events, live, people, person, forms, certificates,
+// report, mail, mail template and reminder pages, and on /verify (signed out, and on a 360 px wide
 // screen); the test prints every violation it finds.
 func TestAccessibility(t *testing.T) {
 	if testing.Short() {
@@ -112,6 +112,9 @@ func TestAccessibility(t *testing.T) {
 	check("forms", "/events/dialogue/forms", "main h1")
 	check("certificates", "/events/dialogue/certificates", "#decisions-table")
 	check("report", "/events/dialogue/report", "#chat-timeline-summary")
+	check("mail", "/events/dialogue/mail", "#mail-kinds")
+	check("mail template", "/events/dialogue/mail/certificates?who=p1%40example.org", "#mail-html")
+	check("reminder", "/events/dialogue/people/remind?linked=no", "main h1")
 	if _, err := chromedp.Call(br.Ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ type decisionList struct {
 	Page                attendance.PeoplePage
 	NextURL, PrevURL    string
 	FilterQuery         string
+	PeopleURL           string // the filter in the people table
 	Error               string
 }
 
@@ -86,6 +87,7 @@ func (s *Server) decisionList(r *http.Request, ev attendance.Event) (*decisionLi
 		d.PrevURL = certificatesURL(ev.Slug, f, c, true)
 	}
 	d.FilterQuery = filterValues(f).Encode()
+	d.PeopleURL = withQuery("/events/"+ev.Slug+"/people", d.FilterQuery)
 	return d, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/certpdf"
+	"github.com/seameo/rollcall/attendance/mailtext"
 	"github.com/seameo/rollcall/attendance/roster"
 )
 
@@ -416,7 +418,7 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request, ss *session)
 	for _, m := range d.Mail {
 		latest[m.Kind] = m.State
 	}
-	for _, k := range []attendance.MailKind{attendance.MailCodes, attendance.MailCertificates} {
+	for _, k := range mailtext.Kinds() {
 		if st, ok := latest[k]; ok && st != attendance.MailQueued && st != attendance.MailSending {
 			d.Resend = append(d.Resend, k)
 		}
@@ -434,8 +436,8 @@ func (s *Server) resendMail(w http.ResponseWriter, r *http.Request, ss *session)
 		return
 	}
 	kind := attendance.MailKind(r.PostFormValue("kind"))
-	if kind != attendance.MailCodes && kind != attendance.MailCertificates {
-		http.Error(w, "choose codes or certificates", http.StatusBadRequest)
+	if !slices.Contains(mailtext.Kinds(), kind) {
+		http.Error(w, "choose codes, reminders or certificates", http.StatusBadRequest)
 		return
 	}
 	if err := s.st.ResendMail(r.Context(), ev.ID, id, kind, ss.email); err != nil {

@@ -256,26 +256,30 @@ type peopleLink struct {
 type peopleData struct {
 	eventPage
 	Filter      attendance.PeopleFilter
-	FilterQuery string // the filter as a URL query, for the CSV link
-	Describe    string
-	Sort        attendance.PeopleSort
-	Desc        bool
-	Page        attendance.PeoplePage
-	Total       int // everyone in the event
-	Presets     []peopleLink
-	Facets      []facetGroup
-	Sorts       []sortLink
-	NextURL     string
-	PrevURL     string
-	Countries   []string
-	Roles       []attendance.Role
-	Loc         *time.Location
-	CPTotal     int
-	BuiltAt     time.Time
-	Error       string
-	Cmp         string
-	CPValue     string
-	Rows        []personView
+	FilterQuery string // the filter as a URL query
+	// CSVURL and RemindURL are the filter's download and reminder: whole
+	// URLs made here, since html/template escapes a query written after
+	// "?" in an attribute as one value ("linked%3dno"), losing the filter.
+	CSVURL, RemindURL string
+	Describe          string
+	Sort              attendance.PeopleSort
+	Desc              bool
+	Page              attendance.PeoplePage
+	Total             int // everyone in the event
+	Presets           []peopleLink
+	Facets            []facetGroup
+	Sorts             []sortLink
+	NextURL           string
+	PrevURL           string
+	Countries         []string
+	Roles             []attendance.Role
+	Loc               *time.Location
+	CPTotal           int
+	BuiltAt           time.Time
+	Error             string
+	Cmp               string
+	CPValue           string
+	Rows              []personView
 }
 
 // personView is a row of the people table, its cells written out once
@@ -317,6 +321,14 @@ type sortLink struct {
 	URL   string
 	Aria  string // "ascending", "descending" or "none"
 	Key   attendance.PeopleSort
+}
+
+// withQuery is path with query (already encoded) after "?", when any.
+func withQuery(path, query string) string {
+	if query == "" {
+		return path
+	}
+	return path + "?" + query
 }
 
 // peopleURL is the people page's URL for a filter, an order and a cursor.
@@ -371,6 +383,8 @@ func (s *Server) peoplePage(w http.ResponseWriter, r *http.Request, ss *session)
 	}
 	d.Filter, d.Sort, d.Desc, d.Total, d.BuiltAt = f, by, desc, x.Len(), x.BuiltAt
 	d.FilterQuery = filterValues(f).Encode()
+	d.CSVURL = withQuery("/events/"+ev.Slug+"/exports/people.csv", d.FilterQuery)
+	d.RemindURL = withQuery("/events/"+ev.Slug+"/people/remind", d.FilterQuery)
 	d.Describe = f.Describe()
 	d.Countries, d.Roles = x.Countries(), x.Roles()
 	d.CPValue = strconv.Itoa(f.Checkpoints.N)

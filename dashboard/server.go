@@ -107,6 +107,18 @@ type CertificateStore interface {
 	Issue(ctx context.Context, eventID int64, staff string) (attendance.IssueResult, error)
 }
 
+// MailStore serves the mail pages: an event's own templates of each kind
+// (set and reset audited by the store in the staff member's name), the
+// outbox's counts, and reminders to the people of a filter, queued as one
+// batch and audited with the filter.
+type MailStore interface {
+	MailTemplate(ctx context.Context, eventID int64, kind attendance.MailKind) (attendance.MailTemplate, bool, error)
+	SetMailTemplate(ctx context.Context, eventID int64, t attendance.MailTemplate, staff string) error
+	ResetMailTemplate(ctx context.Context, eventID int64, kind attendance.MailKind, staff string) (bool, error)
+	OutboxCounts(ctx context.Context, eventID int64, kind attendance.MailKind) (map[attendance.MailState]int, error)
+	QueueReminders(ctx context.Context, eventID int64, registrationIDs []int64, batch, staff, detail string) (int, error)
+}
+
 // SessionStore signs staff in and keeps their sessions.
 type SessionStore interface {
 	StaffUserByEmail(ctx context.Context, email string) (attendance.StaffUser, error)
@@ -145,6 +157,7 @@ type Store interface {
 	PeopleTableStore
 	FormStore
 	CertificateStore
+	MailStore
 	ReportStore
 	SessionStore
 	Auditor
@@ -415,6 +428,13 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /events/{slug}/registrations/{id}/link", s.admin(s.linkPerson))
 	m.HandleFunc("POST /events/{slug}/registrations/{id}/override", s.admin(s.overridePerson))
 	m.HandleFunc("POST /events/{slug}/registrations/{id}/resend", s.admin(s.resendMail))
+	m.HandleFunc("GET /events/{slug}/people/remind", s.admin(s.remindPage))
+	m.HandleFunc("POST /events/{slug}/people/remind", s.admin(s.queueReminders))
+	m.HandleFunc("GET /events/{slug}/mail", s.admin(s.mailPage))
+	m.HandleFunc("GET /events/{slug}/mail/{kind}", s.admin(s.mailKindPage))
+	m.HandleFunc("POST /events/{slug}/mail/{kind}", s.admin(s.saveMailTemplate))
+	m.HandleFunc("POST /events/{slug}/mail/{kind}/reset", s.admin(s.resetMailTemplate))
+	m.HandleFunc("GET /events/{slug}/mail/{kind}/preview.html", s.admin(s.mailPreviewHTML))
 	m.HandleFunc("GET /events/{slug}/forms", s.admin(s.formsPage))
 	m.HandleFunc("POST /events/{slug}/forms", s.admin(s.importForms))
 	m.HandleFunc("GET /events/{slug}/certificates", s.staff(s.certificatesPage))

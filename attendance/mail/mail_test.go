@@ -1,13 +1,9 @@
 package mail
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/seameo/rollcall/attendance"
 )
 
 func TestParseRate(t *testing.T) {
@@ -82,42 +78,5 @@ func TestParseSMTPURL(t *testing.T) {
 	}
 	if s := (SMTPTarget{Host: "h", Port: 465, User: "u", Implicit: true}).String(); s != "smtps://u@h:465" {
 		t.Errorf("String() = %s", s)
-	}
-}
-
-func TestTemplates(t *testing.T) {
-	for _, kind := range []attendance.MailKind{attendance.MailCodes, attendance.MailCertificates} {
-		tp, err := LoadTemplates("", kind)
-		if err != nil {
-			t.Fatal(err)
-		}
-		subject, text, html, err := tp.Render(TemplateData{Name: "Nguyễn <Thị> Lan", EventTitle: "Policy\nDialogue", Code: "K7QM-4X2P",
-			CertificateID: "ABCD-EFGH", CertificateType: "Certificate of Participation", VerifyURL: "https://x/verify/A", Attached: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.ContainsAny(subject, "\r\n") || !strings.Contains(subject, "Policy Dialogue") {
-			t.Errorf("%s subject %q: one line", kind, subject)
-		}
-		if !strings.Contains(text, "Nguyễn <Thị> Lan") || !strings.Contains(html, "Nguyễn &lt;Thị&gt; Lan") {
-			t.Errorf("%s: the name is not in the text as is and escaped in HTML:\n%s\n%s", kind, text, html)
-		}
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "codes.subject.txt"), []byte("Kode kehadiran {{.Code}} untuk {{.EventTitle}}"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tp, err := LoadTemplates(dir, attendance.MailCodes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s, _, _, _ := tp.Render(TemplateData{Code: "K7QM-4X2P", EventTitle: "Dialog"}); s != "Kode kehadiran K7QM-4X2P untuk Dialog" {
-		t.Errorf("event subject %q", s)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "codes.txt"), []byte("Dear {{.Nmae}}"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadTemplates(dir, attendance.MailCodes); err == nil {
-		t.Error("a template naming an unknown field loaded")
 	}
 }

@@ -56,30 +56,81 @@ type MailItem struct {
 // added. Queuing again is a no-op: a message queued, sent or failed stays
 // as it is, so a run can always begin by queuing everything.
 func (s *Store) EnqueueMail(ctx context.Context, eventID int64, kind attendance.MailKind, items []MailItem) (int, error) {
-	now := us(s.now())
-	added := 0
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		for i := 0; i < len(items); i += 500 {
-			chunk := items[i:min(i+500, len(items))]
-			args := make([]any, 0, len(chunk)*6)
-			for _, it := range chunk {
-				args = append(args, eventID, it.RegistrationID, string(kind), it.Version, now, now)
-			}
-			res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO outbox (event_id, registration_id, kind, version, queued_at, updated_at)
-				VALUES `+placeholders(len(chunk), 6)+` ON CONFLICT (event_id, registration_id, kind, version, copy) DO NOTHING`), args...)
-			if err != nil {
-				return err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			added += int(n)
-		}
-		return nil
+	var added int
+	err := s.tx(ctx, func(tx *sqlx.Tx) (err error) {
+		added, err = enqueueMail(ctx, tx, eventID, kind, items, us(s.now()))
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: queue %s mail of event %d: %w", kind, eventID, err)
+	}
+	return added, nil
+}
+
+// QueueReminders queues a reminder for each registration of the event
+// (the staff's choice: a filter of the people table), as one batch: its
+// version, the same for every message of the batch, makes a repeated
+// request of the same batch (a double submit) queue nothing more. It is
+// audited in staff's name with what they chose (detail), in the same
+// transaction, and returns how many it queued.
+func (s *Store) QueueReminders(ctx context.Context, eventID int64, registrationIDs []int64, batch, staff, detail string) (int, error) {
+	if strings.TrimSpace(staff) == "" || strings.TrimSpace(batch) == "" {
+		return 0, attendance.Errorf(attendance.EInvalid, "a reminder needs a batch and who sends it")
+	}
+	items := make([]MailItem, len(registrationIDs))
+	for i, id := range registrationIDs {
+		items[i] = MailItem{RegistrationID: id, Version: batch}
+	}
+	var added int
+	now := us(s.now())
+	err := s.tx(ctx, func(tx *sqlx.Tx) (err error) {
+		// only the event's own registrations: an id of another event is
+		// refused with the whole request
+		for i := 0; i < len(registrationIDs); i += 500 {
+			chunk := registrationIDs[i:min(i+500, len(registrationIDs))]
+			q, args, err := sqlx.In(`SELECT COUNT(*) FROM registrations WHERE event_id = ? AND id IN (?)`, eventID, chunk)
+			if err != nil {
+				return err
+			}
+			var n int
+			if err := tx.GetContext(ctx, &n, tx.Rebind(q), args...); err != nil {
+				return err
+			}
+			if n != len(chunk) {
+				return attendance.Errorf(attendance.ENotFound, "a person chosen for the reminder is not of this event (deleted?)")
+			}
+		}
+		if added, err = enqueueMail(ctx, tx, eventID, attendance.MailReminders, items, now); err != nil {
+			return err
+		}
+		return audit(ctx, tx, staff, "mail reminders queued", eventID, batch, fmt.Sprintf("%d queued of %d; %s", added, len(items), detail), now)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: queue reminders of event %d: %w", eventID, err)
+	}
+	return added, nil
+}
+
+// enqueueMail inserts the items' messages that are not there yet (copy 0)
+// and returns how many it added.
+func enqueueMail(ctx context.Context, tx *sqlx.Tx, eventID int64, kind attendance.MailKind, items []MailItem, now int64) (int, error) {
+	added := 0
+	for i := 0; i < len(items); i += 500 {
+		chunk := items[i:min(i+500, len(items))]
+		args := make([]any, 0, len(chunk)*6)
+		for _, it := range chunk {
+			args = append(args, eventID, it.RegistrationID, string(kind), it.Version, now, now)
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO outbox (event_id, registration_id, kind, version, queued_at, updated_at)
+			VALUES `+placeholders(len(chunk), 6)+` ON CONFLICT (event_id, registration_id, kind, version, copy) DO NOTHING`), args...)
+		if err != nil {
+			return 0, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		added += int(n)
 	}
 	return added, nil
 }

@@ -444,6 +444,7 @@ func TestMigrationFlagsStoredEvidence(t *testing.T) {
 			// Back to schema 6, as a database written before 00007 is: the
 			// later migrations undone first (newest first).
 			for _, q := range []string{
+				`DROP TABLE mail_templates`,                                 // 00011
 				`DROP TABLE outbox`, `DROP INDEX certificates_status_index`, // 00010
 				`ALTER TABLE events DROP COLUMN status_next`, `ALTER TABLE certificates DROP COLUMN status_index`,
 				`DROP TABLE announcements`, `ALTER TABLE streams DROP COLUMN discovered`, // 00009

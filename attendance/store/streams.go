@@ -5,8 +5,9 @@ import (
 	"database/sql"
 
 	"fmt"
-	"github.com/jmoiron/sqlx"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/seameo/rollcall/attendance"
 )

@@ -19,7 +19,7 @@ func TestImportGraph(t *testing.T) {
 		t.Fatalf("go list: %v", err)
 	}
 	const mod = "github.com/seameo/rollcall/"
-	domain := []string{"attendance", "attendance/badges", "attendance/certpdf", "attendance/csvout", "attendance/forms",
+	domain := []string{"attendance", "attendance/badges", "attendance/certpdf", "attendance/csvout", "attendance/forms", "attendance/mailtext",
 		"attendance/replay", "attendance/roster", "attendance/sheet"}
 	allowed := map[string][]string{
 		"attendance/store":           domain,

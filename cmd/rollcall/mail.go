@@ -17,6 +17,7 @@ import (
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/certificates"
 	"github.com/seameo/rollcall/attendance/mail"
+	"github.com/seameo/rollcall/attendance/mailtext"
 	"github.com/seameo/rollcall/attendance/store"
 )
 
@@ -40,7 +41,10 @@ func (a *app) mailCommand() *cobra.Command {
 		Short: "Send each person their own message: codes before the event, certificates after",
 		Long: `mail sends each person of an event their own message through SMTP, exactly
 once: "mail codes" their attendance code before the event, "mail certificates"
-their certificate after it (the PDF attached, or with --link a personal link).
+their certificate after it (the PDF attached, or with --link a personal link),
+"mail reminders" the reminders staff queued in the dashboard's people table.
+The words are the event's own templates ("mail template", or the dashboard's
+mail page), else the built-in ones.
 
 Every message goes through the outbox in the database (state queued, sending,
 sent, failed or bounced, with the SMTP server's reply). A run queues what is
@@ -49,15 +53,19 @@ finishes the job without sending anyone a second message (a message caught
 mid-send is re-sent with the same Message-ID; see the README). A person
 deleted with "rollcall person delete" gets nothing.`,
 	}
-	cmd.AddCommand(a.mailKindCommand(attendance.MailCodes), a.mailKindCommand(attendance.MailCertificates))
+	cmd.AddCommand(a.mailKindCommand(attendance.MailCodes), a.mailKindCommand(attendance.MailReminders),
+		a.mailKindCommand(attendance.MailCertificates), a.mailTemplateCommand())
 	return cmd
 }
 
 func (a *app) mailKindCommand(kind attendance.MailKind) *cobra.Command {
 	var f mailFlags
 	short := "Mail each registrant their attendance code"
-	if kind == attendance.MailCertificates {
+	switch kind {
+	case attendance.MailCertificates:
 		short = "Mail each person their certificate (PDF attached, or --link)"
+	case attendance.MailReminders:
+		short = "Send the reminders staff queued in the dashboard (their code again)"
 	}
 	cmd := &cobra.Command{
 		Use:   string(kind) + " --event SLUG --smtp-url smtp[s]://user@host:port --from 'Name <address>'",
@@ -76,8 +84,8 @@ func (a *app) mailKindCommand(kind attendance.MailKind) *cobra.Command {
 	fl.StringVar(&f.rate, "rate", "20/m", "at most this many messages per second, minute or hour (N/s, N/m, N/h; 0 for no limit)")
 	fl.IntVar(&f.maxAttempts, "max-attempts", 5, "attempts per message on temporary (4xx) failures before it is marked failed")
 	fl.DurationVar(&f.retryAfter, "retry-after", time.Minute, "first back-off after a temporary failure; doubles per attempt, at most 1h")
-	names := mail.TemplateFiles(kind)
-	fl.StringVar(&f.templates, "templates", "", "folder of this event's templates: "+strings.Join(names[:], ", ")+" (each optional; built-in defaults)")
+	names := mailtext.FileNames(kind)
+	fl.StringVar(&f.templates, "templates", "", "folder of templates for this run: "+strings.Join(names[:], ", ")+" (each optional; winning over the event's own and the built-in ones)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the first message as it would be sent and count the rest; send and record nothing")
 	fl.StringVar(&f.staff, "staff", "", "who sends, for the audit log (default $USER)")
 	if kind == attendance.MailCertificates {
@@ -100,9 +108,10 @@ func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags
 	if err != nil {
 		return usagef("--rate: %v", err)
 	}
-	tpls, err := mail.LoadTemplates(f.templates, kind)
-	if err != nil {
-		return usageError{err}
+	if f.templates != "" {
+		if _, err := mailtext.FromDir(f.templates, kind, mailtext.Source{}); err != nil {
+			return usagef("--templates: %v", err)
+		}
 	}
 	var publicURL string
 	if kind == attendance.MailCertificates {
@@ -149,6 +158,10 @@ func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags
 	}
 	log := a.log.With("component", "mail", "kind", string(kind))
 	return a.asStaff(ctx, f.staff, f.event, func(s *store.Store, e attendance.Event, who string) error {
+		tpls, err := mailTemplates(ctx, s, e, kind, f.templates)
+		if err != nil {
+			return err
+		}
 		var pdfs *certificates.PDFs
 		issued := ""
 		if kind == attendance.MailCertificates {
@@ -165,11 +178,15 @@ func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags
 			}
 		}
 		// Who gets a message: every registration (codes), every issued,
-		// unrevoked certificate (certificates). A deleted person has no
-		// registration left.
+		// unrevoked certificate (certificates), whom staff chose in the
+		// dashboard (reminders: queued there, none here). A deleted person
+		// has no registration left.
 		var items []store.MailItem
 		var preview []attendance.OutboxEntry
-		err := s.Decisions(ctx, e.ID, func(d attendance.Decision) error {
+		err = s.Decisions(ctx, e.ID, func(d attendance.Decision) error {
+			if kind == attendance.MailReminders {
+				return nil
+			}
 			version := d.Registration.Code
 			if kind == attendance.MailCertificates {
 				if d.Certificate == attendance.CertNone || d.CertificateID == "" {
@@ -191,9 +208,11 @@ func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags
 			return err
 		}
 		compose := func(ctx context.Context, en attendance.OutboxEntry) (mail.Message, error) {
-			data := mail.TemplateData{Name: en.FullName, EventTitle: e.Title, EventSlug: e.Slug}
+			data := mailtext.Data{Name: en.FullName, EventTitle: e.Title, EventSlug: e.Slug}
 			var atts []mail.Attachment
 			switch kind {
+			case attendance.MailReminders:
+				data.Code = attendance.FormatCode(en.Code) // the person's code now
 			case attendance.MailCodes:
 				if en.Version != en.Code {
 					return mail.Message{}, fmt.Errorf("the code changed since this message was queued; the new code has its own message")
@@ -206,7 +225,7 @@ func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags
 				}
 				data.Name = c.FullName // the name as it prints
 				data.CertificateID = c.ID
-				data.CertificateType = mail.CertificateTypeName(attendance.CertificateType(c.Type))
+				data.CertificateType = mailtext.CertificateTypeName(attendance.CertificateType(c.Type))
 				data.VerifyURL = attendance.VerifyURL(publicURL, en.Version)
 				if f.link {
 					data.DownloadURL = data.VerifyURL + "/pdf"
@@ -227,7 +246,19 @@ func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags
 		}
 		sender := mail.Address{Name: from.Name, Email: from.Address}
 		if f.dryRun {
-			return a.mailPreview(ctx, kind, e, sender, items, preview, compose, start)
+			count := len(items)
+			if kind == attendance.MailReminders {
+				// the reminders queued and not sent yet, the first in full
+				if preview, err = s.OutboxDue(ctx, e.ID, kind, time.Now().Add(24*365*time.Hour), 1); err != nil {
+					return err
+				}
+				counts, err := s.OutboxCounts(ctx, e.ID, kind)
+				if err != nil {
+					return err
+				}
+				count = counts[attendance.MailQueued] + counts[attendance.MailSending]
+			}
+			return a.mailPreview(ctx, kind, e, sender, count, preview, compose, start)
 		}
 
 		added, err := s.EnqueueMail(ctx, e.ID, kind, items)
@@ -291,7 +322,7 @@ func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags
 
 // mailPreview is --dry-run: the first message in full on stdout, as it
 // would go to the server, and a count.
-func (a *app) mailPreview(ctx context.Context, kind attendance.MailKind, e attendance.Event, from mail.Address, items []store.MailItem,
+func (a *app) mailPreview(ctx context.Context, kind attendance.MailKind, e attendance.Event, from mail.Address, count int,
 	preview []attendance.OutboxEntry, compose func(context.Context, attendance.OutboxEntry) (mail.Message, error), start time.Time) error {
 	if len(preview) > 0 {
 		en := preview[0]
@@ -309,6 +340,111 @@ func (a *app) mailPreview(ctx context.Context, kind attendance.MailKind, e atten
 			return err
 		}
 	}
-	a.summary("mail "+string(kind)+" (dry run)", start, fmt.Sprintf("%d people of %s would get a message (those not mailed yet)", len(items), e.Slug), "nothing sent or recorded")
+	a.summary("mail "+string(kind)+" (dry run)", start, fmt.Sprintf("%d people of %s would get a message (those not mailed yet)", count, e.Slug), "nothing sent or recorded")
 	return nil
+}
+
+// mailTemplates returns the templates a run mails with: the event's own
+// (or the built-in ones), each part replaced by its file in dir when dir
+// holds it, parsed and tried on sample data.
+func mailTemplates(ctx context.Context, s *store.Store, e attendance.Event, kind attendance.MailKind, dir string) (mailtext.Templates, error) {
+	src, err := mailtext.Default(kind)
+	if err != nil {
+		return mailtext.Templates{}, err
+	}
+	own, ok, err := s.MailTemplate(ctx, e.ID, kind)
+	if err != nil {
+		return mailtext.Templates{}, err
+	}
+	if ok {
+		src = mailtext.Source{Subject: own.Subject, Text: own.Text, HTML: own.HTML}
+	}
+	if src, err = mailtext.FromDir(dir, kind, src); err != nil {
+		return mailtext.Templates{}, usageError{err}
+	}
+	t, err := mailtext.Parse(kind, src)
+	if err != nil {
+		return mailtext.Templates{}, usageError{err}
+	}
+	return t, nil
+}
+
+func (a *app) mailTemplateCommand() *cobra.Command {
+	var event, kind, set, staff string
+	var reset bool
+	cmd := &cobra.Command{
+		Use:   "template --event SLUG --kind codes|reminders|certificates [--set DIR | --reset]",
+		Short: "Show, set or reset an event's own mail templates of a kind",
+		Long: `template prints the templates an event's mail of a kind goes out with (its own,
+or the built-in ones), each under a line naming its file. --set DIR keeps the
+folder's files (KIND.subject.txt, KIND.txt, KIND.html; a missing file keeps
+the current part) as the event's own, once they parse and render on sample
+data; --reset goes back to the built-in ones. Both are audited. The
+dashboard's mail page does the same, with a preview.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			k := attendance.MailKind(kind)
+			base, err := mailtext.Default(k)
+			if err != nil {
+				return usageError{err}
+			}
+			if set != "" && reset {
+				return usagef("--set and --reset: choose one")
+			}
+			ctx := cmd.Context()
+			return a.asStaff(ctx, staff, event, func(s *store.Store, e attendance.Event, who string) error {
+				own, ok, err := s.MailTemplate(ctx, e.ID, k)
+				if err != nil {
+					return err
+				}
+				if ok {
+					base = mailtext.Source{Subject: own.Subject, Text: own.Text, HTML: own.HTML}
+				}
+				switch {
+				case reset:
+					had, err := s.ResetMailTemplate(ctx, e.ID, k, who)
+					if err != nil {
+						return err
+					}
+					if !had {
+						fmt.Fprintf(a.stdout, "%s of %s: already the built-in templates\n", k, e.Slug)
+						return nil
+					}
+					fmt.Fprintf(a.stdout, "%s of %s: back to the built-in templates\n", k, e.Slug)
+					return nil
+				case set != "":
+					src, err := mailtext.FromDir(set, k, base)
+					if err != nil {
+						return usageError{err}
+					}
+					if _, err := mailtext.Parse(k, src); err != nil {
+						return usageError{err}
+					}
+					if err := s.SetMailTemplate(ctx, e.ID, attendance.MailTemplate{Kind: k, Subject: src.Subject, Text: src.Text, HTML: src.HTML}, who); err != nil {
+						return err
+					}
+					fmt.Fprintf(a.stdout, "%s of %s: the event's own templates kept\n", k, e.Slug)
+					return nil
+				}
+				which := "built-in"
+				if ok {
+					which = "the event's own, set by " + own.UpdatedBy + " at " + own.UpdatedAt.UTC().Format(time.RFC3339)
+				}
+				names := mailtext.FileNames(k)
+				fmt.Fprintf(a.stdout, "# %s templates of %s (%s)\n", k, e.Slug, which)
+				for i, part := range []string{base.Subject, base.Text, base.HTML} {
+					fmt.Fprintf(a.stdout, "==> %s <==\n%s\n", names[i], strings.TrimRight(part, "\n"))
+				}
+				return nil
+			})
+		},
+	}
+	eventFlag(cmd, &event)
+	fl := cmd.Flags()
+	fl.StringVar(&kind, "kind", "", "codes, reminders or certificates (required)")
+	fl.StringVar(&set, "set", "", "folder of template files to keep as the event's own")
+	fl.BoolVar(&reset, "reset", false, "go back to the built-in templates")
+	fl.StringVar(&staff, "staff", "", "who changes them, for the audit log (default $USER)")
+	_ = cmd.MarkFlagRequired("kind")
+	return cmd
 }
