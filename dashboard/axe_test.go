@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	_ "embed"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -129,7 +130,8 @@ func TestAccessibility(t *testing.T) {
 
 // TestKeyboardWalk: with the keyboard only — Tab, typing, Enter — an
 // admin signs in, opens the people table from the event's page, filters
-// to "1 of 3 checkpoints", opens a person and overrides their decision;
+// to "1 of 3 checkpoints" (downloading those rows as CSV), opens a person
+// and overrides their decision;
 // every control reached shows a visible focus outline.
 func TestKeyboardWalk(t *testing.T) {
 	if testing.Short() {
@@ -180,6 +182,12 @@ func TestKeyboardWalk(t *testing.T) {
 	}
 	if got := br.Text("#people-total"); got != strconv.Itoa(want) || want == 0 {
 		t.Errorf("the browser shows %s linked people with 1 of 3 checkpoints, the store counts %d", got, want)
+	}
+	// The table's download is the filter's rows, as the browser gets it
+	// (its link once lost the filter and wrote everyone).
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(br.Download("#people-csv")), "\ufeff"))).ReadAll()
+	if err != nil || len(rows)-1 != want {
+		t.Errorf("the downloaded CSV of the filter has %d rows (%v), the table %d", len(rows)-1, err, want)
 	}
 	tabTo(`#people-table tbody a`)
 	name := br.Text(`#people-table tbody a`)

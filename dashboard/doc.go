@@ -35,8 +35,9 @@
 // person's evidence, the certificates page's decisions person by person),
 // import registrations and forms, open and close checkpoints, link by
 // hand, override decisions (one person, or many at once on the
-// certificates page, each audited), issue certificates and download
-// exports; every export, issue, override, manual
+// certificates page, each audited), issue certificates, download
+// exports, edit and preview the mail templates (the mail pages) and queue
+// reminders for a filter of the people table; every export, issue, override, manual
 // link, import and checkpoint change is written to the audit log once, in
 // the signed-in staff member's name: the dashboard audits what it hands out
 // (downloads, checkpoint changes, imports), the store what it changes
@@ -55,6 +56,18 @@
 // again in the background, or at once after a change made here. Pages
 // follow a keyset cursor (the last row's sort key and id), never an
 // offset.
+//
+// # Mail
+//
+// The mail pages show and edit an event's templates of each kind
+// (attendance/mailtext; the store keeps them) and preview a message as a
+// chosen person would get it. The HTML body is previewed in a sandboxed
+// frame from its own route, whose Content-Security-Policy lets the
+// message's inline styles apply and nothing run or load; only the
+// dashboard may frame it. Reminders are queued from a filter of the
+// people table after a confirmation that names the count; the
+// confirmation's batch id makes a double submit queue nothing more. The
+// dashboard sends nothing: "rollcall mail KIND" holds the SMTP credentials.
 //
 // # Time
 //

@@ -1,12 +1,13 @@
 // Package mail sends each person their own message from the outbox:
-// before an event their attendance code, after it their certificate (the
-// PDF attached, or a personal link to it), through SMTP.
+// before an event their attendance code, during it the reminders staff
+// queued, after it their certificate (the PDF attached, or a personal link
+// to it), through SMTP. The words are attendance/mailtext's.
 //
 // # The outbox
 //
-// The store keeps one row per person, kind (codes, certificates), version
-// (the code or the certificate id mailed) and copy (0, then one per resend
-// staff ask for), with its state — queued, sending, sent, failed, bounced
+// The store keeps one row per person, kind (codes, reminders,
+// certificates), version (the code, the reminder's batch, or the
+// certificate id mailed) and copy (0, then one per resend staff ask for), with its state — queued, sending, sent, failed, bounced
 // — its attempts, its Message-ID and the SMTP server's last reply. A run
 // first queues what is missing (queuing again is a no-op), then sends every
 // open row (queued or sending) whose next attempt is due, oldest first, one

@@ -38,6 +38,7 @@ func (a *app) demoCommand() *cobra.Command {
 		people     int
 		chatSource string
 		owner      bool
+		mailDemo   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "demo [--listen :8080] [--speed N]",
@@ -190,8 +191,20 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 			if d.issuerName == "" {
 				d.issuerName = "SEAMEO Secretariat (demo)"
 			}
+			var box *demoMailbox
+			if mailDemo {
+				if box, err = startDemoMailbox(filepath.Join(filepath.Dir(a.db), "mail")); err != nil {
+					return err
+				}
+				defer box.Close()
+			}
+			publicURL := d.publicURL
 			d.whileRunning = func(ctx context.Context) {
-				go a.demoFormsAfterTheStream(ctx, st, ev, forms, formsDue(script), clock)
+				go func() {
+					if a.demoFormsAfterTheStream(ctx, st, ev, forms, formsDue(script), clock) && box != nil {
+						a.demoMailCertificates(ctx, st, ev, box, publicURL)
+					}
+				}()
 				a.demoFigures(ctx, st, ev.Slug, clock, d.collector)
 			}
 			return d.run(ctx, a)
@@ -202,6 +215,7 @@ When the event is over it keeps serving until Ctrl-C, or exits with
 	f.Float64Var(&speed, "speed", 40, "how many times faster than real time the event plays (40: two hours in three minutes)")
 	f.IntVar(&people, "registrations", 400, "how many people register for the sample event")
 	f.BoolVar(&owner, "owner", true, "owner mode: the fake channel owner's OAuth token, the stream discovered and checkpoints announced in the chat; false: an API key and the video id given")
+	f.BoolVar(&mailDemo, "mail", false, "once the form is in, issue the certificates and mail each person theirs (PDF attached) to an SMTP server the demo runs on loopback, which keeps the messages as .eml files in a folder beside the database")
 	f.StringVar(&chatSource, "chat-source", "stream", "how the demo reads chat from the fake: stream (streamList over gRPC, as against YouTube) or poll (liveChatMessages.list)")
 	return cmd
 }
@@ -410,21 +424,23 @@ func formsDue(script fakeyoutube.EventScript) time.Time {
 // demoFormsAfterTheStream imports the assessment form answers once the form
 // has closed, as staff do after the event: the certificates page then
 // shows participation certificates.
-func (a *app) demoFormsAfterTheStream(ctx context.Context, st *store.Store, ev attendance.Event, forms demoForms, due time.Time, clock collector.Clock) {
+// It reports whether it imported them.
+func (a *app) demoFormsAfterTheStream(ctx context.Context, st *store.Store, ev attendance.Event, forms demoForms, due time.Time, clock collector.Clock) bool {
 	for clock.Now().Before(due) {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-clock.After(time.Minute):
 		}
 	}
 	res, err := st.ImportFormResponses(ctx, ev.ID, forms, false)
 	if err != nil {
 		a.log.Error("demo: import the assessment form", "err", err)
-		return
+		return false
 	}
 	if err := st.Audit(ctx, "demo", "forms.import", ev.ID, "demo-form.csv", fmt.Sprintf("%d responses", len(forms))); err != nil {
 		a.log.Warn("demo: audit the form import", "err", err)
 	}
 	a.log.Info("demo: assessment form imported", "responses", len(forms), "matched", res.Matched, "new", res.NewRegistrations)
+	return true
 }

@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,13 +20,16 @@ import (
 // form is imported, so certificates of participation are decided; the
 // demo's own address is its public URL, so the certificates page offers
 // the PDFs and a certificate's /verify page answers VALID; and the reach
-// report has its YouTube Analytics section beside the chat figures.
+// report has its YouTube Analytics section beside the chat figures. With
+// --mail, each certificate goes, PDF attached, to the demo's own SMTP
+// server, which keeps the messages as .eml files: one each, addressed to
+// its person, with their PDF.
 func TestDemoTellsTheWholeStory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("plays the demo")
 	}
 	const speed = 200
-	p, addr := startDemo(t, speed)
+	p, addr := startDemo(t, speed, "--mail")
 	// The sign-in line follows the "listening" log line.
 	signInLine := regexp.MustCompile(`dashboard at http://\S+/events/(\S+)\n\s+sign in as (\S+) with password (\S+)`)
 	var m []string
@@ -60,6 +66,24 @@ func TestDemoTellsTheWholeStory(t *testing.T) {
 		n := participation.FindStringSubmatch(page)
 		return n != nil && n[1] != "0" && strings.Contains(get("/events/"+slug+"/report"), "YouTube Analytics, as of")
 	})
+	mailed := regexp.MustCompile(`(\d+) certificates mailed through the demo's SMTP server \(\S+\); the messages are in\n\s+(\S+)`)
+	waitFor(t, time.Minute, func() bool { m = mailed.FindStringSubmatch(p.log()); return m != nil })
+	emls, err := filepath.Glob(filepath.Join(m[2], "*.eml"))
+	if err != nil || len(emls) == 0 || strconv.Itoa(len(emls)) != m[1] {
+		t.Fatalf("%s certificates mailed, %d messages in %s (%v)", m[1], len(emls), m[2], err)
+	}
+	to := map[string]bool{}
+	for _, name := range emls {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pm := parseMessage(t, raw)
+		if to[pm.ToEmail] || !strings.HasPrefix(string(pm.PDF), "%PDF-") || !strings.Contains(pm.Text, "attached to this message as a PDF") {
+			t.Fatalf("%s: to %s (a second message: %v), attachment %q…, text:\n%s", name, pm.ToEmail, to[pm.ToEmail], pm.PDF[:min(8, len(pm.PDF))], pm.Text)
+		}
+		to[pm.ToEmail] = true
+	}
 	if !strings.Contains(page, `id="dl-pdfs"`) {
 		t.Error("the certificates page offers no PDFs: the demo set no public URL")
 	}

@@ -403,9 +403,10 @@ func checkStoredOnce(t *testing.T, servedIDs, stored []string) (served, seen map
 
 // startDemo starts `rollcall demo` at speed on a fresh database and waits
 // for it to listen; it returns the process and its address.
-func startDemo(t *testing.T, speed int) (*daemonProc, string) {
+func startDemo(t *testing.T, speed int, extra ...string) (*daemonProc, string) {
 	t.Helper()
-	cmd := exec.Command(binary(t), "demo", "--listen", "127.0.0.1:0", "--speed", strconv.Itoa(speed), "--log-json", "--db", filepath.Join(t.TempDir(), "demo.db"))
+	args := append([]string{"demo", "--listen", "127.0.0.1:0", "--speed", strconv.Itoa(speed), "--log-json", "--db", filepath.Join(t.TempDir(), "demo.db")}, extra...)
+	cmd := exec.Command(binary(t), args...)
 	cmd.Env = os.Environ()
 	p := startProc(t, cmd)
 	select {

@@ -156,168 +156,189 @@ func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags
 		}
 		defer tr.Close()
 	}
-	log := a.log.With("component", "mail", "kind", string(kind))
+	var transport mail.Transport
+	if tr != nil {
+		transport = tr
+	}
 	return a.asStaff(ctx, f.staff, f.event, func(s *store.Store, e attendance.Event, who string) error {
-		tpls, err := mailTemplates(ctx, s, e, kind, f.templates)
-		if err != nil {
-			return err
-		}
-		var pdfs *certificates.PDFs
-		issued := ""
-		if kind == attendance.MailCertificates {
-			svc := certificates.New(s, certificates.Config{PublicURL: publicURL, TemplateDir: f.certDir, FontDir: f.fontDir})
-			if !f.dryRun {
-				res, err := svc.Issue(ctx, e.ID, who)
-				if err != nil {
-					return err
-				}
-				issued = issuedNote(res)
-			}
-			if pdfs, err = svc.PDFs(ctx, e.ID); err != nil {
+		return a.mailEvent(ctx, s, e, who, kind, f, mailSetup{from: from, rate: rate, publicURL: publicURL, transport: transport}, start)
+	})
+}
+
+// mailSetup is what a mail run was given, checked: the sender, the rate,
+// the public URL (certificates) and the SMTP server (nil for --dry-run).
+type mailSetup struct {
+	from      *netmail.Address
+	rate      mail.Rate
+	publicURL string
+	transport mail.Transport
+}
+
+// mailEvent queues and sends one kind of mail of an event, as who.
+func (a *app) mailEvent(ctx context.Context, s *store.Store, e attendance.Event, who string, kind attendance.MailKind, f mailFlags, ms mailSetup, start time.Time) error {
+	log := a.log.With("component", "mail", "kind", string(kind))
+	from, rate, publicURL, tr := ms.from, ms.rate, ms.publicURL, ms.transport
+	tpls, err := mailTemplates(ctx, s, e, kind, f.templates)
+	if err != nil {
+		return err
+	}
+	var pdfs *certificates.PDFs
+	issued := ""
+	if kind == attendance.MailCertificates {
+		svc := certificates.New(s, certificates.Config{PublicURL: publicURL, TemplateDir: f.certDir, FontDir: f.fontDir})
+		if !f.dryRun {
+			res, err := svc.Issue(ctx, e.ID, who)
+			if err != nil {
 				return err
 			}
+			issued = issuedNote(res)
 		}
-		// Who gets a message: every registration (codes), every issued,
-		// unrevoked certificate (certificates), whom staff chose in the
-		// dashboard (reminders: queued there, none here). A deleted person
-		// has no registration left.
-		var items []store.MailItem
-		var preview []attendance.OutboxEntry
-		err = s.Decisions(ctx, e.ID, func(d attendance.Decision) error {
-			if kind == attendance.MailReminders {
+		if pdfs, err = svc.PDFs(ctx, e.ID); err != nil {
+			return err
+		}
+	}
+	// Who gets a message: every registration (codes), every issued,
+	// unrevoked certificate (certificates), whom staff chose in the
+	// dashboard (reminders: queued there, none here). A deleted person
+	// has no registration left.
+	var items []store.MailItem
+	var preview []attendance.OutboxEntry
+	scan := s.Decisions
+	if kind == attendance.MailReminders {
+		scan = func(context.Context, int64, func(attendance.Decision) error) error { return nil }
+	}
+	err = scan(ctx, e.ID, func(d attendance.Decision) error {
+		version := d.Registration.Code
+		if kind == attendance.MailCertificates {
+			if d.Certificate == attendance.CertNone || d.CertificateID == "" {
 				return nil
 			}
-			version := d.Registration.Code
-			if kind == attendance.MailCertificates {
-				if d.Certificate == attendance.CertNone || d.CertificateID == "" {
-					return nil
-				}
-				if _, ok := pdfs.Certificate(d.CertificateID); !ok {
-					return nil
-				}
-				version = d.CertificateID
+			if _, ok := pdfs.Certificate(d.CertificateID); !ok {
+				return nil
 			}
-			items = append(items, store.MailItem{RegistrationID: d.Registration.ID, Version: version})
-			if f.dryRun && len(preview) == 0 {
-				preview = append(preview, attendance.OutboxEntry{EventID: e.ID, RegistrationID: d.Registration.ID, Kind: kind,
-					Version: version, Email: d.Registration.Email, FullName: d.Registration.FullName, Code: d.Registration.Code})
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+			version = d.CertificateID
 		}
-		compose := func(ctx context.Context, en attendance.OutboxEntry) (mail.Message, error) {
-			data := mailtext.Data{Name: en.FullName, EventTitle: e.Title, EventSlug: e.Slug}
-			var atts []mail.Attachment
-			switch kind {
-			case attendance.MailReminders:
-				data.Code = attendance.FormatCode(en.Code) // the person's code now
-			case attendance.MailCodes:
-				if en.Version != en.Code {
-					return mail.Message{}, fmt.Errorf("the code changed since this message was queued; the new code has its own message")
-				}
-				data.Code = attendance.FormatCode(en.Code)
-			case attendance.MailCertificates:
-				c, ok := pdfs.Certificate(en.Version)
-				if !ok {
-					return mail.Message{}, fmt.Errorf("certificate %s is no longer issued (revoked or withheld)", attendance.FormatCertificateID(en.Version))
-				}
-				data.Name = c.FullName // the name as it prints
-				data.CertificateID = c.ID
-				data.CertificateType = mailtext.CertificateTypeName(attendance.CertificateType(c.Type))
-				data.VerifyURL = attendance.VerifyURL(publicURL, en.Version)
-				if f.link {
-					data.DownloadURL = data.VerifyURL + "/pdf"
-				} else {
-					var b bytes.Buffer
-					if err := pdfs.Render(ctx, en.Version, &b); err != nil {
-						return mail.Message{}, err
-					}
-					data.Attached = true
-					atts = append(atts, mail.Attachment{Name: "certificate-" + c.ID + ".pdf", ContentType: "application/pdf", Data: b.Bytes()})
-				}
-			}
-			subject, text, html, err := tpls.Render(data)
-			if err != nil {
-				return mail.Message{}, err
-			}
-			return mail.Message{Subject: subject, Text: text, HTML: html, Attachments: atts}, nil
-		}
-		sender := mail.Address{Name: from.Name, Email: from.Address}
-		if f.dryRun {
-			count := len(items)
-			if kind == attendance.MailReminders {
-				// the reminders queued and not sent yet, the first in full
-				if preview, err = s.OutboxDue(ctx, e.ID, kind, time.Now().Add(24*365*time.Hour), 1); err != nil {
-					return err
-				}
-				counts, err := s.OutboxCounts(ctx, e.ID, kind)
-				if err != nil {
-					return err
-				}
-				count = counts[attendance.MailQueued] + counts[attendance.MailSending]
-			}
-			return a.mailPreview(ctx, kind, e, sender, count, preview, compose, start)
-		}
-
-		added, err := s.EnqueueMail(ctx, e.ID, kind, items)
-		if err != nil {
-			return err
-		}
-		// messages that never reached a server (they could not be
-		// composed) are tried again on every run
-		retried, err := s.RequeueUnsent(ctx, e.ID, kind)
-		if err != nil {
-			return err
-		}
-		counts, err := s.OutboxCounts(ctx, e.ID, kind)
-		if err != nil {
-			return err
-		}
-		open := counts[attendance.MailQueued] + counts[attendance.MailSending]
-		log.Info("mail run starts", "event", e.Slug, "queued_now", added, "requeued_unsent", retried, "open", open, "rate", f.rate)
-		var bar *progressbar.ProgressBar
-		if interactive(a.stderr) && open > 0 {
-			bar = progressbar.Default(int64(open), "mailing "+string(kind))
-		}
-		done := 0
-		res, runErr := mail.Run(ctx, s, tr, mail.Config{
-			EventID: e.ID, Kind: kind, From: sender, Compose: compose, Rate: rate,
-			MaxAttempts: f.maxAttempts, RetryAfter: f.retryAfter, Logger: log,
-			Progress: func(r mail.Result) {
-				if n := r.Sent + r.Failed + r.Bounced + r.Gone; n > done {
-					done = n
-					if bar != nil {
-						_ = bar.Set(done)
-					}
-				}
-			},
-		})
-		if bar != nil {
-			_ = bar.Finish()
-		}
-		detail := res.String()
-		if runErr != nil {
-			detail += "; stopped: " + runErr.Error()
-		}
-		// the audit is written even when the run was stopped
-		if err := s.Audit(context.WithoutCancel(ctx), who, "mail "+string(kind), e.ID, "", fmt.Sprintf("%d queued now; %s", added, detail)); err != nil && runErr == nil {
-			runErr = err
-		}
-		if runErr != nil {
-			return runErr
-		}
-		parts := []string{fmt.Sprintf("%d queued now", added), res.String()}
-		if issued != "" {
-			parts = append([]string{issued}, parts...)
-		}
-		a.summary("mail "+string(kind), start, parts...)
-		if res.Failed+res.Bounced > 0 {
-			return fmt.Errorf("mail %s: %d failed, %d bounced; see the person pages or the outbox for the server's replies", kind, res.Failed, res.Bounced)
+		items = append(items, store.MailItem{RegistrationID: d.Registration.ID, Version: version})
+		if f.dryRun && len(preview) == 0 {
+			preview = append(preview, attendance.OutboxEntry{EventID: e.ID, RegistrationID: d.Registration.ID, Kind: kind,
+				Version: version, Email: d.Registration.Email, FullName: d.Registration.FullName, Code: d.Registration.Code})
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	compose := func(ctx context.Context, en attendance.OutboxEntry) (mail.Message, error) {
+		data := mailtext.Data{Name: en.FullName, EventTitle: e.Title, EventSlug: e.Slug}
+		var atts []mail.Attachment
+		switch kind {
+		case attendance.MailReminders:
+			data.Code = attendance.FormatCode(en.Code) // the person's code now
+		case attendance.MailCodes:
+			if en.Version != en.Code {
+				return mail.Message{}, fmt.Errorf("the code changed since this message was queued; the new code has its own message")
+			}
+			data.Code = attendance.FormatCode(en.Code)
+		case attendance.MailCertificates:
+			c, ok := pdfs.Certificate(en.Version)
+			if !ok {
+				return mail.Message{}, fmt.Errorf("certificate %s is no longer issued (revoked or withheld)", attendance.FormatCertificateID(en.Version))
+			}
+			data.Name = c.FullName // the name as it prints
+			data.CertificateID = c.ID
+			data.CertificateType = mailtext.CertificateTypeName(attendance.CertificateType(c.Type))
+			data.VerifyURL = attendance.VerifyURL(publicURL, en.Version)
+			if f.link {
+				data.DownloadURL = data.VerifyURL + "/pdf"
+			} else {
+				var b bytes.Buffer
+				if err := pdfs.Render(ctx, en.Version, &b); err != nil {
+					return mail.Message{}, err
+				}
+				data.Attached = true
+				atts = append(atts, mail.Attachment{Name: "certificate-" + c.ID + ".pdf", ContentType: "application/pdf", Data: b.Bytes()})
+			}
+		}
+		subject, text, html, err := tpls.Render(data)
+		if err != nil {
+			return mail.Message{}, err
+		}
+		return mail.Message{Subject: subject, Text: text, HTML: html, Attachments: atts}, nil
+	}
+	sender := mail.Address{Name: from.Name, Email: from.Address}
+	if f.dryRun {
+		count := len(items)
+		if kind == attendance.MailReminders {
+			// the reminders queued and not sent yet, the first in full
+			if preview, err = s.OutboxDue(ctx, e.ID, kind, time.Now().Add(24*365*time.Hour), 1); err != nil {
+				return err
+			}
+			counts, err := s.OutboxCounts(ctx, e.ID, kind)
+			if err != nil {
+				return err
+			}
+			count = counts[attendance.MailQueued] + counts[attendance.MailSending]
+		}
+		return a.mailPreview(ctx, kind, e, sender, count, preview, compose, start)
+	}
+
+	added, err := s.EnqueueMail(ctx, e.ID, kind, items)
+	if err != nil {
+		return err
+	}
+	// messages that never reached a server (they could not be
+	// composed) are tried again on every run
+	retried, err := s.RequeueUnsent(ctx, e.ID, kind)
+	if err != nil {
+		return err
+	}
+	counts, err := s.OutboxCounts(ctx, e.ID, kind)
+	if err != nil {
+		return err
+	}
+	open := counts[attendance.MailQueued] + counts[attendance.MailSending]
+	log.Info("mail run starts", "event", e.Slug, "queued_now", added, "requeued_unsent", retried, "open", open, "rate", f.rate)
+	var bar *progressbar.ProgressBar
+	if interactive(a.stderr) && open > 0 {
+		bar = progressbar.Default(int64(open), "mailing "+string(kind))
+	}
+	done := 0
+	res, runErr := mail.Run(ctx, s, tr, mail.Config{
+		EventID: e.ID, Kind: kind, From: sender, Compose: compose, Rate: rate,
+		MaxAttempts: f.maxAttempts, RetryAfter: f.retryAfter, Logger: log,
+		Progress: func(r mail.Result) {
+			if n := r.Sent + r.Failed + r.Bounced + r.Gone; n > done {
+				done = n
+				if bar != nil {
+					_ = bar.Set(done)
+				}
+			}
+		},
+	})
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	detail := res.String()
+	if runErr != nil {
+		detail += "; stopped: " + runErr.Error()
+	}
+	// the audit is written even when the run was stopped
+	if err := s.Audit(context.WithoutCancel(ctx), who, "mail "+string(kind), e.ID, "", fmt.Sprintf("%d queued now; %s", added, detail)); err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr != nil {
+		return runErr
+	}
+	parts := []string{fmt.Sprintf("%d queued now", added), res.String()}
+	if issued != "" {
+		parts = append([]string{issued}, parts...)
+	}
+	a.summary("mail "+string(kind), start, parts...)
+	if res.Failed+res.Bounced > 0 {
+		return fmt.Errorf("mail %s: %d failed, %d bounced; see the person pages or the outbox for the server's replies", kind, res.Failed, res.Bounced)
+	}
+	return nil
+
 }
 
 // mailPreview is --dry-run: the first message in full on stdout, as it
