@@ -33,10 +33,20 @@ func mailKindInfo(k attendance.MailKind) (title, when string) {
 	}
 }
 
-// mailKind reads the {kind} of a mail route.
-func mailKind(r *http.Request) (attendance.MailKind, bool) {
-	k := attendance.MailKind(r.PathValue("kind"))
-	return k, slices.Contains(mailtext.Kinds(), k)
+// mailRoute reads a mail route's event and {kind}; when either is not
+// there it has answered (404 for an unknown kind) and ok is false.
+func (s *Server) mailRoute(w http.ResponseWriter, r *http.Request) (ev attendance.Event, kind attendance.MailKind, ok bool) {
+	ev, err := s.liveEvent(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return ev, "", false
+	}
+	kind = attendance.MailKind(r.PathValue("kind"))
+	if !slices.Contains(mailtext.Kinds(), kind) {
+		s.notFound(w, r)
+		return ev, "", false
+	}
+	return ev, kind, true
 }
 
 type mailKindRow struct {
@@ -110,14 +120,8 @@ type mailKindData struct {
 // message as a chosen person (?who=name, email or code, or ?person=ID)
 // would get it, else as a sample person.
 func (s *Server) mailKindPage(w http.ResponseWriter, r *http.Request, ss *session) {
-	ev, err := s.liveEvent(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	kind, ok := mailKind(r)
+	ev, kind, ok := s.mailRoute(w, r)
 	if !ok {
-		s.notFound(w, r)
 		return
 	}
 	d, err := s.mailKindData(r, ev, kind)
@@ -254,14 +258,8 @@ const mailPreviewCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src d
 // mailPreviewHTML serves a kind's HTML body as the preview's person would
 // get it, for the mail page's frame.
 func (s *Server) mailPreviewHTML(w http.ResponseWriter, r *http.Request, _ *session) {
-	ev, err := s.liveEvent(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	kind, ok := mailKind(r)
+	ev, kind, ok := s.mailRoute(w, r)
 	if !ok {
-		s.notFound(w, r)
 		return
 	}
 	src, _, err := s.mailSource(r.Context(), ev, kind)
@@ -299,14 +297,8 @@ func (s *Server) mailPreviewHTML(w http.ResponseWriter, r *http.Request, _ *sess
 // parse and render on sample data; a template that does not is shown
 // again with the error naming its part and line, and nothing is kept.
 func (s *Server) saveMailTemplate(w http.ResponseWriter, r *http.Request, ss *session) {
-	ev, err := s.liveEvent(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	kind, ok := mailKind(r)
+	ev, kind, ok := s.mailRoute(w, r)
 	if !ok {
-		s.notFound(w, r)
 		return
 	}
 	crlf := strings.NewReplacer("\r\n", "\n")
@@ -331,14 +323,8 @@ func (s *Server) saveMailTemplate(w http.ResponseWriter, r *http.Request, ss *se
 
 // resetMailTemplate goes back to the built-in templates of a kind.
 func (s *Server) resetMailTemplate(w http.ResponseWriter, r *http.Request, ss *session) {
-	ev, err := s.liveEvent(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	kind, ok := mailKind(r)
+	ev, kind, ok := s.mailRoute(w, r)
 	if !ok {
-		s.notFound(w, r)
 		return
 	}
 	if _, err := s.st.ResetMailTemplate(r.Context(), ev.ID, kind, ss.email); err != nil {
