@@ -33,6 +33,7 @@ type mailFlags struct {
 	templates                   string
 	dryRun, link                bool
 	publicURL, fontDir, certDir string
+	people                      peopleFilterFlags // reminders: whom to queue them for
 }
 
 func (a *app) mailCommand() *cobra.Command {
@@ -42,7 +43,9 @@ func (a *app) mailCommand() *cobra.Command {
 		Long: `mail sends each person of an event their own message through SMTP, exactly
 once: "mail codes" their attendance code before the event, "mail certificates"
 their certificate after it (the PDF attached, or with --link a personal link),
-"mail reminders" the reminders staff queued in the dashboard's people table.
+"mail reminders" the reminders staff queued in the dashboard's people table
+(with the people list's filters, e.g. --not-linked, it first queues one for
+each person the filter selects, as one batch, audited).
 The words are the event's own templates ("mail template", or the dashboard's
 mail page), else the built-in ones.
 
@@ -65,7 +68,7 @@ func (a *app) mailKindCommand(kind attendance.MailKind) *cobra.Command {
 	case attendance.MailCertificates:
 		short = "Mail each person their certificate (PDF attached, or --link)"
 	case attendance.MailReminders:
-		short = "Send the reminders staff queued in the dashboard (their code again)"
+		short = "Send the reminders queued in the dashboard, or queue and send them for a filter (--not-linked …)"
 	}
 	cmd := &cobra.Command{
 		Use:   string(kind) + " --event SLUG --smtp-url smtp[s]://user@host:port --from 'Name <address>'",
@@ -88,6 +91,9 @@ func (a *app) mailKindCommand(kind attendance.MailKind) *cobra.Command {
 	fl.StringVar(&f.templates, "templates", "", "folder of templates for this run: "+strings.Join(names[:], ", ")+" (each optional; winning over the event's own and the built-in ones)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the first message as it would be sent and count the rest; send and record nothing")
 	fl.StringVar(&f.staff, "staff", "", "who sends, for the audit log (default $USER)")
+	if kind == attendance.MailReminders {
+		f.people.bind(fl)
+	}
 	if kind == attendance.MailCertificates {
 		fl.BoolVar(&f.link, "link", false, "send a personal download link (public URL/verify/ID/pdf) instead of attaching the PDF")
 		fl.StringVar(&f.publicURL, "public-url", "", "public base URL of the dashboard: the verification and download links (required)")
@@ -160,8 +166,18 @@ func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags
 	if tr != nil {
 		transport = tr
 	}
+	setup := mailSetup{from: from, rate: rate, publicURL: publicURL, transport: transport}
+	if kind == attendance.MailReminders {
+		pf, err := f.people.filter()
+		if err != nil {
+			return err
+		}
+		if pf != (attendance.PeopleFilter{}) {
+			setup.remind = &pf
+		}
+	}
 	return a.asStaff(ctx, f.staff, f.event, func(s *store.Store, e attendance.Event, who string) error {
-		return a.mailEvent(ctx, s, e, who, kind, f, mailSetup{from: from, rate: rate, publicURL: publicURL, transport: transport}, start)
+		return a.mailEvent(ctx, s, e, who, kind, f, setup, start)
 	})
 }
 
@@ -172,6 +188,9 @@ type mailSetup struct {
 	rate      mail.Rate
 	publicURL string
 	transport mail.Transport
+	// remind, for reminders, is the filter of the people to queue a
+	// reminder for first (one batch); nil sends what staff queued.
+	remind *attendance.PeopleFilter
 }
 
 // mailEvent queues and sends one kind of mail of an event, as who.
@@ -265,19 +284,38 @@ func (a *app) mailEvent(ctx context.Context, s *store.Store, e attendance.Event,
 		}
 		return mail.Message{Subject: subject, Text: text, HTML: html, Attachments: atts}, nil
 	}
+	// reminders for the people of a filter given here
+	var remind []int64
+	if ms.remind != nil {
+		page, err := s.People(ctx, e.ID, attendance.PeopleQuery{Filter: *ms.remind, Limit: -1})
+		if err != nil {
+			return err
+		}
+		for _, p := range page.Rows {
+			remind = append(remind, p.ID)
+			if f.dryRun && len(preview) == 0 {
+				preview = append(preview, attendance.OutboxEntry{EventID: e.ID, RegistrationID: p.ID, Kind: kind,
+					Email: p.Email, FullName: p.FullName, Code: p.Code})
+			}
+		}
+		log.Info("reminders for a filter", "event", e.Slug, "filter", ms.remind.Describe(), "people", len(remind))
+	}
 	sender := mail.Address{Name: from.Name, Email: from.Address}
 	if f.dryRun {
 		count := len(items)
 		if kind == attendance.MailReminders {
-			// the reminders queued and not sent yet, the first in full
-			if preview, err = s.OutboxDue(ctx, e.ID, kind, time.Now().Add(24*365*time.Hour), 1); err != nil {
+			// the reminders queued and not sent yet (the first in full),
+			// and those the filter would queue
+			due, err := s.OutboxDue(ctx, e.ID, kind, time.Now().Add(24*365*time.Hour), 1)
+			if err != nil {
 				return err
 			}
+			preview = append(due, preview...)
 			counts, err := s.OutboxCounts(ctx, e.ID, kind)
 			if err != nil {
 				return err
 			}
-			count = counts[attendance.MailQueued] + counts[attendance.MailSending]
+			count = counts[attendance.MailQueued] + counts[attendance.MailSending] + len(remind)
 		}
 		return a.mailPreview(ctx, kind, e, sender, count, preview, compose, start)
 	}
@@ -285,6 +323,14 @@ func (a *app) mailEvent(ctx context.Context, s *store.Store, e attendance.Event,
 	added, err := s.EnqueueMail(ctx, e.ID, kind, items)
 	if err != nil {
 		return err
+	}
+	if len(remind) > 0 {
+		batch := "cli-" + time.Now().UTC().Format("20060102T150405.000000000Z")
+		n, err := s.QueueReminders(ctx, e.ID, remind, batch, who, ms.remind.Describe())
+		if err != nil {
+			return err
+		}
+		added += n
 	}
 	// messages that never reached a server (they could not be
 	// composed) are tried again on every run

@@ -15,7 +15,8 @@ import (
 // templates, keeps a folder's as the event's own (refusing one that cannot
 // render, with its file and line, and keeping the old), and "mail codes"
 // sends the event's own words; "mail reminders" sends the reminders staff
-// queued (and only those, once each), --dry-run shows the first.
+// queued (and only those, once each), --dry-run shows the first; with a
+// filter it queues one for each person the filter selects first.
 func TestMailTemplatesAndReminders(t *testing.T) {
 	c, dir, people := mailEvent(t, 3)
 	out := c.ok("mail", "template", "--event", "pd", "--kind", "codes")
@@ -110,6 +111,17 @@ func TestMailTemplatesAndReminders(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, chosen) {
 		t.Errorf("reminders went to %v, want %v", got, chosen)
+	}
+	// from the CLI, with the people list's filters: queued as a batch, then sent
+	if _, errs, code := c.run(append(mailArgs("reminders", srv), "--linked", "maybe")...); code != 2 || !strings.Contains(errs, "--linked") {
+		t.Errorf("a filter that cannot be read: exit %d: %s", code, errs)
+	}
+	if _, errs, _ := c.run(append(mailArgs("reminders", srv), "--dry-run", "--q", "person0002")...); !strings.Contains(errs, "1 people of pd would get a message") {
+		t.Errorf("dry run of a filter: %s", errs)
+	}
+	c.ok(append(mailArgs("reminders", srv), "--q", "person0002")...)
+	if msgs = srv.messages(); len(msgs) != 6 || parseMessage(t, msgs[5].Raw).ToEmail != "person0002@example.org" {
+		t.Fatalf("%d messages after the filter's reminder", len(msgs))
 	}
 	if out := c.ok("mail", "template", "--event", "pd", "--kind", "codes", "--reset"); !strings.Contains(out, "back to the built-in") {
 		t.Errorf("reset: %s", out)

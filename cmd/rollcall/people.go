@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/seameo/rollcall/attendance"
 	"github.com/seameo/rollcall/attendance/csvout"
@@ -14,9 +15,9 @@ import (
 
 func (a *app) peopleCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "people", Short: "List an event's people with their evidence and decision, filtered as the dashboard's people table"}
-	var event, checkpoints, form, linked, conflict, cert, country, role, q, format, sortBy, staff string
-	var notLinked, desc bool
-	var presence int
+	var event, format, sortBy, staff string
+	var desc bool
+	var pf peopleFilterFlags
 	list := &cobra.Command{
 		Use:   "list --event SLUG [--not-linked] [--checkpoints-hit N|>=N|=N] [--form yes|no] [--certificate TYPE] [--country C] [--role R] [--q TEXT] [--format table|csv]",
 		Short: "List the people a filter selects (the dashboard's people table)",
@@ -29,38 +30,10 @@ log in the name of --staff (else $USER); the table only reads.`,
   rollcall people list --event pd-2026 --form no --role participant`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var f attendance.PeopleFilter
-			var err error
-			if f.Linked, err = attendance.ParseTristate(linked); err != nil {
-				return usagef("--linked: %v", err)
+			f, err := pf.filter()
+			if err != nil {
+				return err
 			}
-			if notLinked {
-				if f.Linked == attendance.Yes {
-					return usagef("--not-linked and --linked yes contradict")
-				}
-				f.Linked = attendance.No
-			}
-			if f.Checkpoints, err = attendance.ParseCountFilter(checkpoints); err != nil {
-				return usagef("--checkpoints-hit: %v", err)
-			}
-			if f.Form, err = attendance.ParseTristate(form); err != nil {
-				return usagef("--form: %v", err)
-			}
-			if f.Conflict, err = attendance.ParseTristate(conflict); err != nil {
-				return usagef("--conflict: %v", err)
-			}
-			if f.Certificate, err = attendance.ParseCertificateFilter(cert); err != nil {
-				return usagef("--certificate: %v", err)
-			}
-			if role != "" {
-				if f.Role, err = attendance.ParseRole(role); err != nil {
-					return usagef("--role: %v", err)
-				}
-			}
-			if presence < 0 {
-				return usagef("--presence: expected minutes, 0 or more")
-			}
-			f.MinPresence, f.Country, f.Q = presence, country, q
 			by, err := attendance.ParsePeopleSort(sortBy)
 			if err != nil {
 				return usagef("--sort: %v", err)
@@ -123,20 +96,70 @@ log in the name of --staff (else $USER); the table only reads.`,
 	}
 	eventFlag(list, &event)
 	fl := list.Flags()
-	fl.BoolVar(&notLinked, "not-linked", false, "only people not linked to a chat channel yet")
-	fl.StringVar(&linked, "linked", "", "yes or no: linked to a chat channel")
-	fl.StringVar(&checkpoints, "checkpoints-hit", "", "checkpoints hit: N or >=N (at least), =N (exactly)")
-	fl.IntVar(&presence, "presence", 0, "at least this many minutes with chat")
-	fl.StringVar(&form, "form", "", "yes or no: assessment form submitted")
-	fl.StringVar(&cert, "certificate", "", "certificate decided: participation, appreciation or none")
-	fl.StringVar(&conflict, "conflict", "", "yes or no: an open link conflict")
-	fl.StringVar(&country, "country", "", "country, as registered (case does not matter)")
-	fl.StringVar(&role, "role", "", "participant, speaker, panelist, moderator or organizer")
-	fl.StringVar(&q, "q", "", "part of the name, email or attendance code")
+	pf.bind(fl)
 	fl.StringVar(&sortBy, "sort", "name", "order: name, country, linked, checkpoints, presence or certificate")
 	fl.BoolVar(&desc, "desc", false, "reverse the order")
 	fl.StringVar(&format, "format", "table", "table or csv")
 	fl.StringVar(&staff, "staff", "", "who exports (csv), for the audit log (default $USER)")
 	cmd.AddCommand(list)
 	return cmd
+}
+
+// peopleFilterFlags are the people table's filters as flags: people list
+// and mail reminders.
+type peopleFilterFlags struct {
+	checkpoints, form, linked, conflict, cert, country, role, q string
+	notLinked                                                   bool
+	presence                                                    int
+}
+
+func (p *peopleFilterFlags) bind(fl *pflag.FlagSet) {
+	fl.BoolVar(&p.notLinked, "not-linked", false, "only people not linked to a chat channel yet")
+	fl.StringVar(&p.linked, "linked", "", "yes or no: linked to a chat channel")
+	fl.StringVar(&p.checkpoints, "checkpoints-hit", "", "checkpoints hit: N or >=N (at least), =N (exactly)")
+	fl.IntVar(&p.presence, "presence", 0, "at least this many minutes with chat")
+	fl.StringVar(&p.form, "form", "", "yes or no: assessment form submitted")
+	fl.StringVar(&p.cert, "certificate", "", "certificate decided: participation, appreciation or none")
+	fl.StringVar(&p.conflict, "conflict", "", "yes or no: an open link conflict")
+	fl.StringVar(&p.country, "country", "", "country, as registered (case does not matter)")
+	fl.StringVar(&p.role, "role", "", "participant, speaker, panelist, moderator or organizer")
+	fl.StringVar(&p.q, "q", "", "part of the name, email or attendance code")
+}
+
+// filter reads the flags as a filter; an unreadable value is a usage error
+// naming its flag.
+func (p *peopleFilterFlags) filter() (attendance.PeopleFilter, error) {
+	var f attendance.PeopleFilter
+	var err error
+	if f.Linked, err = attendance.ParseTristate(p.linked); err != nil {
+		return f, usagef("--linked: %v", err)
+	}
+	if p.notLinked {
+		if f.Linked == attendance.Yes {
+			return f, usagef("--not-linked and --linked yes contradict")
+		}
+		f.Linked = attendance.No
+	}
+	if f.Checkpoints, err = attendance.ParseCountFilter(p.checkpoints); err != nil {
+		return f, usagef("--checkpoints-hit: %v", err)
+	}
+	if f.Form, err = attendance.ParseTristate(p.form); err != nil {
+		return f, usagef("--form: %v", err)
+	}
+	if f.Conflict, err = attendance.ParseTristate(p.conflict); err != nil {
+		return f, usagef("--conflict: %v", err)
+	}
+	if f.Certificate, err = attendance.ParseCertificateFilter(p.cert); err != nil {
+		return f, usagef("--certificate: %v", err)
+	}
+	if p.role != "" {
+		if f.Role, err = attendance.ParseRole(p.role); err != nil {
+			return f, usagef("--role: %v", err)
+		}
+	}
+	if p.presence < 0 {
+		return f, usagef("--presence: expected minutes, 0 or more")
+	}
+	f.MinPresence, f.Country, f.Q = p.presence, p.country, p.q
+	return f, nil
 }
