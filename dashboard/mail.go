@@ -382,6 +382,9 @@ func (s *Server) remindData(r *http.Request, ev attendance.Event, f attendance.P
 	}
 	page := x.Query(attendance.PeopleQuery{Filter: f, Limit: 1})
 	d.N = page.Total
+	if d.N > maxReminders {
+		d.Error = fmt.Sprintf("A reminder goes to at most %d people at a time; this filter selects %d. Narrow it, or mail everyone their code with \"rollcall mail codes\".", maxReminders, d.N)
+	}
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return d, err

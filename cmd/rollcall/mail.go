@@ -298,7 +298,9 @@ func (a *app) mailEvent(ctx context.Context, s *store.Store, e attendance.Event,
 					Email: p.Email, FullName: p.FullName, Code: p.Code})
 			}
 		}
-		log.Info("reminders for a filter", "event", e.Slug, "filter", ms.remind.Describe(), "people", len(remind))
+		// the filter may hold a name or an address (--q): it goes to the
+		// audit log with the batch, never to the log
+		log.Info("reminders for a filter", "event", e.Slug, "people", len(remind))
 	}
 	sender := mail.Address{Name: from.Name, Email: from.Address}
 	if f.dryRun {
