@@ -108,12 +108,11 @@ type mailKindData struct {
 	Fields      []string
 	Msg, Error  string
 	// The preview: as whom, and the message they would get.
-	Who, As, ToName, ToEmail string
-	Person                   int64
-	Link                     bool
-	Subject, Text            string
-	PreviewURL               string // the HTML preview's
-	PreviewError             string
+	Who, As       string
+	Link          bool
+	Subject, Text string
+	PreviewURL    string // the HTML preview's
+	PreviewError  string
 }
 
 // mailKindPage shows a kind's templates in a form and a preview of the
@@ -159,9 +158,9 @@ func (s *Server) mailKindData(r *http.Request, ev attendance.Event, kind attenda
 	data, err := s.previewData(r, ev, kind)
 	if err != nil {
 		d.PreviewError = userMessage(err)
-		data = mailPreview{Data: mailtext.Sample(ev)}
+		data = mailPreview{Data: mailtext.Sample(ev), As: "a sample person"}
 	}
-	d.Person, d.As, d.ToName, d.ToEmail = data.Person, data.As, data.Data.Name, data.Email
+	d.As = data.As
 	pq := url.Values{}
 	if data.Person > 0 {
 		pq.Set("person", strconv.FormatInt(data.Person, 10))
@@ -186,7 +185,6 @@ type mailPreview struct {
 	Data   mailtext.Data
 	Person int64  // 0: the sample person
 	As     string // who, in words
-	Email  string
 }
 
 // previewData is the data of a preview: the person ?person=ID names, or
@@ -194,7 +192,7 @@ type mailPreview struct {
 // issued, else a sample one.
 func (s *Server) previewData(r *http.Request, ev attendance.Event, kind attendance.MailKind) (mailPreview, error) {
 	q := r.URL.Query()
-	p := mailPreview{Data: mailtext.Sample(ev), As: "a sample person", Email: "sample@example.org"}
+	p := mailPreview{Data: mailtext.Sample(ev), As: "a sample person"}
 	base := "http://" + r.Host
 	if s.cfg.SecureCookies || r.TLS != nil {
 		base = "https://" + r.Host
@@ -225,7 +223,7 @@ func (s *Server) previewData(r *http.Request, ev attendance.Event, kind attendan
 			return p, err
 		}
 		reg := dec.Registration
-		p.Person, p.Email = reg.ID, reg.Email
+		p.Person = reg.ID
 		p.As = reg.FullName + " <" + reg.Email + ">"
 		p.Data.Name, p.Data.Code = reg.FullName, attendance.FormatCode(reg.Code)
 		if kind == attendance.MailCertificates {
