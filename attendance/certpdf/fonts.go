@@ -231,6 +231,7 @@ type loadedFont struct {
 	path         string // the font file
 	index        int    // the face within a collection
 	dottedCircle uint16 // glyph id of U+25CC, which HarfBuzz inserts into broken clusters
+	outline      bool   // canvas cannot embed a subset: its glyphs are drawn as outlines
 }
 
 // fontSet holds parsed fonts for one render at a time: shaping keeps caches
@@ -242,6 +243,48 @@ type fontSet struct {
 	// outlined holds the fonts canvas cannot embed as a subset, whose
 	// glyphs are drawn as outlines (see textLayer)
 	outlined map[*canvas.Font]bool
+	// holdsCJK is set while this set uses the Renderer's shared CJK fonts
+	// (and holds its cjk lock)
+	holdsCJK bool
+}
+
+// sharedFont returns the Renderer's one parsed copy of a CJK font, taking
+// the Renderer's cjk lock for this set first (held until the set is put
+// back). The font is parsed at first need.
+func (fs *fontSet) sharedFont(k fontKey, s Script) (*loadedFont, error) {
+	r := fs.r
+	if !fs.holdsCJK {
+		r.cjk.Lock()
+		fs.holdsCJK = true
+	}
+	r.sharedMu.Lock()
+	defer r.sharedMu.Unlock()
+	if f, ok := r.shared[k]; ok {
+		return f, nil
+	}
+	// an absent file is remembered by fontBytes, not looked for again
+	f, err := fs.load(k, s)
+	if err != nil {
+		return nil, err
+	}
+	r.shared[k] = f
+	return f, nil
+}
+
+// releaseShared forgets the shared CJK fonts this set used and lets
+// another render use them.
+func (fs *fontSet) releaseShared() {
+	if !fs.holdsCJK {
+		return
+	}
+	for k, f := range fs.fonts {
+		if k.family == cjkFamily {
+			delete(fs.outlined, f.Font)
+			delete(fs.fonts, k)
+		}
+	}
+	fs.holdsCJK = false
+	fs.r.cjk.Unlock()
 }
 
 // outline tells whether f's glyphs are drawn as outlines.
@@ -269,27 +312,42 @@ func (fs *fontSet) font(s Script, bold bool) (*loadedFont, error) {
 	if f, ok := fs.fonts[k]; ok {
 		return f, nil
 	}
+	var f *loadedFont
+	var err error
+	if k.family == cjkFamily {
+		f, err = fs.sharedFont(k, s)
+	} else {
+		f, err = fs.load(k, s)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.outline {
+		if fs.outlined == nil {
+			fs.outlined = map[*canvas.Font]bool{}
+		}
+		fs.outlined[f.Font] = true
+	}
+	fs.fonts[k] = f
+	return f, nil
+}
+
+// load parses the font of a key from its file.
+func (fs *fontSet) load(k fontKey, s Script) (*loadedFont, error) {
 	b, path, err := fs.r.fontBytes(k, s)
 	if err != nil {
 		return nil, err
 	}
 	style := canvas.FontRegular
-	if bold {
+	if k.bold {
 		style = canvas.FontBold
 	}
 	cf, err := canvas.LoadFont(b, k.index, style)
 	if err != nil {
 		return nil, fmt.Errorf("parse font %s (face %d): %w", path, k.index, err)
 	}
-	f := &loadedFont{Font: cf, file: filepath.Base(path), path: path, index: k.index, dottedCircle: cf.SFNT.GlyphIndex('\u25cc')}
-	if !canSubset(cf) {
-		if fs.outlined == nil {
-			fs.outlined = map[*canvas.Font]bool{}
-		}
-		fs.outlined[cf] = true
-	}
-	fs.fonts[k] = f
-	return f, nil
+	return &loadedFont{Font: cf, file: filepath.Base(path), path: path, index: k.index, dottedCircle: cf.SFNT.GlyphIndex('\u25cc'),
+		outline: !canSubset(cf)}, nil
 }
 
 // fontRun is a run of text with the font that draws it.

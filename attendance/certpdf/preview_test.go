@@ -24,7 +24,7 @@ func TestRenderPNGPreview(t *testing.T) {
 		t.Errorf("preview is %v, want about 585×413", b.Size())
 	}
 	p, _ := preparePage(tpl)
-	_, box, _, err := drawPage(r.getFontSet(), p, c)
+	_, box, _, err := drawTest(t, r, p, c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,17 @@ type Renderer struct {
 	files  map[fontKey]fontFile
 	data   map[string][]byte // font file contents by path
 	sets   chan *fontSet     // idle parsed font sets, one per concurrent render
+
+	// Noto Sans CJK is parsed once and shared: each weight costs some
+	// 40 MB parsed (a 20 MB collection, written out again for the shaper),
+	// so a copy per concurrent render took 10,000 certificates with Chinese
+	// names among them from about 105 MB to 270 MB. Its shaper keeps caches
+	// that are not safe for concurrent use, so a render that draws CJK
+	// holds cjk until its font set is put back: CJK names render one at a
+	// time, the others beside them as before.
+	cjk      sync.Mutex
+	sharedMu sync.Mutex // guards shared
+	shared   map[fontKey]*loadedFont
 }
 
 // NewRenderer returns a Renderer that reads the Noto fonts from fontDir, or
@@ -74,6 +85,7 @@ func NewRenderer(fontDir string) (*Renderer, error) {
 		files:  map[fontKey]fontFile{},
 		data:   map[string][]byte{},
 		sets:   make(chan *fontSet, runtime.GOMAXPROCS(0)),
+		shared: map[fontKey]*loadedFont{},
 	}
 	fs := r.newFontSet()
 	for _, bold := range []bool{false, true} {
@@ -113,6 +125,7 @@ func (r *Renderer) getFontSet() *fontSet {
 }
 
 func (r *Renderer) putFontSet(fs *fontSet) {
+	fs.releaseShared()
 	select {
 	case r.sets <- fs:
 	default: // enough idle sets; let this one go

@@ -26,7 +26,7 @@ func TestQRCodeMatchesVerifyURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := sampleCertificate("José Rizal")
-	cv, _, _, err := drawPage(r.getFontSet(), p, c)
+	cv, _, _, err := drawTest(t, r, p, c)
 	if err != nil {
 		t.Fatal(err)
 	}
