@@ -47,11 +47,7 @@ func certificatesURL(slug string, f attendance.PeopleFilter, cursor string, befo
 			v.Set("after", cursor)
 		}
 	}
-	u := "/events/" + slug + "/certificates"
-	if q := v.Encode(); q != "" {
-		u += "?" + q
-	}
-	return u + "#decisions"
+	return withQuery("/events/"+slug+"/certificates", v.Encode()) + "#decisions"
 }
 
 // decisionList reads the list of the certificates page from the request's

@@ -3,7 +3,6 @@ package dashboard
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -70,11 +69,7 @@ func TestMailTemplatePages(t *testing.T) {
 
 	// a template that cannot render is refused, shown again, and not kept
 	bad := url.Values{"csrf": {h.csrf(admin)}, "subject": {"Kode {{.Code}}"}, "text": {"Halo {{.Name}},\n\n{{.Nmae}}"}, "html": {""}}
-	res, err := admin.PostForm(h.ts.URL+"/events/dialogue/mail/codes", bad)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body = readBody(t, res)
+	res, body = h.postBody(admin, "/events/dialogue/mail/codes", bad)
 	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "codes.txt:3") || !strings.Contains(body, "{{.Nmae}}") {
 		t.Fatalf("bad template: %d\n%s", res.StatusCode, body)
 	}
@@ -171,11 +166,7 @@ func TestRemindersFromPeopleTable(t *testing.T) {
 
 	// a stale confirmation (someone linked meanwhile) asks again
 	stale := url.Values{"csrf": {h.csrf(admin)}, "linked": {"no"}, "n": {"4"}, "batch": {"another"}}
-	res, err = admin.PostForm(h.ts.URL+"/events/dialogue/people/remind", stale)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body := readBody(t, res); res.StatusCode != http.StatusConflict || !strings.Contains(body, `id="remind-changed"`) {
+	if res, body := h.postBody(admin, "/events/dialogue/people/remind", stale); res.StatusCode != http.StatusConflict || !strings.Contains(body, `id="remind-changed"`) {
 		t.Fatalf("stale confirmation: %d\n%s", res.StatusCode, body)
 	}
 	if counts, _ := h.st.OutboxCounts(ctx, h.ev.ID, attendance.MailReminders); counts[attendance.MailQueued] != 3 {
@@ -184,15 +175,4 @@ func TestRemindersFromPeopleTable(t *testing.T) {
 	if res := h.post(admin, "/events/dialogue/people/remind", url.Values{"csrf": {h.csrf(admin)}, "linked": {"no"}}); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("a reminder without its confirmation: %d", res.StatusCode)
 	}
-}
-
-// readBody reads and closes a response's body.
-func readBody(t *testing.T, res *http.Response) string {
-	t.Helper()
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

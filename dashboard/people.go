@@ -347,11 +347,7 @@ func peopleURL(slug string, f attendance.PeopleFilter, by attendance.PeopleSort,
 			v.Set("after", cursor)
 		}
 	}
-	u := "/events/" + slug + "/people"
-	if q := v.Encode(); q != "" {
-		u += "?" + q
-	}
-	return u
+	return withQuery("/events/"+slug+"/people", v.Encode())
 }
 
 func (s *Server) peoplePage(w http.ResponseWriter, r *http.Request, ss *session) {
