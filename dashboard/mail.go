@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -132,25 +131,11 @@ func (s *Server) mailKindPage(w http.ResponseWriter, r *http.Request, ss *sessio
 	s.render(w, r, http.StatusOK, "mailkind", ss, d)
 }
 
-// mailSource returns the templates a kind is mailed with now: the event's
-// own, else the built-in ones.
-func (s *Server) mailSource(ctx context.Context, ev attendance.Event, kind attendance.MailKind) (mailtext.Source, *attendance.MailTemplate, error) {
-	src, err := mailtext.Default(kind)
-	if err != nil {
-		return src, nil, err
-	}
-	own, ok, err := s.st.MailTemplate(ctx, ev.ID, kind)
-	if err != nil || !ok {
-		return src, nil, err
-	}
-	return mailtext.Source{Subject: own.Subject, Text: own.Text, HTML: own.HTML}, &own, nil
-}
-
 func (s *Server) mailKindData(r *http.Request, ev attendance.Event, kind attendance.MailKind) (mailKindData, error) {
 	d := mailKindData{eventPage: eventPage{ev}, Kind: kind, Fields: mailtext.Fields()}
 	d.Title, d.When = mailKindInfo(kind)
 	var err error
-	if d.Source, d.Own, err = s.mailSource(r.Context(), ev, kind); err != nil {
+	if d.Source, d.Own, err = mailtext.Current(r.Context(), s.st, ev.ID, kind); err != nil {
 		return d, err
 	}
 	q := r.URL.Query()
@@ -260,7 +245,7 @@ func (s *Server) mailPreviewHTML(w http.ResponseWriter, r *http.Request, _ *sess
 	if !ok {
 		return
 	}
-	src, _, err := s.mailSource(r.Context(), ev, kind)
+	src, _, err := mailtext.Current(r.Context(), s.st, ev.ID, kind)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -388,7 +373,7 @@ func (s *Server) remindData(r *http.Request, ev attendance.Event, f attendance.P
 		return d, err
 	}
 	d.Batch = s.cfg.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
-	src, _, err := s.mailSource(r.Context(), ev, attendance.MailReminders)
+	src, _, err := mailtext.Current(r.Context(), s.st, ev.ID, attendance.MailReminders)
 	if err != nil {
 		return d, err
 	}

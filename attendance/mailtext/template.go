@@ -2,12 +2,14 @@ package mailtext
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	texttemplate "text/template"
 
@@ -30,15 +32,39 @@ type Data struct {
 	Attached bool
 }
 
-// Fields are the names Data offers a template, as staff write them.
+// Fields are the names Data offers a template, as staff write them
+// ("{{.Name}}", …), in Data's order.
 func Fields() []string {
-	return []string{"{{.Name}}", "{{.EventTitle}}", "{{.EventSlug}}", "{{.Code}}", "{{.CertificateID}}",
-		"{{.CertificateType}}", "{{.VerifyURL}}", "{{.DownloadURL}}", "{{.Attached}}"}
+	var out []string
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[Data]()) {
+		out = append(out, "{{."+f.Name+"}}")
+	}
+	return out
 }
 
 // Source is the text of a kind's three templates.
 type Source struct {
 	Subject, Text, HTML string
+}
+
+// Store reads an event's own templates of a kind (the store's
+// MailTemplate); ok is false when it has none.
+type Store interface {
+	MailTemplate(ctx context.Context, eventID int64, kind attendance.MailKind) (t attendance.MailTemplate, ok bool, err error)
+}
+
+// Current returns the templates an event's mail of a kind goes out with:
+// the event's own (own is then set: who set them and when), else the
+// built-in ones (own is nil).
+func Current(ctx context.Context, st Store, eventID int64, kind attendance.MailKind) (src Source, own *attendance.MailTemplate, err error) {
+	if src, err = Default(kind); err != nil {
+		return src, nil, err
+	}
+	t, ok, err := st.MailTemplate(ctx, eventID, kind)
+	if err != nil || !ok {
+		return src, nil, err
+	}
+	return Source{Subject: t.Subject, Text: t.Text, HTML: t.HTML}, &t, nil
 }
 
 // Templates are a kind's subject, plain text body and HTML body, parsed.

@@ -32,6 +32,14 @@ func TestTemplates(t *testing.T) {
 			t.Errorf("%s: the name is not in the text as is and escaped in HTML:\n%s\n%s", kind, text, html)
 		}
 	}
+	// every field offered to staff renders
+	fields := Fields()
+	if len(fields) != 9 || fields[0] != "{{.Name}}" || fields[len(fields)-1] != "{{.Attached}}" {
+		t.Errorf("fields %v", fields)
+	}
+	if _, err := Parse(attendance.MailCodes, Source{Subject: "s", Text: strings.Join(fields, " ")}); err != nil {
+		t.Errorf("a template of every field: %v", err)
+	}
 	if _, err := Default("spam"); attendance.ErrorCode(err) != attendance.EInvalid {
 		t.Errorf("an unknown kind: %v", err)
 	}

@@ -417,16 +417,9 @@ func (a *app) mailPreview(ctx context.Context, kind attendance.MailKind, e atten
 // (or the built-in ones), each part replaced by its file in dir when dir
 // holds it, parsed and tried on sample data.
 func mailTemplates(ctx context.Context, s *store.Store, e attendance.Event, kind attendance.MailKind, dir string) (mailtext.Templates, error) {
-	src, err := mailtext.Default(kind)
+	src, _, err := mailtext.Current(ctx, s, e.ID, kind)
 	if err != nil {
 		return mailtext.Templates{}, err
-	}
-	own, ok, err := s.MailTemplate(ctx, e.ID, kind)
-	if err != nil {
-		return mailtext.Templates{}, err
-	}
-	if ok {
-		src = mailtext.Source{Subject: own.Subject, Text: own.Text, HTML: own.HTML}
 	}
 	if src, err = mailtext.FromDir(dir, kind, src); err != nil {
 		return mailtext.Templates{}, usageError{err}
@@ -453,8 +446,7 @@ dashboard's mail page does the same, with a preview.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			k := attendance.MailKind(kind)
-			base, err := mailtext.Default(k)
-			if err != nil {
+			if _, err := mailtext.Default(k); err != nil {
 				return usageError{err}
 			}
 			if set != "" && reset {
@@ -462,12 +454,9 @@ dashboard's mail page does the same, with a preview.`,
 			}
 			ctx := cmd.Context()
 			return a.asStaff(ctx, staff, event, func(s *store.Store, e attendance.Event, who string) error {
-				own, ok, err := s.MailTemplate(ctx, e.ID, k)
+				base, own, err := mailtext.Current(ctx, s, e.ID, k)
 				if err != nil {
 					return err
-				}
-				if ok {
-					base = mailtext.Source{Subject: own.Subject, Text: own.Text, HTML: own.HTML}
 				}
 				switch {
 				case reset:
@@ -496,7 +485,7 @@ dashboard's mail page does the same, with a preview.`,
 					return nil
 				}
 				which := "built-in"
-				if ok {
+				if own != nil {
 					which = "the event's own, set by " + own.UpdatedBy + " at " + own.UpdatedAt.UTC().Format(time.RFC3339)
 				}
 				names := mailtext.FileNames(k)
