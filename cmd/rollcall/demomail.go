@@ -6,7 +6,6 @@ import (
 	"io"
 	"log"
 	"net"
-	netmail "net/mail"
 	"os"
 	"path/filepath"
 	"sync"
@@ -106,7 +105,7 @@ func (a *app) demoMailCertificates(ctx context.Context, st *store.Store, ev atte
 		return
 	}
 	defer tr.Close()
-	setup := mailSetup{from: &netmail.Address{Name: "Secretariat (demo)", Address: "certificates@demo.invalid"},
+	setup := mailSetup{from: mail.Address{Name: "Secretariat (demo)", Email: "certificates@demo.invalid"},
 		publicURL: publicURL, transport: tr} // no rate limit: the mailbox is ours
 	if err := a.mailEvent(ctx, st, ev, "demo", attendance.MailCertificates, mailFlags{rate: "0"}, setup, start); err != nil {
 		a.log.Error("demo: mail the certificates", "err", err)

@@ -114,11 +114,6 @@ func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags
 	if err != nil {
 		return usagef("--rate: %v", err)
 	}
-	if f.templates != "" {
-		if _, err := mailtext.FromDir(f.templates, kind, mailtext.Source{}); err != nil {
-			return usagef("--templates: %v", err)
-		}
-	}
 	var publicURL string
 	if kind == attendance.MailCertificates {
 		if publicURL, err = checkPublicURL(f.publicURL); err != nil {
@@ -130,7 +125,7 @@ func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags
 			}
 		}
 	}
-	var tr *mail.SMTP
+	setup := mailSetup{from: mail.Address{Name: from.Name, Email: from.Address}, rate: rate, publicURL: publicURL}
 	if !f.dryRun {
 		if f.smtpURL == "" {
 			return usagef("--smtp-url is required (or ROLLCALL_SMTP_URL), unless --dry-run")
@@ -157,16 +152,13 @@ func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags
 			}
 			cfg.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 		}
-		if tr, err = mail.NewSMTP(cfg); err != nil {
+		tr, err := mail.NewSMTP(cfg)
+		if err != nil {
 			return usageError{err}
 		}
 		defer tr.Close()
+		setup.transport = tr
 	}
-	var transport mail.Transport
-	if tr != nil {
-		transport = tr
-	}
-	setup := mailSetup{from: from, rate: rate, publicURL: publicURL, transport: transport}
 	if kind == attendance.MailReminders {
 		pf, err := f.people.filter()
 		if err != nil {
@@ -184,7 +176,7 @@ func (a *app) mailRun(ctx context.Context, kind attendance.MailKind, f mailFlags
 // mailSetup is what a mail run was given, checked: the sender, the rate,
 // the public URL (certificates) and the SMTP server (nil for --dry-run).
 type mailSetup struct {
-	from      *netmail.Address
+	from      mail.Address
 	rate      mail.Rate
 	publicURL string
 	transport mail.Transport
@@ -196,7 +188,6 @@ type mailSetup struct {
 // mailEvent queues and sends one kind of mail of an event, as who.
 func (a *app) mailEvent(ctx context.Context, s *store.Store, e attendance.Event, who string, kind attendance.MailKind, f mailFlags, ms mailSetup, start time.Time) error {
 	log := a.log.With("component", "mail", "kind", string(kind))
-	from, rate, publicURL, tr := ms.from, ms.rate, ms.publicURL, ms.transport
 	tpls, err := mailTemplates(ctx, s, e, kind, f.templates)
 	if err != nil {
 		return err
@@ -204,7 +195,7 @@ func (a *app) mailEvent(ctx context.Context, s *store.Store, e attendance.Event,
 	var pdfs *certificates.PDFs
 	issued := ""
 	if kind == attendance.MailCertificates {
-		svc := certificates.New(s, certificates.Config{PublicURL: publicURL, TemplateDir: f.certDir, FontDir: f.fontDir})
+		svc := certificates.New(s, certificates.Config{PublicURL: ms.publicURL, TemplateDir: f.certDir, FontDir: f.fontDir})
 		if !f.dryRun {
 			res, err := svc.Issue(ctx, e.ID, who)
 			if err != nil {
@@ -222,11 +213,7 @@ func (a *app) mailEvent(ctx context.Context, s *store.Store, e attendance.Event,
 	// has no registration left.
 	var items []store.MailItem
 	var preview []attendance.OutboxEntry
-	scan := s.Decisions
-	if kind == attendance.MailReminders {
-		scan = func(context.Context, int64, func(attendance.Decision) error) error { return nil }
-	}
-	err = scan(ctx, e.ID, func(d attendance.Decision) error {
+	collect := func(d attendance.Decision) error {
 		version := d.Registration.Code
 		if kind == attendance.MailCertificates {
 			if d.Certificate == attendance.CertNone || d.CertificateID == "" {
@@ -243,9 +230,11 @@ func (a *app) mailEvent(ctx context.Context, s *store.Store, e attendance.Event,
 				Version: version, Email: d.Registration.Email, FullName: d.Registration.FullName, Code: d.Registration.Code})
 		}
 		return nil
-	})
-	if err != nil {
-		return err
+	}
+	if kind != attendance.MailReminders {
+		if err := s.Decisions(ctx, e.ID, collect); err != nil {
+			return err
+		}
 	}
 	compose := func(ctx context.Context, en attendance.OutboxEntry) (mail.Message, error) {
 		data := mailtext.Data{Name: en.FullName, EventTitle: e.Title, EventSlug: e.Slug}
@@ -266,7 +255,7 @@ func (a *app) mailEvent(ctx context.Context, s *store.Store, e attendance.Event,
 			data.Name = c.FullName // the name as it prints
 			data.CertificateID = c.ID
 			data.CertificateType = mailtext.CertificateTypeName(attendance.CertificateType(c.Type))
-			data.VerifyURL = attendance.VerifyURL(publicURL, en.Version)
+			data.VerifyURL = attendance.VerifyURL(ms.publicURL, en.Version)
 			if f.link {
 				data.DownloadURL = data.VerifyURL + "/pdf"
 			} else {
@@ -302,7 +291,6 @@ func (a *app) mailEvent(ctx context.Context, s *store.Store, e attendance.Event,
 		// audit log with the batch, never to the log
 		log.Info("reminders for a filter", "event", e.Slug, "people", len(remind))
 	}
-	sender := mail.Address{Name: from.Name, Email: from.Address}
 	if f.dryRun {
 		count := len(items)
 		if kind == attendance.MailReminders {
@@ -319,7 +307,7 @@ func (a *app) mailEvent(ctx context.Context, s *store.Store, e attendance.Event,
 			}
 			count = counts[attendance.MailQueued] + counts[attendance.MailSending] + len(remind)
 		}
-		return a.mailPreview(ctx, kind, e, sender, count, preview, compose, start)
+		return a.mailPreview(ctx, kind, e, ms.from, count, preview, compose, start)
 	}
 
 	added, err := s.EnqueueMail(ctx, e.ID, kind, items)
@@ -351,8 +339,8 @@ func (a *app) mailEvent(ctx context.Context, s *store.Store, e attendance.Event,
 		bar = progressbar.Default(int64(open), "mailing "+string(kind))
 	}
 	done := 0
-	res, runErr := mail.Run(ctx, s, tr, mail.Config{
-		EventID: e.ID, Kind: kind, From: sender, Compose: compose, Rate: rate,
+	res, runErr := mail.Run(ctx, s, ms.transport, mail.Config{
+		EventID: e.ID, Kind: kind, From: ms.from, Compose: compose, Rate: ms.rate,
 		MaxAttempts: f.maxAttempts, RetryAfter: f.retryAfter, Logger: log,
 		Progress: func(r mail.Result) {
 			if n := r.Sent + r.Failed + r.Bounced + r.Gone; n > done {
