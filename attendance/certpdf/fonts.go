@@ -257,8 +257,6 @@ func (fs *fontSet) sharedFont(k fontKey, s Script) (*loadedFont, error) {
 		r.cjk.Lock()
 		fs.holdsCJK = true
 	}
-	r.sharedMu.Lock()
-	defer r.sharedMu.Unlock()
 	if f, ok := r.shared[k]; ok {
 		return f, nil
 	}

@@ -65,10 +65,9 @@ type Renderer struct {
 	// names among them from about 105 MB to 270 MB. Its shaper keeps caches
 	// that are not safe for concurrent use, so a render that draws CJK
 	// holds cjk until its font set is put back: CJK names render one at a
-	// time, the others beside them as before.
-	cjk      sync.Mutex
-	sharedMu sync.Mutex // guards shared
-	shared   map[fontKey]*loadedFont
+	// time, the others beside them as before. cjk also guards shared.
+	cjk    sync.Mutex
+	shared map[fontKey]*loadedFont
 }
 
 // NewRenderer returns a Renderer that reads the Noto fonts from fontDir, or
