@@ -154,12 +154,7 @@ func (s *Server) mailKindData(r *http.Request, ev attendance.Event, kind attenda
 		pq.Set("link", "1")
 	}
 	d.PreviewURL = withQuery("/events/"+ev.Slug+"/mail/"+string(kind)+"/preview.html", pq.Encode())
-	t, err := mailtext.Parse(kind, d.Source)
-	if err != nil {
-		d.PreviewError = userMessage(err)
-		return d, nil
-	}
-	if d.Subject, d.Text, _, err = t.Render(data.Data); err != nil {
+	if d.Subject, d.Text, _, err = d.Source.Render(kind, data.Data); err != nil {
 		d.PreviewError = userMessage(err)
 	}
 	return d, nil
@@ -255,11 +250,7 @@ func (s *Server) mailPreviewHTML(w http.ResponseWriter, r *http.Request, _ *sess
 		s.fail(w, r, err)
 		return
 	}
-	var html string
-	t, err := mailtext.Parse(kind, src)
-	if err == nil {
-		_, _, html, err = t.Render(data.Data)
-	}
+	_, _, html, err := src.Render(kind, data.Data)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -319,7 +310,6 @@ func (s *Server) resetMailTemplate(w http.ResponseWriter, r *http.Request, ss *s
 
 type remindData struct {
 	eventPage
-	Filter   attendance.PeopleFilter
 	BackURL  string // the people table with the filter
 	Describe string
 	N        int
@@ -357,7 +347,7 @@ func (s *Server) remindPage(w http.ResponseWriter, r *http.Request, ss *session)
 // reminder; the batch names this confirmation, so that submitting it twice
 // queues the reminders once.
 func (s *Server) remindData(r *http.Request, ev attendance.Event, f attendance.PeopleFilter) (remindData, error) {
-	d := remindData{eventPage: eventPage{ev}, Filter: f, Fields: filterValues(f), Describe: f.Describe()}
+	d := remindData{eventPage: eventPage{ev}, Fields: filterValues(f), Describe: f.Describe()}
 	d.BackURL = withQuery("/events/"+ev.Slug+"/people", d.Fields.Encode())
 	x, err := s.peopleIndex(r.Context(), ev)
 	if err != nil {
@@ -377,11 +367,6 @@ func (s *Server) remindData(r *http.Request, ev attendance.Event, f attendance.P
 	if err != nil {
 		return d, err
 	}
-	t, err := mailtext.Parse(attendance.MailReminders, src)
-	if err != nil {
-		d.Error = userMessage(err)
-		return d, nil
-	}
 	data := mailtext.Sample(ev)
 	d.First = "a sample person"
 	if len(page.Rows) > 0 {
@@ -389,7 +374,7 @@ func (s *Server) remindData(r *http.Request, ev attendance.Event, f attendance.P
 		data.Name, data.Code = p.FullName, attendance.FormatCode(p.Code)
 		d.First = p.FullName + " <" + p.Email + ">"
 	}
-	if d.Subject, d.Text, _, err = t.Render(data); err != nil {
+	if d.Subject, d.Text, _, err = src.Render(attendance.MailReminders, data); err != nil {
 		d.Error = userMessage(err)
 	}
 	return d, nil

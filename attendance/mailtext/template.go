@@ -240,6 +240,16 @@ func Parse(kind attendance.MailKind, src Source) (Templates, error) {
 	return t, nil
 }
 
+// Render parses a kind's templates (Parse) and fills them with d: for a
+// preview, where they are used once.
+func (src Source) Render(kind attendance.MailKind, d Data) (subject, text, html string, err error) {
+	t, err := Parse(kind, src)
+	if err != nil {
+		return "", "", "", err
+	}
+	return t.Render(d)
+}
+
 // Render fills the templates: the subject on one line, the plain text and
 // the HTML bodies.
 func (t Templates) Render(d Data) (subject, text, html string, err error) {
