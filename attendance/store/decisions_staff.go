@@ -57,13 +57,26 @@ func (s *Store) AuditLog(ctx context.Context, eventID int64, limit int) ([]Audit
 	return out, nil
 }
 
-func (s *Store) checkRegistration(ctx context.Context, tx *sqlx.Tx, eventID, registrationID int64) error {
-	var n int
-	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM registrations WHERE id = ? AND event_id = ?`), registrationID, eventID); err != nil {
-		return err
-	}
-	if n == 0 {
-		return attendance.Errorf(attendance.ENotFound, "no registration %d in this event", registrationID)
+// checkRegistrations refuses, as ENotFound, any of the (distinct) ids that
+// is not a registration of the event: a person of another event, or one
+// deleted meanwhile. One query per 500 ids.
+func checkRegistrations(ctx context.Context, tx *sqlx.Tx, eventID int64, ids ...int64) error {
+	for i := 0; i < len(ids); i += 500 {
+		chunk := ids[i:min(i+500, len(ids))]
+		q, args, err := sqlx.In(`SELECT COUNT(*) FROM registrations WHERE event_id = ? AND id IN (?)`, eventID, chunk)
+		if err != nil {
+			return err
+		}
+		var n int
+		if err := tx.GetContext(ctx, &n, tx.Rebind(q), args...); err != nil {
+			return err
+		}
+		if n != len(chunk) {
+			if len(ids) == 1 {
+				return attendance.Errorf(attendance.ENotFound, "no registration %d in this event", ids[0])
+			}
+			return attendance.Errorf(attendance.ENotFound, "a person chosen is not a registration of this event (deleted?)")
+		}
 	}
 	return nil
 }
@@ -85,7 +98,7 @@ func (s *Store) AddOverride(ctx context.Context, eventID, registrationID int64, 
 		stored = "none"
 	}
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		if err := s.checkRegistration(ctx, tx, eventID, registrationID); err != nil {
+		if err := checkRegistrations(ctx, tx, eventID, registrationID); err != nil {
 			return err
 		}
 		now := us(s.now())
@@ -110,7 +123,7 @@ func (s *Store) LinkManually(ctx context.Context, eventID, registrationID int64,
 		return attendance.Errorf(attendance.EInvalid, "a manual link needs a channel id and the staff member")
 	}
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		if err := s.checkRegistration(ctx, tx, eventID, registrationID); err != nil {
+		if err := checkRegistrations(ctx, tx, eventID, registrationID); err != nil {
 			return err
 		}
 		now := us(s.now())

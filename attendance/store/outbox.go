@@ -84,21 +84,10 @@ func (s *Store) QueueReminders(ctx context.Context, eventID int64, registrationI
 	var added int
 	now := us(s.now())
 	err := s.tx(ctx, func(tx *sqlx.Tx) (err error) {
-		// only the event's own registrations: an id of another event is
-		// refused with the whole request
-		for i := 0; i < len(registrationIDs); i += 500 {
-			chunk := registrationIDs[i:min(i+500, len(registrationIDs))]
-			q, args, err := sqlx.In(`SELECT COUNT(*) FROM registrations WHERE event_id = ? AND id IN (?)`, eventID, chunk)
-			if err != nil {
-				return err
-			}
-			var n int
-			if err := tx.GetContext(ctx, &n, tx.Rebind(q), args...); err != nil {
-				return err
-			}
-			if n != len(chunk) {
-				return attendance.Errorf(attendance.ENotFound, "a person chosen for the reminder is not of this event (deleted?)")
-			}
+		// only the event's own registrations: an id of another event
+		// refuses the whole request
+		if err := checkRegistrations(ctx, tx, eventID, registrationIDs...); err != nil {
+			return err
 		}
 		if added, err = enqueueMail(ctx, tx, eventID, attendance.MailReminders, items, now); err != nil {
 			return err
