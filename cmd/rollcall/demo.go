@@ -58,7 +58,9 @@ instead of a pasted video id, and each checkpoint is announced in the chat
 and the video id given, as an event without the owner's token does.
 
 When the event is over it keeps serving until Ctrl-C, or exits with
---until-ended.`,
+--until-ended. After the stream it imports a generated assessment form;
+with --mail it then mails each person their certificate to an SMTP server
+of its own on loopback, which keeps the messages as .eml files.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
